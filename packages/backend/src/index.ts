@@ -1,0 +1,17 @@
+/*
+ * The demo portal's backend: Backstage's defaults plus the Lab Scheduler plugin.
+ */
+import { createBackend } from '@backstage/backend-defaults';
+import { labSchedulerPermissionPolicyModule } from './permissionPolicy';
+
+const backend = createBackend();
+
+backend.add(import('@backstage/plugin-app-backend'));
+backend.add(import('@backstage/plugin-auth-backend'));
+backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
+backend.add(import('@backstage/plugin-catalog-backend'));
+backend.add(import('@backstage/plugin-permission-backend'));
+backend.add(labSchedulerPermissionPolicyModule);
+backend.add(import('@internal/plugin-lab-scheduler-backend'));
+
+backend.start();

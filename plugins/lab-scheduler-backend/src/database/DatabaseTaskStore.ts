@@ -1,0 +1,437 @@
+import {
+  DatabaseService,
+  resolvePackagePath,
+} from '@backstage/backend-plugin-api';
+import { ConflictError, NotFoundError } from '@backstage/errors';
+import type {
+  AuditAction,
+  AuditEntry,
+  Run,
+  RunStatus,
+  Task,
+  TaskSchedule,
+  TaskState,
+} from '@internal/plugin-lab-scheduler-common';
+import { randomUUID } from 'node:crypto';
+import { Knex } from 'knex';
+import {
+  ListTasksOptions,
+  PageOptions,
+  PageResult,
+  TaskFields,
+  TaskFilter,
+  TaskStore,
+} from './TaskStore';
+
+const TASKS = 'lab_scheduler_tasks';
+const RUNS = 'lab_scheduler_runs';
+const AUDIT = 'lab_scheduler_audit';
+
+/** Sort key of tasks that will not run again: after every real instant (year 275760). */
+export const NEVER_SORT_AT = 8_640_000_000_000_000;
+
+const migrationsDir = resolvePackagePath(
+  '@internal/plugin-lab-scheduler-backend',
+  'migrations',
+);
+
+/** Applies the plugin's migrations. */
+export async function applyDatabaseMigrations(knex: Knex): Promise<void> {
+  await knex.migrate.latest({
+    directory: migrationsDir,
+    tableName: 'lab_scheduler_knex_migrations',
+  });
+}
+
+type TaskRow = {
+  id: string;
+  name: string;
+  description: string;
+  instrument_ref: string;
+  owner: string;
+  measurement_type: string;
+  measurement_parameters: string;
+  schedule_type: string;
+  schedule: string;
+  state: string;
+  next_run_at: string | number | null;
+  sort_at: string | number;
+  version: number;
+  created_at: string | number;
+  created_by: string;
+  updated_at: string | number;
+  updated_by: string;
+  deleted_at: string | number | null;
+};
+
+type RunRow = {
+  id: string;
+  task_id: string;
+  scheduled_for: string | number;
+  status: string;
+  attempt: number;
+  claimed_at: string | number | null;
+  published_at: string | number | null;
+  started_at: string | number | null;
+  finished_at: string | number | null;
+  result: string | null;
+  error: string | null;
+};
+
+type AuditRow = {
+  seq: string | number;
+  task_id: string;
+  at: string | number;
+  actor: string;
+  action: string;
+  before: string | null;
+  after: string | null;
+};
+
+/** BIGINT columns come back as strings from pg and numbers from SQLite. */
+function ms(value: string | number | null | undefined): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+function iso(value: string | number | null | undefined): string | null {
+  const n = ms(value);
+  return n === null ? null : new Date(n).toISOString();
+}
+
+export function runFromRow(row: RunRow): Run {
+  return {
+    id: row.id,
+    taskId: row.task_id,
+    scheduledFor: iso(row.scheduled_for)!,
+    status: row.status as RunStatus,
+    attempt: Number(row.attempt),
+    claimedAt: iso(row.claimed_at),
+    publishedAt: iso(row.published_at),
+    startedAt: iso(row.started_at),
+    finishedAt: iso(row.finished_at),
+    result: row.result ? JSON.parse(row.result) : null,
+    error: row.error,
+  };
+}
+
+function taskFromRow(row: TaskRow, lastRun: Run | null): Task {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    instrumentRef: row.instrument_ref,
+    owner: row.owner,
+    measurement: {
+      type: row.measurement_type,
+      parameters: JSON.parse(row.measurement_parameters),
+    },
+    schedule: JSON.parse(row.schedule) as TaskSchedule,
+    state: row.state as TaskState,
+    nextRunAt: iso(row.next_run_at),
+    version: Number(row.version),
+    createdAt: iso(row.created_at)!,
+    createdBy: row.created_by,
+    updatedAt: iso(row.updated_at)!,
+    updatedBy: row.updated_by,
+    lastRun,
+  };
+}
+
+function fieldsToRow(fields: Partial<TaskFields>): Partial<TaskRow> {
+  const row: Partial<TaskRow> = {};
+  if (fields.name !== undefined) row.name = fields.name;
+  if (fields.description !== undefined) row.description = fields.description;
+  if (fields.instrumentRef !== undefined) row.instrument_ref = fields.instrumentRef;
+  if (fields.owner !== undefined) row.owner = fields.owner;
+  if (fields.measurement !== undefined) {
+    row.measurement_type = fields.measurement.type;
+    row.measurement_parameters = JSON.stringify(fields.measurement.parameters);
+  }
+  if (fields.schedule !== undefined) {
+    row.schedule_type = fields.schedule.type;
+    row.schedule = JSON.stringify(fields.schedule);
+  }
+  if (fields.state !== undefined) row.state = fields.state;
+  if (fields.nextRunAt !== undefined) {
+    row.next_run_at = fields.nextRunAt;
+    row.sort_at = fields.nextRunAt ?? NEVER_SORT_AT;
+  }
+  return row;
+}
+
+function snapshot(task: Task | null): string | null {
+  if (!task) return null;
+  const { lastRun: _lastRun, ...rest } = task;
+  return JSON.stringify(rest);
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, c => `\\${c}`);
+}
+
+function applyFilter(query: Knex.QueryBuilder, filter: TaskFilter): void {
+  if ('property' in filter) {
+    if (filter.values.length === 0) {
+      query.whereRaw('1 = 0');
+    } else {
+      query.whereIn(filter.property, filter.values);
+    }
+  } else if ('anyOf' in filter) {
+    query.where(q => {
+      for (const f of filter.anyOf) q.orWhere(inner => applyFilter(inner, f));
+    });
+  } else if ('allOf' in filter) {
+    query.where(q => {
+      for (const f of filter.allOf) q.andWhere(inner => applyFilter(inner, f));
+    });
+  } else {
+    query.whereNot(q => applyFilter(q, filter.not));
+  }
+}
+
+/** Knex implementation of the TaskStore, on SQLite and PostgreSQL alike. */
+export class DatabaseTaskStore implements TaskStore {
+  static async create(options: {
+    database: DatabaseService;
+    skipMigrations?: boolean;
+  }): Promise<DatabaseTaskStore> {
+    const knex = await options.database.getClient();
+    if (!options.skipMigrations && !options.database.migrations?.skip) {
+      await applyDatabaseMigrations(knex);
+    }
+    return new DatabaseTaskStore(knex);
+  }
+
+  constructor(readonly knex: Knex) {}
+
+  async ping(): Promise<void> {
+    await this.knex.raw('select 1');
+  }
+
+  async createTask(fields: TaskFields, actor: string, nowMs: number): Promise<Task> {
+    const id = randomUUID();
+    const row = {
+      ...fieldsToRow(fields),
+      id,
+      version: 1,
+      created_at: nowMs,
+      created_by: actor,
+      updated_at: nowMs,
+      updated_by: actor,
+      deleted_at: null,
+    };
+    return this.knex.transaction(async tx => {
+      await tx(TASKS).insert(row);
+      const task = await this.readTask(tx, id);
+      await this.appendAudit(tx, id, nowMs, actor, 'create', null, task!);
+      return task!;
+    });
+  }
+
+  async getTask(id: string): Promise<Task | undefined> {
+    return this.readTask(this.knex, id);
+  }
+
+  async getTasks(ids: string[]): Promise<Task[]> {
+    if (ids.length === 0) return [];
+    const rows: TaskRow[] = await this.knex(TASKS)
+      .whereIn('id', ids)
+      .whereNull('deleted_at');
+    return this.withLastRuns(this.knex, rows);
+  }
+
+  async listTasks(options: ListTasksOptions): Promise<PageResult<Task>> {
+    const query = this.knex<TaskRow>(TASKS).whereNull('deleted_at');
+    if (options.state) query.where('state', options.state);
+    if (options.instrument) query.where('instrument_ref', options.instrument);
+    if (options.owner) query.where('owner', options.owner);
+    if (options.text) {
+      const pattern = `%${escapeLike(options.text.toLocaleLowerCase('en-US'))}%`;
+      query.where(q =>
+        q
+          .whereRaw(`LOWER(name) LIKE ? ESCAPE '\\'`, [pattern])
+          .orWhereRaw(`LOWER(description) LIKE ? ESCAPE '\\'`, [pattern]),
+      );
+    }
+    if (options.permissionFilter) applyFilter(query, options.permissionFilter);
+    if (options.after) {
+      const { k, id } = options.after;
+      query.where(q =>
+        q.where('sort_at', '>', k).orWhere(q2 => q2.where('sort_at', k).andWhere('id', '>', id)),
+      );
+    }
+    const rows: TaskRow[] = await query
+      .orderBy([
+        { column: 'sort_at', order: 'asc' },
+        { column: 'id', order: 'asc' },
+      ])
+      .limit(options.limit + 1);
+    const hasMore = rows.length > options.limit;
+    const pageRows = hasMore ? rows.slice(0, options.limit) : rows;
+    const items = await this.withLastRuns(this.knex, pageRows);
+    const last = pageRows[pageRows.length - 1];
+    return {
+      items,
+      next: hasMore && last ? { k: Number(last.sort_at), id: last.id } : undefined,
+    };
+  }
+
+  async updateTask(
+    id: string,
+    expectedVersion: number | undefined,
+    fields: Partial<TaskFields>,
+    actor: string,
+    action: AuditAction,
+    nowMs: number,
+  ): Promise<Task> {
+    return this.knex.transaction(async tx => {
+      const before = await this.readTask(tx, id);
+      if (!before) throw new NotFoundError(`Task ${id} not found`);
+      const version = expectedVersion ?? before.version;
+      const updated = await tx(TASKS)
+        .where({ id, version })
+        .whereNull('deleted_at')
+        .update({
+          ...fieldsToRow(fields),
+          version: version + 1,
+          updated_at: nowMs,
+          updated_by: actor,
+        });
+      if (updated !== 1) {
+        throw new ConflictError(
+          `Task ${id} was changed by someone else: it is at version ${before.version}, not ${version}. Reload it and try again.`,
+        );
+      }
+      const after = await this.readTask(tx, id);
+      await this.appendAudit(tx, id, nowMs, actor, action, before, after!);
+      return after!;
+    });
+  }
+
+  async deleteTask(
+    id: string,
+    expectedVersion: number | undefined,
+    actor: string,
+    nowMs: number,
+  ): Promise<void> {
+    await this.knex.transaction(async tx => {
+      const before = await this.readTask(tx, id);
+      if (!before) throw new NotFoundError(`Task ${id} not found`);
+      const version = expectedVersion ?? before.version;
+      // Soft delete: runs and the audit trail stay for traceability.
+      const updated = await tx(TASKS)
+        .where({ id, version })
+        .whereNull('deleted_at')
+        .update({
+          deleted_at: nowMs,
+          next_run_at: null,
+          sort_at: NEVER_SORT_AT,
+          version: version + 1,
+          updated_at: nowMs,
+          updated_by: actor,
+        });
+      if (updated !== 1) {
+        throw new ConflictError(
+          `Task ${id} was changed by someone else: it is at version ${before.version}, not ${version}.`,
+        );
+      }
+      await tx(RUNS)
+        .where({ task_id: id, status: 'pending' })
+        .update({ status: 'cancelled', finished_at: nowMs });
+      await this.appendAudit(tx, id, nowMs, actor, 'delete', before, null);
+    });
+  }
+
+  async listRuns(taskId: string, page: PageOptions): Promise<PageResult<Run>> {
+    // Newest first: a run history is read from the latest occurrence backwards.
+    const query = this.knex<RunRow>(RUNS).where('task_id', taskId);
+    if (page.after) {
+      const { k, id } = page.after;
+      query.where(q =>
+        q
+          .where('scheduled_for', '<', k)
+          .orWhere(q2 => q2.where('scheduled_for', k).andWhere('id', '<', id)),
+      );
+    }
+    const rows: RunRow[] = await query
+      .orderBy([
+        { column: 'scheduled_for', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(page.limit + 1);
+    const hasMore = rows.length > page.limit;
+    const pageRows = hasMore ? rows.slice(0, page.limit) : rows;
+    const last = pageRows[pageRows.length - 1];
+    return {
+      items: pageRows.map(runFromRow),
+      next: hasMore && last ? { k: Number(last.scheduled_for), id: last.id } : undefined,
+    };
+  }
+
+  async getRun(id: string): Promise<Run | undefined> {
+    const row: RunRow | undefined = await this.knex(RUNS).where({ id }).first();
+    return row ? runFromRow(row) : undefined;
+  }
+
+  async listAudit(taskId: string, page: PageOptions): Promise<PageResult<AuditEntry>> {
+    const query = this.knex<AuditRow>(AUDIT).where('task_id', taskId);
+    if (page.after) query.where('seq', '>', page.after.k);
+    const rows: AuditRow[] = await query.orderBy('seq', 'asc').limit(page.limit + 1);
+    const hasMore = rows.length > page.limit;
+    const pageRows = hasMore ? rows.slice(0, page.limit) : rows;
+    const last = pageRows[pageRows.length - 1];
+    return {
+      items: pageRows.map(row => ({
+        at: iso(row.at)!,
+        actor: row.actor,
+        action: row.action as AuditAction,
+        before: row.before ? JSON.parse(row.before) : null,
+        after: row.after ? JSON.parse(row.after) : null,
+      })),
+      next: hasMore && last ? { k: Number(last.seq), id: String(last.seq) } : undefined,
+    };
+  }
+
+  private async readTask(db: Knex | Knex.Transaction, id: string): Promise<Task | undefined> {
+    const row: TaskRow | undefined = await db(TASKS)
+      .where({ id })
+      .whereNull('deleted_at')
+      .first();
+    if (!row) return undefined;
+    const [task] = await this.withLastRuns(db, [row]);
+    return task;
+  }
+
+  /** Attaches each task's latest run (by scheduled time) in one query for the whole page. */
+  private async withLastRuns(db: Knex | Knex.Transaction, rows: TaskRow[]): Promise<Task[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map(r => r.id);
+    const runRows: RunRow[] = await db(`${RUNS} as r`)
+      .select('r.*')
+      .whereIn('r.task_id', ids)
+      .whereRaw(
+        `r.scheduled_for = (select max(r2.scheduled_for) from ${RUNS} r2 where r2.task_id = r.task_id)`,
+      );
+    const byTask = new Map(runRows.map(r => [r.task_id, runFromRow(r)]));
+    return rows.map(row => taskFromRow(row, byTask.get(row.id) ?? null));
+  }
+
+  private async appendAudit(
+    tx: Knex.Transaction,
+    taskId: string,
+    at: number,
+    actor: string,
+    action: AuditAction,
+    before: Task | null,
+    after: Task | null,
+  ): Promise<void> {
+    await tx(AUDIT).insert({
+      task_id: taskId,
+      at,
+      actor,
+      action,
+      before: snapshot(before),
+      after: snapshot(after),
+    });
+  }
+}

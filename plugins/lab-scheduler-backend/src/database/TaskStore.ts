@@ -1,0 +1,81 @@
+import type {
+  AuditAction,
+  AuditEntry,
+  KeysetPosition,
+  Measurement,
+  Run,
+  Task,
+  TaskSchedule,
+  TaskState,
+} from '@internal/plugin-lab-scheduler-common';
+
+/** A filter tree over task columns, produced from permission conditions. */
+export type TaskFilter =
+  | { property: 'owner' | 'instrument_ref'; values: string[] }
+  | { anyOf: TaskFilter[] }
+  | { allOf: TaskFilter[] }
+  | { not: TaskFilter };
+
+/** The fields of a task that callers set; the store owns ids, versions and timestamps. */
+export interface TaskFields {
+  name: string;
+  description: string;
+  instrumentRef: string;
+  owner: string;
+  measurement: Measurement;
+  schedule: TaskSchedule;
+  state: TaskState;
+  nextRunAt: number | null;
+}
+
+export interface ListTasksOptions {
+  state?: TaskState;
+  text?: string;
+  instrument?: string;
+  owner?: string;
+  /** Extra restriction from a conditional permission decision. */
+  permissionFilter?: TaskFilter;
+  limit: number;
+  after?: KeysetPosition;
+}
+
+export interface PageResult<T> {
+  items: T[];
+  next?: KeysetPosition;
+}
+
+export interface PageOptions {
+  limit: number;
+  after?: KeysetPosition;
+}
+
+/** Persistence of tasks, their runs and their audit trail. */
+export interface TaskStore {
+  createTask(fields: TaskFields, actor: string, nowMs: number): Promise<Task>;
+  getTask(id: string): Promise<Task | undefined>;
+  getTasks(ids: string[]): Promise<Task[]>;
+  listTasks(options: ListTasksOptions): Promise<PageResult<Task>>;
+  /**
+   * Applies `fields` if the task is still at `expectedVersion`, appending an audit entry in the same
+   * transaction. Throws NotFoundError for an unknown task and ConflictError for a stale version.
+   */
+  updateTask(
+    id: string,
+    expectedVersion: number | undefined,
+    fields: Partial<TaskFields>,
+    actor: string,
+    action: AuditAction,
+    nowMs: number,
+  ): Promise<Task>;
+  deleteTask(
+    id: string,
+    expectedVersion: number | undefined,
+    actor: string,
+    nowMs: number,
+  ): Promise<void>;
+  listRuns(taskId: string, page: PageOptions): Promise<PageResult<Run>>;
+  getRun(id: string): Promise<Run | undefined>;
+  listAudit(taskId: string, page: PageOptions): Promise<PageResult<AuditEntry>>;
+  /** Resolves when the database answers. */
+  ping(): Promise<void>;
+}

@@ -1,0 +1,69 @@
+import { AuthService } from '@backstage/backend-plugin-api';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { getSupportedMeasurementTypes } from '@internal/plugin-lab-scheduler-common';
+import type { FieldError } from '@internal/plugin-lab-scheduler-common';
+
+/** The part of the catalog service the plugin uses: looking up an entity by ref. */
+export interface CatalogLookup {
+  getEntityByRef(
+    ref: string,
+    options: { credentials: any },
+  ): Promise<Entity | undefined>;
+}
+
+export interface InstrumentCatalogOptions {
+  catalog: CatalogLookup;
+  auth: AuthService;
+  /** Entity kind of instruments (case-insensitive). */
+  kind: string;
+  /** Required `spec.type` of instruments, or undefined for any. */
+  type?: string;
+  /** When false, instrument refs are not checked against the catalog. */
+  validate: boolean;
+}
+
+/**
+ * Checks that an instrument ref names an instrument in the catalog and that it supports a measurement
+ * type (its `lab-scheduler.io/measurement-types` annotation; an instrument without it supports any type).
+ */
+export class InstrumentCatalog {
+  constructor(private readonly options: InstrumentCatalogOptions) {}
+
+  async validate(
+    instrumentRef: string,
+    measurementType: string,
+  ): Promise<FieldError[]> {
+    if (!this.options.validate) return [];
+    const credentials = await this.options.auth.getOwnServiceCredentials();
+    const entity = await this.options.catalog.getEntityByRef(instrumentRef, {
+      credentials,
+    });
+    const { kind, type } = this.options;
+    if (
+      !entity ||
+      entity.kind.toLocaleLowerCase('en-US') !== kind.toLocaleLowerCase('en-US') ||
+      (type !== undefined && (entity.spec as { type?: unknown })?.type !== type)
+    ) {
+      return [
+        {
+          path: 'instrumentRef',
+          message: `'${instrumentRef}' is not an instrument in the catalog (expected a ${kind}${
+            type ? ` with spec.type '${type}'` : ''
+          })`,
+        },
+      ];
+    }
+    const supported = getSupportedMeasurementTypes(entity);
+    if (supported.length > 0 && !supported.includes(measurementType)) {
+      return [
+        {
+          path: 'measurement.type',
+          message: `'${measurementType}' is not supported by ${stringifyEntityRef(
+            entity,
+          )}, which supports: ${supported.join(', ')}`,
+        },
+      ];
+    }
+    return [];
+  }
+}

@@ -1,0 +1,414 @@
+import {
+  BackstageCredentials,
+  HttpAuthService,
+  LoggerService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import { NotAllowedError, NotFoundError, serializeError } from '@backstage/errors';
+import {
+  AuthorizeResult,
+  BasicPermission,
+  ResourcePermission,
+} from '@backstage/plugin-permission-common';
+import {
+  createConditionAuthorizer,
+  createConditionTransformer,
+} from '@backstage/plugin-permission-node';
+import {
+  createTaskRequestSchema,
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  encodeCursor,
+  FieldError,
+  firstOccurrenceAtOrAfter,
+  KeysetPosition,
+  listTasksQuerySchema,
+  pageQuerySchema,
+  Task,
+  taskCreatePermission,
+  taskDeletePermission,
+  TaskSchedule,
+  TaskState,
+  taskReadPermission,
+  taskUpdatePermission,
+  toFieldErrors,
+  updateTaskRequestSchema,
+  validateScheduleTiming,
+} from '@internal/plugin-lab-scheduler-common';
+import express, { ErrorRequestHandler, Request } from 'express';
+import Router from 'express-promise-router';
+import { z } from 'zod';
+import { TaskFields, TaskFilter, TaskStore } from '../database/TaskStore';
+import { taskPermissionRules } from '../permissions/rules';
+import { HttpStatusError, RequestValidationError } from './errors';
+import { InstrumentCatalog } from './InstrumentCatalog';
+
+export interface RouterOptions {
+  store: TaskStore;
+  instruments: InstrumentCatalog;
+  httpAuth: HttpAuthService;
+  permissions: PermissionsService;
+  logger: LoggerService;
+  /** Largest accepted JSON body, e.g. '64kb'. */
+  maxBodySize?: string;
+  /** The clock; injectable for tests. */
+  now?: () => number;
+  /** Called after a task is created or changed, e.g. to wake the dispatcher. */
+  onTaskChanged?: (task: Task | undefined) => void;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new RequestValidationError(toFieldErrors(result.error));
+  return result.data;
+}
+
+function requireUuid(value: string, what = 'id'): string {
+  if (!UUID.test(value)) {
+    throw new RequestValidationError([{ path: what, message: 'must be a UUID' }]);
+  }
+  return value.toLowerCase();
+}
+
+function parseCursor(cursor: string | undefined): KeysetPosition | undefined {
+  if (cursor === undefined) return undefined;
+  const position = decodeCursor(cursor);
+  if (!position) {
+    throw new RequestValidationError([{ path: 'cursor', message: 'is not a valid cursor' }]);
+  }
+  return position;
+}
+
+function actorOf(credentials: BackstageCredentials): string {
+  const principal = credentials.principal as { type: string; userEntityRef?: string; subject?: string };
+  if (principal.type === 'user' && principal.userEntityRef) return principal.userEntityRef;
+  return `service:${principal.subject ?? 'unknown'}`;
+}
+
+/** The version a PATCH or DELETE expects, from the body or an If-Match header. */
+function expectedVersion(req: Request, bodyVersion: number | undefined): number | undefined {
+  if (bodyVersion !== undefined) return bodyVersion;
+  const header = req.header('if-match');
+  if (header === undefined) return undefined;
+  const match = /^(?:W\/)?"?(\d{1,9})"?$/.exec(header.trim());
+  if (!match || Number(match[1]) < 1) {
+    throw new RequestValidationError([
+      { path: 'If-Match', message: 'must be the task version, e.g. "3"' },
+    ]);
+  }
+  return Number(match[1]);
+}
+
+function requireJsonBody(req: Request): void {
+  if (!req.is('application/json')) {
+    throw new HttpStatusError(
+      415,
+      'UnsupportedMediaTypeError',
+      'Content-Type must be application/json',
+    );
+  }
+}
+
+/** nextRunAt and state of an active task from its schedule, as of `nowMs`. */
+function activeTiming(
+  schedule: TaskSchedule,
+  nowMs: number,
+): { state: TaskState; nextRunAt: number | null } {
+  if (schedule.type === 'once') {
+    // A one-time task keeps its instant even when resumed late: the misfire policy decides what then.
+    return { state: 'active', nextRunAt: Date.parse(schedule.at) };
+  }
+  const next = firstOccurrenceAtOrAfter(schedule, nowMs);
+  return next === null ? { state: 'completed', nextRunAt: null } : { state: 'active', nextRunAt: next };
+}
+
+export async function createRouter(options: RouterOptions): Promise<express.Router> {
+  const { store, instruments, httpAuth, permissions, logger } = options;
+  const now = options.now ?? Date.now;
+  const notify = options.onTaskChanged ?? (() => {});
+  const toFilter = createConditionTransformer(taskPermissionRules as any) as (
+    criteria: any,
+  ) => any;
+  const isAllowedBy = createConditionAuthorizer(taskPermissionRules as any);
+
+  const router = Router();
+  router.use(
+    express.json({ limit: options.maxBodySize ?? '64kb', strict: false }),
+  );
+
+  async function authorizeBasic(req: Request, permission: BasicPermission) {
+    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const [decision] = await permissions.authorize([{ permission }], { credentials });
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError(`Not allowed: ${permission.name}`);
+    }
+    return credentials;
+  }
+
+  /** Loads a task (404 when unknown) and checks a resource permission on it (403 when denied). */
+  async function authorizedTask(
+    req: Request,
+    id: string,
+    permission: ResourcePermission,
+  ): Promise<{ task: Task; credentials: BackstageCredentials }> {
+    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const task = await store.getTask(requireUuid(id));
+    if (!task) throw new NotFoundError(`Task ${id} not found`);
+    const [decision] = await permissions.authorizeConditional([{ permission }], {
+      credentials,
+    });
+    const allowed =
+      decision.result === AuthorizeResult.ALLOW ||
+      (decision.result === AuthorizeResult.CONDITIONAL && isAllowedBy(decision, task));
+    if (!allowed) throw new NotAllowedError(`Not allowed: ${permission.name} on task ${id}`);
+    return { task, credentials };
+  }
+
+  router.get('/health', async (_req, res) => {
+    try {
+      await store.ping();
+      res.json({ status: 'ok' });
+    } catch (error) {
+      logger.warn(`Health check failed: ${error}`);
+      res.status(503).json({ status: 'unavailable' });
+    }
+  });
+
+  router.post('/tasks', async (req, res) => {
+    requireJsonBody(req);
+    const credentials = await authorizeBasic(req, taskCreatePermission);
+    const body = parseOrThrow(createTaskRequestSchema, req.body);
+    const nowMs = now();
+    const errors: FieldError[] = [...validateScheduleTiming(body.schedule, nowMs)];
+    const isUser = credentials.principal.type === 'user';
+    if (!body.owner && !isUser) {
+      errors.push({ path: 'owner', message: 'is required when the caller is a service' });
+    }
+    if (errors.length === 0) {
+      errors.push(...(await instruments.validate(body.instrumentRef, body.measurement.type)));
+    }
+    if (errors.length > 0) throw new RequestValidationError(errors);
+    const actor = actorOf(credentials);
+    const timing = activeTiming(body.schedule, nowMs);
+    const fields: TaskFields = {
+      name: body.name,
+      description: body.description ?? '',
+      instrumentRef: body.instrumentRef,
+      owner: body.owner ?? actor,
+      measurement: body.measurement,
+      schedule: body.schedule,
+      ...timing,
+    };
+    const task = await store.createTask(fields, actor, nowMs);
+    logger.info('Task created', { taskId: task.id, actor, instrumentRef: task.instrumentRef });
+    notify(task);
+    res.status(201).json(task);
+  });
+
+  router.get('/tasks', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const query = parseOrThrow(listTasksQuerySchema, req.query);
+    const after = parseCursor(query.cursor);
+    const [decision] = await permissions.authorizeConditional(
+      [{ permission: taskReadPermission }],
+      { credentials },
+    );
+    if (decision.result === AuthorizeResult.DENY) {
+      throw new NotAllowedError(`Not allowed: ${taskReadPermission.name}`);
+    }
+    const permissionFilter: TaskFilter | undefined =
+      decision.result === AuthorizeResult.CONDITIONAL
+        ? toFilter(decision.conditions)
+        : undefined;
+    const page = await store.listTasks({
+      state: query.state as TaskState | undefined,
+      text: query.text,
+      instrument: query.instrument,
+      owner: query.owner,
+      permissionFilter,
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      after,
+    });
+    res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
+  });
+
+  router.get('/tasks/:id', async (req, res) => {
+    const { task } = await authorizedTask(req, req.params.id, taskReadPermission);
+    res.json(task);
+  });
+
+  router.patch('/tasks/:id', async (req, res) => {
+    requireJsonBody(req);
+    const body = parseOrThrow(updateTaskRequestSchema, req.body);
+    const version = expectedVersion(req, body.version);
+    if (version === undefined) {
+      throw new RequestValidationError([
+        { path: 'version', message: 'is required (in the body or an If-Match header)' },
+      ]);
+    }
+    const { task, credentials } = await authorizedTask(req, req.params.id, taskUpdatePermission);
+    const nowMs = now();
+    const errors: FieldError[] = [];
+    const changes: Partial<TaskFields> = {};
+    if (body.name !== undefined) changes.name = body.name;
+    if (body.description !== undefined) changes.description = body.description;
+    if (body.owner !== undefined) changes.owner = body.owner;
+    if (body.instrumentRef !== undefined) changes.instrumentRef = body.instrumentRef;
+    if (body.measurement !== undefined) changes.measurement = body.measurement;
+    if (body.schedule !== undefined) {
+      errors.push(...validateScheduleTiming(body.schedule, nowMs));
+      changes.schedule = body.schedule;
+      if (task.state === 'paused') {
+        changes.nextRunAt = null;
+      } else {
+        Object.assign(changes, activeTiming(body.schedule, nowMs));
+      }
+    }
+    if (errors.length === 0 && (body.instrumentRef !== undefined || body.measurement !== undefined)) {
+      errors.push(
+        ...(await instruments.validate(
+          body.instrumentRef ?? task.instrumentRef,
+          (body.measurement ?? task.measurement).type,
+        )),
+      );
+    }
+    if (errors.length > 0) throw new RequestValidationError(errors);
+    const updated = await store.updateTask(
+      task.id,
+      version,
+      changes,
+      actorOf(credentials),
+      'update',
+      nowMs,
+    );
+    notify(updated);
+    res.json(updated);
+  });
+
+  router.delete('/tasks/:id', async (req, res) => {
+    const version = expectedVersion(req, undefined);
+    const { task, credentials } = await authorizedTask(req, req.params.id, taskDeletePermission);
+    await store.deleteTask(task.id, version, actorOf(credentials), now());
+    logger.info('Task deleted', { taskId: task.id, actor: actorOf(credentials) });
+    notify(undefined);
+    res.status(204).end();
+  });
+
+  router.post('/tasks/:id/pause', async (req, res) => {
+    const { task, credentials } = await authorizedTask(req, req.params.id, taskUpdatePermission);
+    if (task.state === 'completed') {
+      throw new HttpStatusError(409, 'ConflictError', `Task ${task.id} is completed and cannot be paused`);
+    }
+    if (task.state === 'paused') {
+      res.json(task);
+      return;
+    }
+    const updated = await store.updateTask(
+      task.id,
+      task.version,
+      { state: 'paused', nextRunAt: null },
+      actorOf(credentials),
+      'pause',
+      now(),
+    );
+    notify(updated);
+    res.json(updated);
+  });
+
+  router.post('/tasks/:id/resume', async (req, res) => {
+    const { task, credentials } = await authorizedTask(req, req.params.id, taskUpdatePermission);
+    if (task.state === 'completed') {
+      throw new HttpStatusError(409, 'ConflictError', `Task ${task.id} is completed and cannot be resumed`);
+    }
+    if (task.state === 'active') {
+      res.json(task);
+      return;
+    }
+    const updated = await store.updateTask(
+      task.id,
+      task.version,
+      activeTiming(task.schedule, now()),
+      actorOf(credentials),
+      'resume',
+      now(),
+    );
+    notify(updated);
+    res.json(updated);
+  });
+
+  router.get('/tasks/:id/runs', async (req, res) => {
+    const query = parseOrThrow(pageQuerySchema, req.query);
+    const after = parseCursor(query.cursor);
+    const { task } = await authorizedTask(req, req.params.id, taskReadPermission);
+    const page = await store.listRuns(task.id, { limit: query.limit ?? DEFAULT_PAGE_SIZE, after });
+    res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
+  });
+
+  router.get('/tasks/:id/audit', async (req, res) => {
+    const query = parseOrThrow(pageQuerySchema, req.query);
+    const after = parseCursor(query.cursor);
+    const { task } = await authorizedTask(req, req.params.id, taskReadPermission);
+    const page = await store.listAudit(task.id, {
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      after,
+    });
+    res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
+  });
+
+  router.get('/runs/:id', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const run = await store.getRun(requireUuid(req.params.id));
+    if (!run) throw new NotFoundError(`Run ${req.params.id} not found`);
+    const task = await store.getTask(run.taskId);
+    if (!task) throw new NotFoundError(`Run ${req.params.id} not found`);
+    const [decision] = await permissions.authorizeConditional(
+      [{ permission: taskReadPermission }],
+      { credentials },
+    );
+    const allowed =
+      decision.result === AuthorizeResult.ALLOW ||
+      (decision.result === AuthorizeResult.CONDITIONAL && isAllowedBy(decision, task));
+    if (!allowed) throw new NotAllowedError(`Not allowed: ${taskReadPermission.name}`);
+    res.json(run);
+  });
+
+  // Errors with a status of their own (body parser, validation details) are answered here in
+  // Backstage's error shape; everything else goes on to the backend's error handler.
+  const errorHandler: ErrorRequestHandler = (error, req, res, next) => {
+    let statusCode: number | undefined;
+    let body: Record<string, unknown> | undefined;
+    if (error instanceof RequestValidationError) {
+      statusCode = 400;
+      body = { name: 'InputError', message: error.message, details: error.details };
+    } else if (error instanceof HttpStatusError) {
+      statusCode = error.statusCode;
+      body = { name: error.name, message: error.message };
+    } else if (error?.type === 'entity.too.large') {
+      statusCode = 413;
+      body = {
+        name: 'PayloadTooLargeError',
+        message: `Request body is larger than ${options.maxBodySize ?? '64kb'}`,
+      };
+    } else if (error?.type === 'entity.parse.failed') {
+      statusCode = 400;
+      body = { name: 'InputError', message: 'Request body is not valid JSON' };
+    } else if (error?.type === 'encoding.unsupported' || error?.type === 'charset.unsupported') {
+      statusCode = 415;
+      body = { name: 'UnsupportedMediaTypeError', message: error.message };
+    }
+    if (!statusCode || !body) {
+      next(error);
+      return;
+    }
+    res.status(statusCode).json({
+      error: { ...serializeError(error), ...body, stack: undefined },
+      request: { method: req.method, url: req.originalUrl },
+      response: { statusCode },
+    });
+  };
+  router.use(errorHandler);
+
+  return router;
+}

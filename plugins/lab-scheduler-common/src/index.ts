@@ -1,0 +1,11 @@
+/**
+ * Shared types, validation schemas, permissions and schedule maths of the Lab Scheduler plugins.
+ *
+ * @packageDocumentation
+ */
+export * from './types';
+export * from './permissions';
+export * from './measurements';
+export * from './schedule';
+export * from './schemas';
+export * from './pagination';

@@ -1,0 +1,264 @@
+import { CronExpressionParser } from 'cron-parser';
+import cronstrue from 'cronstrue';
+import { DateTime, IANAZone } from 'luxon';
+import type { TaskSchedule } from './types';
+
+/**
+ * Schedule maths shared by the backend (nextRunAt, dispatch) and the frontend (previews).
+ *
+ * DST rules, chosen to match what a lab expects from a wall clock:
+ * - a local time inside a spring-forward gap (e.g. 02:30 on the night clocks jump 02:00 → 03:00) fires
+ *   once, at the instant the wall clock would have shown it had it not jumped, i.e. shifted forward by the
+ *   gap (02:30 → 03:30 local) — never skipped, never twice;
+ * - a local time that occurs twice in a fall-back night fires once, at its first (summer-time) instant.
+ */
+
+const CRON_FIELD_COUNT = 5;
+/** How far ahead the maths looks for an occurrence before it calls a cron "never firing". */
+const SEARCH_HORIZON_YEARS = 8;
+
+/** Is `zone` an IANA time zone name known to this runtime? @public */
+export function isValidTimeZone(zone: string): boolean {
+  if (typeof zone !== 'string' || zone.length === 0 || zone.length > 64) {
+    return false;
+  }
+  return IANAZone.isValidZone(zone);
+}
+
+/**
+ * Checks a cron expression's syntax. Returns an error message, or undefined when valid.
+ * Five fields (minute hour day-of-month month day-of-week) are accepted.
+ * @public
+ */
+export function cronSyntaxError(expression: string): string | undefined {
+  if (typeof expression !== 'string' || expression.trim().length === 0) {
+    return 'must be a cron expression';
+  }
+  const fields = expression.trim().split(/\s+/);
+  if (fields.length !== CRON_FIELD_COUNT) {
+    return `must have ${CRON_FIELD_COUNT} fields (minute hour day-of-month month day-of-week), got ${fields.length}`;
+  }
+  if (fields.some(f => f.startsWith('@'))) {
+    return 'macros such as @daily are not supported, write the five fields';
+  }
+  try {
+    CronExpressionParser.parse(expression.trim(), { strict: false });
+  } catch (e) {
+    return `is not a valid cron expression (${(e as Error).message})`;
+  }
+  return undefined;
+}
+
+/**
+ * Wall-clock fields of a cron expression, as sets. Matching is done by us on luxon local times so that
+ * the DST rules above hold whatever the parser library does around transitions.
+ */
+interface CronFields {
+  minute: Set<number>;
+  hour: Set<number>;
+  dayOfMonth: Set<number>;
+  month: Set<number>;
+  dayOfWeek: Set<number>;
+  dayOfMonthWildcard: boolean;
+  dayOfWeekWildcard: boolean;
+}
+
+const fieldCache = new Map<string, CronFields>();
+
+function parseFields(expression: string): CronFields {
+  const key = expression.trim();
+  const cached = fieldCache.get(key);
+  if (cached) {
+    return cached;
+  }
+  const parsed = CronExpressionParser.parse(key);
+  const f = parsed.fields;
+  const raw = key.split(/\s+/);
+  const dayOfWeek = new Set<number>(
+    (f.dayOfWeek.values as (number | string)[])
+      .filter((v): v is number => typeof v === 'number')
+      .map(v => (v === 7 ? 0 : v)),
+  );
+  const result: CronFields = {
+    minute: new Set(f.minute.values as number[]),
+    hour: new Set(f.hour.values as number[]),
+    dayOfMonth: new Set(
+      (f.dayOfMonth.values as (number | string)[]).filter(
+        (v): v is number => typeof v === 'number',
+      ),
+    ),
+    month: new Set(f.month.values as number[]),
+    dayOfWeek,
+    dayOfMonthWildcard: raw[2] === '*' || raw[2] === '?',
+    dayOfWeekWildcard: raw[4] === '*' || raw[4] === '?',
+  };
+  if (fieldCache.size > 1000) {
+    fieldCache.clear();
+  }
+  fieldCache.set(key, result);
+  return result;
+}
+
+function dayMatches(fields: CronFields, day: DateTime): boolean {
+  const dom = fields.dayOfMonth.has(day.day);
+  const dow = fields.dayOfWeek.has(day.weekday % 7);
+  // Vixie cron: when both day fields are restricted, either may match.
+  if (fields.dayOfMonthWildcard && fields.dayOfWeekWildcard) return true;
+  if (fields.dayOfMonthWildcard) return dow;
+  if (fields.dayOfWeekWildcard) return dom;
+  return dom || dow;
+}
+
+/**
+ * The instant a local wall-clock time maps to in `zone`, following the DST rules above, or undefined when
+ * that local time is the second pass of a fall-back hour (already fired on the first pass).
+ */
+function instantOfLocal(
+  zone: string,
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+): number | undefined {
+  const local = DateTime.fromObject(
+    { year, month, day, hour, minute },
+    { zone },
+  );
+  if (local.hour !== hour || local.minute !== minute) {
+    // Inside a spring-forward gap: luxon moves the time forward by the gap, which is our rule.
+    return local.toMillis();
+  }
+  // In a fall-back overlap luxon picks one of the two instants; we always want the earlier one.
+  const offsets = [local.minus({ hours: 3 }).offset, local.plus({ hours: 3 }).offset];
+  let earliest = local.toMillis();
+  for (const offset of offsets) {
+    const candidate =
+      Date.UTC(year, month - 1, day, hour, minute) - offset * 60_000;
+    const check = DateTime.fromMillis(candidate, { zone });
+    if (check.hour === hour && check.minute === minute && candidate < earliest) {
+      earliest = candidate;
+    }
+  }
+  return earliest;
+}
+
+/**
+ * The first occurrence of a cron expression in `zone` strictly after `afterMs`, or null if none before
+ * `untilMs`.
+ * @public
+ */
+export function nextCronOccurrence(
+  expression: string,
+  zone: string,
+  afterMs: number,
+  untilMs: number = afterMs + SEARCH_HORIZON_YEARS * 366 * 86_400_000,
+): number | null {
+  const fields = parseFields(expression);
+  const hours = [...fields.hour].sort((a, b) => a - b);
+  const minutes = [...fields.minute].sort((a, b) => a - b);
+  // Start one day early so that a gap-shifted occurrence from the previous local day is not missed.
+  let day = DateTime.fromMillis(afterMs, { zone }).startOf('day').minus({ days: 1 });
+  const lastDay = DateTime.fromMillis(untilMs, { zone }).startOf('day').plus({ days: 1 });
+  const afterLocal = DateTime.fromMillis(afterMs, { zone });
+  const afterDay = afterLocal.startOf('day');
+  while (day <= lastDay) {
+    if (fields.month.has(day.month) && dayMatches(fields, day)) {
+      const isBeforeAfterDay = day < afterDay;
+      const isAfterDay = day.hasSame(afterDay, 'day');
+      for (const hour of hours) {
+        // Skip hours that cannot be after `afterMs` even with a DST shift (gaps are at most 2 h).
+        if (isBeforeAfterDay && hour < 21) continue;
+        if (isAfterDay && hour < afterLocal.hour - 3) continue;
+        for (const minute of minutes) {
+          const at = instantOfLocal(zone, day.year, day.month, day.day, hour, minute);
+          if (at !== undefined && at > afterMs) {
+            return at <= untilMs ? at : null;
+          }
+        }
+      }
+    }
+    if (!fields.month.has(day.month)) {
+      day = day.plus({ months: 1 }).startOf('month');
+    } else {
+      day = day.plus({ days: 1 });
+    }
+  }
+  return null;
+}
+
+function parseInstant(value: string | undefined): number | undefined {
+  return value === undefined ? undefined : Date.parse(value);
+}
+
+/**
+ * The first occurrence of a schedule at or after `fromMs` (respecting startAt/endAt), or null when the
+ * schedule will not fire again.
+ * @public
+ */
+export function firstOccurrenceAtOrAfter(
+  schedule: TaskSchedule,
+  fromMs: number,
+): number | null {
+  if (schedule.type === 'once') {
+    const at = Date.parse(schedule.at);
+    return at >= fromMs ? at : null;
+  }
+  const startAt = parseInstant(schedule.startAt);
+  const endAt = parseInstant(schedule.endAt);
+  const from = startAt !== undefined ? Math.max(fromMs, startAt) : fromMs;
+  return nextCronOccurrence(schedule.expression, schedule.timezone, from - 1, endAt);
+}
+
+/**
+ * The occurrence that follows `previousMs` (strictly after it), or null when the schedule is finished.
+ * @public
+ */
+export function occurrenceAfter(schedule: TaskSchedule, previousMs: number): number | null {
+  if (schedule.type === 'once') {
+    const at = Date.parse(schedule.at);
+    return at > previousMs ? at : null;
+  }
+  return firstOccurrenceAtOrAfter(schedule, previousMs + 1);
+}
+
+/**
+ * Up to `count` occurrences at or after `fromMs`, for previews.
+ * @public
+ */
+export function upcomingOccurrences(
+  schedule: TaskSchedule,
+  fromMs: number,
+  count: number,
+): number[] {
+  const result: number[] = [];
+  let next = firstOccurrenceAtOrAfter(schedule, fromMs);
+  while (next !== null && result.length < count) {
+    result.push(next);
+    next = occurrenceAfter(schedule, next);
+  }
+  return result;
+}
+
+/**
+ * Human-readable description of a schedule, e.g. "At 09:00, Monday through Friday (Europe/Berlin)".
+ * @public
+ */
+export function describeSchedule(schedule: TaskSchedule): string {
+  if (schedule.type === 'once') {
+    const at = DateTime.fromISO(schedule.at, { zone: 'utc' });
+    return at.isValid
+      ? `Once, at ${at.toFormat("yyyy-LL-dd HH:mm:ss 'UTC'")}`
+      : 'Once';
+  }
+  let text: string;
+  try {
+    text = cronstrue.toString(schedule.expression, {
+      use24HourTimeFormat: true,
+      verbose: false,
+    });
+  } catch {
+    text = schedule.expression;
+  }
+  return `${text} (${schedule.timezone})`;
+}

@@ -1,0 +1,249 @@
+import { z } from 'zod';
+import { measurementTypes, MEASUREMENT_TYPES } from './measurements';
+import {
+  cronSyntaxError,
+  firstOccurrenceAtOrAfter,
+  isValidTimeZone,
+} from './schedule';
+import { TASK_STATES, TaskSchedule } from './types';
+
+/** Validation schemas for the REST API, shared by the backend and the frontend forms. */
+
+/** Largest `limit` of a list request. @public */
+export const MAX_PAGE_SIZE = 200;
+/** Default `limit` of a list request. @public */
+export const DEFAULT_PAGE_SIZE = 50;
+
+const ENTITY_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*:[a-zA-Z0-9][a-zA-Z0-9_.-]*\/[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+/** A full entity ref `kind:namespace/name`, normalised to lower case. @public */
+export const entityRefSchema = z
+  .string({ error: 'must be a string' })
+  .max(255, 'must be at most 255 characters')
+  .regex(ENTITY_REF, 'must be a full entity ref of the form kind:namespace/name')
+  .transform(s => s.toLocaleLowerCase('en-US'));
+
+/** An ISO-8601 instant with an explicit offset or Z, normalised to UTC with milliseconds. @public */
+export const isoInstantSchema = z
+  .string({ error: 'must be a string' })
+  .refine(
+    s =>
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(s) &&
+      !Number.isNaN(Date.parse(s)),
+    'must be an ISO-8601 date-time with an offset or Z, e.g. 2026-12-01T09:00:00Z',
+  )
+  .transform(s => new Date(Date.parse(s)).toISOString());
+
+const characters = (s: string) => [...s].length;
+
+const nameSchema = z
+  .string({ error: 'must be a string' })
+  .refine(s => s.trim().length > 0, 'must not be empty')
+  .refine(s => characters(s) <= 200, 'must be at most 200 characters');
+
+const descriptionSchema = z
+  .string({ error: 'must be a string' })
+  .refine(s => characters(s) <= 4000, 'must be at most 4000 characters');
+
+const onceScheduleSchema = z.strictObject({
+  type: z.literal('once'),
+  at: isoInstantSchema,
+});
+
+const cronScheduleSchema = z
+  .strictObject({
+    type: z.literal('cron'),
+    expression: z
+      .string({ error: 'must be a string' })
+      .max(200, 'must be at most 200 characters')
+      .superRefine((expr, ctx) => {
+        const error = cronSyntaxError(expr);
+        if (error) ctx.addIssue({ code: 'custom', message: error });
+      })
+      .transform(s => s.trim().split(/\s+/).join(' ')),
+    timezone: z
+      .string({ error: 'must be a string' })
+      .refine(isValidTimeZone, 'must be an IANA time zone name, e.g. Europe/Berlin'),
+    startAt: isoInstantSchema.optional(),
+    endAt: isoInstantSchema.optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.startAt && s.endAt && Date.parse(s.endAt) <= Date.parse(s.startAt)) {
+      ctx.addIssue({ code: 'custom', message: 'must be after startAt', path: ['endAt'] });
+    }
+  });
+
+/** A task's schedule: one-time or cron with a time zone. @public */
+export const scheduleSchema = z.discriminatedUnion(
+  'type',
+  [onceScheduleSchema, cronScheduleSchema],
+  { error: "must be an object with type 'once' or 'cron'" },
+);
+
+/** A measurement: a known type and its parameters, validated (and defaulted) per type. @public */
+export const measurementSchema = z
+  .strictObject({
+    type: z.string({ error: 'must be a string' }),
+    parameters: z
+      .record(z.string(), z.unknown(), { error: 'must be an object' })
+      .default({}),
+  })
+  .transform((m, ctx) => {
+    const definition = measurementTypes[m.type];
+    if (!definition) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown measurement type '${m.type}', expected one of ${MEASUREMENT_TYPES.join(', ')}`,
+        path: ['type'],
+      });
+      return z.NEVER;
+    }
+    const parsed = definition.parameters.safeParse(m.parameters);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) {
+        ctx.addIssue({
+          code: 'custom',
+          message: issueMessage(issue),
+          path: ['parameters', ...issuePath(issue)],
+        });
+      }
+      return z.NEVER;
+    }
+    return { type: m.type, parameters: parsed.data as Record<string, unknown> };
+  });
+
+/** Body of `POST /tasks`. @public */
+export const createTaskRequestSchema = z.strictObject(
+  {
+    name: nameSchema,
+    description: descriptionSchema.optional(),
+    instrumentRef: entityRefSchema,
+    owner: entityRefSchema.optional(),
+    measurement: measurementSchema,
+    schedule: scheduleSchema,
+  },
+  { error: 'must be a JSON object' },
+);
+
+/** Body of `PATCH /tasks/:id`: any subset of the fields, plus the version it was read at. @public */
+export const updateTaskRequestSchema = z.strictObject(
+  {
+    name: nameSchema.optional(),
+    description: descriptionSchema.optional(),
+    instrumentRef: entityRefSchema.optional(),
+    owner: entityRefSchema.optional(),
+    measurement: measurementSchema.optional(),
+    schedule: scheduleSchema.optional(),
+    version: z
+      .number({ error: 'must be an integer' })
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .optional(),
+  },
+  { error: 'must be a JSON object' },
+);
+
+/** @public */
+export type CreateTaskRequest = z.infer<typeof createTaskRequestSchema>;
+/** @public */
+export type UpdateTaskRequest = z.infer<typeof updateTaskRequestSchema>;
+
+const queryString = z.string({ error: 'must be given once, as a string' });
+
+/** Query of `GET /tasks`. @public */
+export const listTasksQuerySchema = z.strictObject({
+  limit: queryString
+    .regex(/^\d{1,4}$/, `must be an integer from 1 to ${MAX_PAGE_SIZE}`)
+    .transform(Number)
+    .refine(n => n >= 1 && n <= MAX_PAGE_SIZE, `must be an integer from 1 to ${MAX_PAGE_SIZE}`)
+    .optional(),
+  cursor: queryString.max(500, 'is not a valid cursor').optional(),
+  state: z
+    .enum(TASK_STATES as [string, ...string[]], {
+      error: `must be one of ${TASK_STATES.join(', ')}`,
+    })
+    .optional(),
+  text: queryString.max(200, 'must be at most 200 characters').optional(),
+  instrument: entityRefSchema.optional(),
+  owner: entityRefSchema.optional(),
+});
+
+/** Query of the paginated run and audit lists. @public */
+export const pageQuerySchema = z.strictObject({
+  limit: listTasksQuerySchema.shape.limit,
+  cursor: listTasksQuerySchema.shape.cursor,
+});
+
+/** @public */
+export type ListTasksQuery = z.infer<typeof listTasksQuerySchema>;
+
+/** One problem with a request, naming the field. @public */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+function issuePath(issue: z.core.$ZodIssue): PropertyKey[] {
+  if (issue.code === 'unrecognized_keys') {
+    // Name the unknown field itself, not its parent.
+    return [...issue.path, ...(issue.keys.length === 1 ? [issue.keys[0]] : [])];
+  }
+  return issue.path;
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.length === 1
+      ? 'is not a known field'
+      : `has unknown fields: ${issue.keys.join(', ')}`;
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return 'is required';
+  }
+  return issue.message;
+}
+
+/** Flattens zod issues into `{ path, message }` pairs with dotted paths. @public */
+export function toFieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map(issue => ({
+    path: issuePath(issue).map(String).join('.') || '(body)',
+    message: issueMessage(issue),
+  }));
+}
+
+/** One message naming every bad field, e.g. "name is required; schedule.timezone must be …". @public */
+export function describeFieldErrors(errors: FieldError[]): string {
+  return errors.map(e => `${e.path} ${e.message}`).join('; ');
+}
+
+/**
+ * Checks of a schedule against the clock: a one-time instant in the past, an end already past, a cron
+ * that will never fire within its window. Returns field errors (empty when fine).
+ * @public
+ */
+export function validateScheduleTiming(
+  schedule: TaskSchedule,
+  nowMs: number,
+  pathPrefix = 'schedule',
+): FieldError[] {
+  if (schedule.type === 'once') {
+    if (Date.parse(schedule.at) < nowMs) {
+      return [{ path: `${pathPrefix}.at`, message: 'must not be in the past' }];
+    }
+    return [];
+  }
+  if (schedule.endAt && Date.parse(schedule.endAt) <= nowMs) {
+    return [{ path: `${pathPrefix}.endAt`, message: 'must be in the future' }];
+  }
+  if (firstOccurrenceAtOrAfter(schedule, nowMs) === null) {
+    return [
+      {
+        path: `${pathPrefix}.expression`,
+        message: schedule.endAt
+          ? 'never fires between startAt and endAt'
+          : 'can never fire (no matching date)',
+      },
+    ];
+  }
+  return [];
+}

@@ -1,0 +1,114 @@
+/** One-time schedule: a single run at an instant. @public */
+export interface OnceSchedule {
+  type: 'once';
+  /** ISO-8601 instant. Responses give UTC with milliseconds. */
+  at: string;
+}
+
+/** Recurring schedule: a 5-field cron expression evaluated in an IANA time zone. @public */
+export interface CronSchedule {
+  type: 'cron';
+  expression: string;
+  timezone: string;
+  startAt?: string;
+  endAt?: string;
+}
+
+/** @public */
+export type TaskSchedule = OnceSchedule | CronSchedule;
+
+/** @public */
+export type TaskState = 'active' | 'paused' | 'completed';
+
+/** @public */
+export const TASK_STATES: TaskState[] = ['active', 'paused', 'completed'];
+
+/** @public */
+export type RunStatus =
+  | 'pending'
+  | 'queued'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'dead_lettered'
+  | 'skipped'
+  | 'cancelled';
+
+/** @public */
+export const RUN_STATUSES: RunStatus[] = [
+  'pending',
+  'queued',
+  'running',
+  'succeeded',
+  'failed',
+  'dead_lettered',
+  'skipped',
+  'cancelled',
+];
+
+/** @public */
+export interface Measurement {
+  type: string;
+  parameters: Record<string, unknown>;
+}
+
+/** A run: one scheduled occurrence of a task. @public */
+export interface Run {
+  id: string;
+  taskId: string;
+  scheduledFor: string;
+  status: RunStatus;
+  attempt: number;
+  claimedAt: string | null;
+  publishedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  result: Record<string, unknown> | null;
+  error: string | null;
+}
+
+/** A measurement task as the API answers it. @public */
+export interface Task {
+  id: string;
+  name: string;
+  description: string;
+  instrumentRef: string;
+  owner: string;
+  measurement: Measurement;
+  schedule: TaskSchedule;
+  state: TaskState;
+  nextRunAt: string | null;
+  version: number;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  updatedBy: string;
+  lastRun: Run | null;
+}
+
+/** @public */
+export type AuditAction = 'create' | 'update' | 'pause' | 'resume' | 'delete' | 'trigger';
+
+/** An entry of a task's append-only audit trail. @public */
+export interface AuditEntry {
+  at: string;
+  actor: string;
+  action: AuditAction;
+  before: Omit<Task, 'lastRun'> | null;
+  after: Omit<Task, 'lastRun'> | null;
+}
+
+/** A page of results with the cursor of the next page, or null on the last one. @public */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Error body of the API (Backstage's error shape, with optional field details). @public */
+export interface ApiErrorBody {
+  error: {
+    name: string;
+    message: string;
+    details?: { path: string; message: string }[];
+  };
+}

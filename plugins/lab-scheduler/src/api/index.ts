@@ -1,0 +1,2 @@
+export * from './LabSchedulerApi';
+export * from './LabSchedulerClient';

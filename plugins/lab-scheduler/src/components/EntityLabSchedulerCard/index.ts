@@ -1,0 +1,1 @@
+export { EntityLabSchedulerCard } from './EntityLabSchedulerCard';

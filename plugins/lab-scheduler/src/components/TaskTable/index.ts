@@ -1,0 +1,1 @@
+export { TaskTable, RunStatusChip, formatNextRun } from './TaskTable';

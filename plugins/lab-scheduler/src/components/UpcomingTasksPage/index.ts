@@ -1,0 +1,1 @@
+export { UpcomingTasksPage } from './UpcomingTasksPage';
