@@ -44,7 +44,11 @@ export function cronSyntaxError(expression: string): string | undefined {
   try {
     CronExpressionParser.parse(expression.trim(), { strict: false });
   } catch (e) {
-    return `is not a valid cron expression (${(e as Error).message})`;
+    const message = (e as Error).message;
+    if (/explicit day of month/i.test(message)) {
+      return 'can never fire (no month has that day)';
+    }
+    return `is not a valid cron expression (${message})`;
   }
   return undefined;
 }
@@ -154,7 +158,12 @@ export function nextCronOccurrence(
   afterMs: number,
   untilMs: number = afterMs + SEARCH_HORIZON_YEARS * 366 * 86_400_000,
 ): number | null {
-  const fields = parseFields(expression);
+  let fields: CronFields;
+  try {
+    fields = parseFields(expression);
+  } catch {
+    return null; // invalid, or a date no month has (e.g. 30 February)
+  }
   const hours = [...fields.hour].sort((a, b) => a - b);
   const minutes = [...fields.minute].sort((a, b) => a - b);
   // Start one day early so that a gap-shifted occurrence from the previous local day is not missed.

@@ -27,9 +27,22 @@ export const entityRefSchema = z
 export const isoInstantSchema = z
   .string({ error: 'must be a string' })
   .refine(
-    s =>
-      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(s) &&
-      !Number.isNaN(Date.parse(s)),
+    s => {
+      const m =
+        /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.exec(s);
+      if (!m || Number.isNaN(Date.parse(s))) return false;
+      // Date.parse rolls 30 February over to March: check the calendar date and clock really exist.
+      const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 7].map(i => Number(m[i] ?? 0));
+      const calendar = new Date(Date.UTC(year, month - 1, day));
+      return (
+        calendar.getUTCFullYear() === year &&
+        calendar.getUTCMonth() === month - 1 &&
+        calendar.getUTCDate() === day &&
+        hour <= 23 &&
+        minute <= 59 &&
+        second <= 59
+      );
+    },
     'must be an ISO-8601 date-time with an offset or Z, e.g. 2026-12-01T09:00:00Z',
   )
   .transform(s => new Date(Date.parse(s)).toISOString());

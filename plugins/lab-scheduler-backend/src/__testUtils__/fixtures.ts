@@ -1,0 +1,38 @@
+import { Entity } from '@backstage/catalog-model';
+
+export const instrumentEntities: Entity[] = [
+  {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Resource',
+    metadata: {
+      name: 'plate-reader-1',
+      namespace: 'default',
+      annotations: { 'lab-scheduler.io/measurement-types': 'absorbance-spectrum,plate-od' },
+    },
+    spec: { type: 'instrument', owner: 'group:default/lab-ops' },
+  },
+  {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Resource',
+    metadata: {
+      name: 'ph-meter-1',
+      namespace: 'default',
+      annotations: { 'lab-scheduler.io/measurement-types': 'ph-timeseries' },
+    },
+    spec: { type: 'instrument', owner: 'group:default/lab-ops' },
+  },
+  {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Resource',
+    metadata: { name: 'postgres-db', namespace: 'default' },
+    spec: { type: 'database', owner: 'group:default/lab-ops' },
+  },
+];
+
+export const validTask = {
+  name: 'Daily blank check',
+  description: 'Blank absorbance before the morning runs',
+  instrumentRef: 'resource:default/plate-reader-1',
+  measurement: { type: 'absorbance-spectrum', parameters: {} },
+  schedule: { type: 'cron', expression: '0 9 * * 1-5', timezone: 'Europe/Berlin' },
+};

@@ -1,0 +1,92 @@
+import {
+  coreServices,
+  createServiceFactory,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import {
+  AuthorizeResult,
+  isPermission,
+} from '@backstage/plugin-permission-common';
+import {
+  isTaskOwner,
+  LAB_SCHEDULER_TASK_RESOURCE_TYPE,
+  taskCreatePermission,
+  taskDeletePermission,
+  taskUpdatePermission,
+} from '@internal/plugin-lab-scheduler-common';
+import { Knex } from 'knex';
+import { labSchedulerPlugin } from '../plugin';
+import { instrumentEntities } from './fixtures';
+
+/** Ownership refs of the test users: what the auth backend would put in their identity. */
+export const ownership: Record<string, string[]> = {
+  'user:default/ada': ['user:default/ada', 'group:default/lab-ops'],
+  'user:default/rosalind': ['user:default/rosalind', 'group:default/assay-dev'],
+  'user:default/viewer': ['user:default/viewer'],
+};
+
+/**
+ * A permissions service applying the demo portal's policy in-process: services may do everything;
+ * users may read and create, and update/delete only tasks they (or their groups) own; the user
+ * `viewer` may not create.
+ */
+const policyPermissions = createServiceFactory({
+  service: coreServices.permissions,
+  deps: {},
+  factory(): PermissionsService {
+    const decide = (permission: any, credentials: any) => {
+      const principal = credentials.principal;
+      if (principal.type !== 'user') return { result: AuthorizeResult.ALLOW } as const;
+      const user = principal.userEntityRef as string;
+      if (isPermission(permission, taskCreatePermission) && user === 'user:default/viewer') {
+        return { result: AuthorizeResult.DENY } as const;
+      }
+      if (
+        isPermission(permission, taskUpdatePermission) ||
+        isPermission(permission, taskDeletePermission)
+      ) {
+        return {
+          result: AuthorizeResult.CONDITIONAL,
+          pluginId: 'lab-scheduler',
+          resourceType: LAB_SCHEDULER_TASK_RESOURCE_TYPE,
+          conditions: isTaskOwner(ownership[user] ?? [user]),
+        } as const;
+      }
+      return { result: AuthorizeResult.ALLOW } as const;
+    };
+    return {
+      async authorize(requests, { credentials }) {
+        // Only used for basic permissions by the plugin; resource checks go through authorizeConditional.
+        return requests.map(r => {
+          const d = decide(r.permission, credentials);
+          return { result: d.result === AuthorizeResult.ALLOW ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
+        }) as any;
+      },
+      async authorizeConditional(requests, { credentials }) {
+        return requests.map(r => decide(r.permission, credentials)) as any;
+      },
+    };
+  },
+});
+
+export async function startLabSchedulerBackend(knex: Knex, config: object = {}) {
+  return startTestBackend({
+    features: [
+      labSchedulerPlugin,
+      mockServices.database.factory({ knex }),
+      mockServices.rootConfig.factory({ data: config }),
+      mockServices.httpAuth.factory({ defaultCredentials: mockCredentials.none() }),
+      catalogServiceMock.factory({ entities: instrumentEntities }),
+      policyPermissions,
+    ],
+  });
+}
+
+export const asUser = (ref = 'user:default/ada') => mockCredentials.user.header(ref);
+export const asService = () => mockCredentials.service.header();
