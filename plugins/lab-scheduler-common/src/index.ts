@@ -9,3 +9,4 @@ export * from './measurements';
 export * from './schedule';
 export * from './schemas';
 export * from './pagination';
+export * from './messages';

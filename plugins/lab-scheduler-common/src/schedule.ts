@@ -103,48 +103,55 @@ function parseFields(expression: string): CronFields {
   return result;
 }
 
-function dayMatches(fields: CronFields, day: DateTime): boolean {
-  const dom = fields.dayOfMonth.has(day.day);
-  const dow = fields.dayOfWeek.has(day.weekday % 7);
-  // Vixie cron: when both day fields are restricted, either may match.
-  if (fields.dayOfMonthWildcard && fields.dayOfWeekWildcard) return true;
-  if (fields.dayOfMonthWildcard) return dow;
-  if (fields.dayOfWeekWildcard) return dom;
-  return dom || dow;
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+/** Zone offset transitions (DST and others) never move the clock by more than this. */
+const MAX_SHIFT_MS = 3 * HOUR;
+
+const zones = new Map<string, IANAZone>();
+const offsetCache = new Map<string, Map<number, number>>();
+
+/** UTC offset of `zone` at instant `ms`, in ms. Cached per 15-minute bucket (transitions fall on them). */
+function offsetAt(zone: string, ms: number): number {
+  let cache = offsetCache.get(zone);
+  if (!cache) {
+    cache = new Map();
+    offsetCache.set(zone, cache);
+  }
+  const bucket = Math.floor(ms / (15 * MINUTE));
+  let offset = cache.get(bucket);
+  if (offset === undefined) {
+    let iana = zones.get(zone);
+    if (!iana) {
+      iana = IANAZone.create(zone);
+      zones.set(zone, iana);
+    }
+    offset = iana.offset(bucket * 15 * MINUTE) * MINUTE;
+    if (cache.size > 50_000) cache.clear();
+    cache.set(bucket, offset);
+  }
+  return offset;
 }
 
 /**
- * The instant a local wall-clock time maps to in `zone`, following the DST rules above, or undefined when
- * that local time is the second pass of a fall-back hour (already fired on the first pass).
+ * The instant of a wall-clock time (given as ms of the same fields in UTC) in `zone`, by the DST rules
+ * above: the first pass of a repeated time; a time in a gap shifted forward by the gap.
  */
-function instantOfLocal(
-  zone: string,
-  year: number,
-  month: number,
-  day: number,
-  hour: number,
-  minute: number,
-): number | undefined {
-  const local = DateTime.fromObject(
-    { year, month, day, hour, minute },
-    { zone },
-  );
-  if (local.hour !== hour || local.minute !== minute) {
-    // Inside a spring-forward gap: luxon moves the time forward by the gap, which is our rule.
-    return local.toMillis();
-  }
-  // In a fall-back overlap luxon picks one of the two instants; we always want the earlier one.
-  const offsets = [local.minus({ hours: 3 }).offset, local.plus({ hours: 3 }).offset];
-  let earliest = local.toMillis();
-  for (const offset of offsets) {
-    const candidate =
-      Date.UTC(year, month - 1, day, hour, minute) - offset * 60_000;
-    const check = DateTime.fromMillis(candidate, { zone });
-    if (check.hour === hour && check.minute === minute && candidate < earliest) {
-      earliest = candidate;
+function instantOfWall(zone: string, wallMs: number): number {
+  const guess = offsetAt(zone, wallMs);
+  const before = offsetAt(zone, wallMs - guess - MAX_SHIFT_MS);
+  const after = offsetAt(zone, wallMs - guess + MAX_SHIFT_MS);
+  let best: number | undefined;
+  for (const offset of [before, guess, after]) {
+    const candidate = wallMs - offset;
+    if (offsetAt(zone, candidate) === offset && (best === undefined || candidate < best)) {
+      best = candidate;
     }
   }
-  return earliest;
+  // No offset maps back: the time is in a spring-forward gap. Using the offset from before the
+  // transition gives the instant the clock would have shown it had it not jumped (02:30 → 03:30).
+  return best ?? wallMs - before;
 }
 
 /**
@@ -164,36 +171,52 @@ export function nextCronOccurrence(
   } catch {
     return null; // invalid, or a date no month has (e.g. 30 February)
   }
-  const hours = [...fields.hour].sort((a, b) => a - b);
-  const minutes = [...fields.minute].sort((a, b) => a - b);
-  // Start one day early so that a gap-shifted occurrence from the previous local day is not missed.
-  let day = DateTime.fromMillis(afterMs, { zone }).startOf('day').minus({ days: 1 });
-  const lastDay = DateTime.fromMillis(untilMs, { zone }).startOf('day').plus({ days: 1 });
-  const afterLocal = DateTime.fromMillis(afterMs, { zone });
-  const afterDay = afterLocal.startOf('day');
-  while (day <= lastDay) {
-    if (fields.month.has(day.month) && dayMatches(fields, day)) {
-      const isBeforeAfterDay = day < afterDay;
-      const isAfterDay = day.hasSame(afterDay, 'day');
-      for (const hour of hours) {
-        // Skip hours that cannot be after `afterMs` even with a DST shift (gaps are at most 2 h).
-        if (isBeforeAfterDay && hour < 21) continue;
-        if (isAfterDay && hour < afterLocal.hour - 3) continue;
-        for (const minute of minutes) {
-          const at = instantOfLocal(zone, day.year, day.month, day.day, hour, minute);
-          if (at !== undefined && at > afterMs) {
-            return at <= untilMs ? at : null;
-          }
-        }
-      }
+  const afterOffset = offsetAt(zone, afterMs);
+  // Wall clock walks forward from the minute after `afterMs`; right after a spring-forward transition,
+  // from before it, since a gap time shifted forward may still lie after `afterMs`.
+  const recentTransition = offsetAt(zone, afterMs - MAX_SHIFT_MS) !== afterOffset;
+  let wall =
+    Math.floor((afterMs + afterOffset) / MINUTE) * MINUTE + (recentTransition ? -MAX_SHIFT_MS : MINUTE);
+  const lastWall = untilMs + 14 * HOUR + DAY_MS;
+  while (wall <= lastWall) {
+    const d = new Date(wall);
+    const year = d.getUTCFullYear();
+    const month = d.getUTCMonth();
+    const day = d.getUTCDate();
+    const hour = d.getUTCHours();
+    if (!fields.month.has(month + 1)) {
+      wall = Date.UTC(year, month + 1, 1);
+      continue;
     }
-    if (!fields.month.has(day.month)) {
-      day = day.plus({ months: 1 }).startOf('month');
-    } else {
-      day = day.plus({ days: 1 });
+    if (!dayMatchesWall(fields, day, d.getUTCDay())) {
+      wall = Date.UTC(year, month, day + 1);
+      continue;
     }
+    if (!fields.hour.has(hour)) {
+      wall = Date.UTC(year, month, day, hour + 1);
+      continue;
+    }
+    if (!fields.minute.has(d.getUTCMinutes())) {
+      wall += MINUTE;
+      continue;
+    }
+    const at = instantOfWall(zone, wall);
+    if (at > afterMs) return at <= untilMs ? at : null;
+    wall += MINUTE;
   }
   return null;
+}
+
+const DAY_MS = 24 * HOUR;
+
+function dayMatchesWall(fields: CronFields, dayOfMonth: number, weekday: number): boolean {
+  const dom = fields.dayOfMonth.has(dayOfMonth);
+  const dow = fields.dayOfWeek.has(weekday);
+  // Vixie cron: when both day fields are restricted, either may match.
+  if (fields.dayOfMonthWildcard && fields.dayOfWeekWildcard) return true;
+  if (fields.dayOfMonthWildcard) return dow;
+  if (fields.dayOfWeekWildcard) return dom;
+  return dom || dow;
 }
 
 function parseInstant(value: string | undefined): number | undefined {

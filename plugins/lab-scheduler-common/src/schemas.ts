@@ -125,6 +125,30 @@ export const measurementSchema = z
     return { type: m.type, parameters: parsed.data as Record<string, unknown> };
   });
 
+/** Dispatch policies; every field optional, defaults from DEFAULT_TASK_POLICIES. @public */
+export const policiesSchema = z.strictObject(
+  {
+    misfire: z
+      .enum(['skip', 'run_once', 'run_all'], { error: 'must be one of skip, run_once, run_all' })
+      .optional(),
+    misfireWindowSeconds: z
+      .number({ error: 'must be an integer' })
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .max(7 * 86400, 'must be at most 604800 (7 days)')
+      .optional(),
+    overlap: z.enum(['skip', 'allow'], { error: 'must be one of skip, allow' }).optional(),
+    instrumentConcurrency: z
+      .number({ error: 'must be an integer or null' })
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .max(1000, 'must be at most 1000')
+      .nullable()
+      .optional(),
+  },
+  { error: 'must be an object' },
+);
+
 /** Body of `POST /tasks`. @public */
 export const createTaskRequestSchema = z.strictObject(
   {
@@ -134,6 +158,7 @@ export const createTaskRequestSchema = z.strictObject(
     owner: entityRefSchema.optional(),
     measurement: measurementSchema,
     schedule: scheduleSchema,
+    policies: policiesSchema.optional(),
   },
   { error: 'must be a JSON object' },
 );
@@ -147,6 +172,7 @@ export const updateTaskRequestSchema = z.strictObject(
     owner: entityRefSchema.optional(),
     measurement: measurementSchema.optional(),
     schedule: scheduleSchema.optional(),
+    policies: policiesSchema.optional(),
     version: z
       .number({ error: 'must be an integer' })
       .int('must be an integer')

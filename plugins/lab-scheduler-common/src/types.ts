@@ -67,6 +67,30 @@ export interface Run {
   error: string | null;
 }
 
+/**
+ * What the dispatcher does when occurrences were missed (downtime), when the previous run is still
+ * active, and how many runs may be active on the instrument at once.
+ * @public
+ */
+export interface TaskPolicies {
+  /** skip: run none of the missed occurrences; run_once: run the latest one; run_all: run each one within the window. */
+  misfire: 'skip' | 'run_once' | 'run_all';
+  /** How far back run_all reaches, in seconds. */
+  misfireWindowSeconds: number;
+  /** skip: an occurrence is skipped while a previous run of the task is pending, queued or running. */
+  overlap: 'skip' | 'allow';
+  /** At most this many queued/running runs on the instrument (across all its tasks); null for no limit. */
+  instrumentConcurrency: number | null;
+}
+
+/** @public */
+export const DEFAULT_TASK_POLICIES: TaskPolicies = {
+  misfire: 'run_once',
+  misfireWindowSeconds: 3600,
+  overlap: 'skip',
+  instrumentConcurrency: 1,
+};
+
 /** A measurement task as the API answers it. @public */
 export interface Task {
   id: string;
@@ -76,6 +100,7 @@ export interface Task {
   owner: string;
   measurement: Measurement;
   schedule: TaskSchedule;
+  policies: TaskPolicies;
   state: TaskState;
   nextRunAt: string | null;
   version: number;

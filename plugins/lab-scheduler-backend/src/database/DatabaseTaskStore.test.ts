@@ -1,4 +1,5 @@
 import { TestDatabaseId } from '@backstage/backend-test-utils';
+import { DEFAULT_TASK_POLICIES } from '@internal/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { createTestDatabases, databaseIds, isCI, postgresAvailable } from '../__testUtils__/databases';
 import { applyDatabaseMigrations, DatabaseTaskStore } from './DatabaseTaskStore';
@@ -18,6 +19,7 @@ function fields(i: number, nextRunAt: number | null): TaskFields {
     owner: i % 2 ? 'group:default/lab-ops' : 'user:default/ada',
     measurement: { type: 'absorbance-spectrum', parameters: {} },
     schedule: { type: 'once', at: new Date(nextRunAt ?? BASE).toISOString() },
+    policies: DEFAULT_TASK_POLICIES,
     state: nextRunAt === null ? 'paused' : 'active',
     nextRunAt,
   };

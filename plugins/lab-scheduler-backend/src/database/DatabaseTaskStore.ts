@@ -9,6 +9,7 @@ import type {
   Run,
   RunStatus,
   Task,
+  TaskPolicies,
   TaskSchedule,
   TaskState,
 } from '@internal/plugin-lab-scheduler-common';
@@ -62,6 +63,10 @@ type TaskRow = {
   updated_at: string | number;
   updated_by: string;
   deleted_at: string | number | null;
+  misfire_policy: string;
+  misfire_window_seconds: number;
+  overlap_policy: string;
+  instrument_concurrency: number | null;
 };
 
 type RunRow = {
@@ -126,6 +131,13 @@ function taskFromRow(row: TaskRow, lastRun: Run | null): Task {
       parameters: JSON.parse(row.measurement_parameters),
     },
     schedule: JSON.parse(row.schedule) as TaskSchedule,
+    policies: {
+      misfire: row.misfire_policy as TaskPolicies['misfire'],
+      misfireWindowSeconds: Number(row.misfire_window_seconds),
+      overlap: row.overlap_policy as TaskPolicies['overlap'],
+      instrumentConcurrency:
+        row.instrument_concurrency === null ? null : Number(row.instrument_concurrency),
+    },
     state: row.state as TaskState,
     nextRunAt: iso(row.next_run_at),
     version: Number(row.version),
@@ -150,6 +162,12 @@ function fieldsToRow(fields: Partial<TaskFields>): Partial<TaskRow> {
   if (fields.schedule !== undefined) {
     row.schedule_type = fields.schedule.type;
     row.schedule = JSON.stringify(fields.schedule);
+  }
+  if (fields.policies !== undefined) {
+    row.misfire_policy = fields.policies.misfire;
+    row.misfire_window_seconds = fields.policies.misfireWindowSeconds;
+    row.overlap_policy = fields.policies.overlap;
+    row.instrument_concurrency = fields.policies.instrumentConcurrency;
   }
   if (fields.state !== undefined) row.state = fields.state;
   if (fields.nextRunAt !== undefined) {
@@ -337,8 +355,40 @@ export class DatabaseTaskStore implements TaskStore {
       }
       await tx(RUNS)
         .where({ task_id: id, status: 'pending' })
-        .update({ status: 'cancelled', finished_at: nowMs });
+        .update({ status: 'cancelled', finished_at: nowMs, slot: null, lease_expires_at: null });
       await this.appendAudit(tx, id, nowMs, actor, 'delete', before, null);
+    });
+  }
+
+  async triggerRun(taskId: string, actor: string, nowMs: number): Promise<Run> {
+    return this.knex.transaction(async tx => {
+      const task = await this.readTask(tx, taskId);
+      if (!task) throw new NotFoundError(`Task ${taskId} not found`);
+      const id = randomUUID();
+      await tx(RUNS)
+        .insert({
+          id,
+          task_id: taskId,
+          instrument_ref: task.instrumentRef,
+          scheduled_for: nowMs,
+          status: 'pending',
+          attempt: 0,
+          created_at: nowMs,
+        })
+        .onConflict(['task_id', 'scheduled_for'])
+        .ignore();
+      const row: RunRow = await tx(RUNS)
+        .where({ task_id: taskId, scheduled_for: nowMs })
+        .first();
+      await tx(AUDIT).insert({
+        task_id: taskId,
+        at: nowMs,
+        actor,
+        action: 'trigger',
+        before: null,
+        after: JSON.stringify({ runId: row.id, scheduledFor: new Date(nowMs).toISOString() }),
+      });
+      return runFromRow(row);
     });
   }
 

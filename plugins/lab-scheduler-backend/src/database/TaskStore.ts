@@ -5,6 +5,7 @@ import type {
   Measurement,
   Run,
   Task,
+  TaskPolicies,
   TaskSchedule,
   TaskState,
 } from '@internal/plugin-lab-scheduler-common';
@@ -24,6 +25,7 @@ export interface TaskFields {
   owner: string;
   measurement: Measurement;
   schedule: TaskSchedule;
+  policies: TaskPolicies;
   state: TaskState;
   nextRunAt: number | null;
 }
@@ -73,6 +75,11 @@ export interface TaskStore {
     actor: string,
     nowMs: number,
   ): Promise<void>;
+  /**
+   * Creates a run due now ("run now"), unless one exists for the same instant. Returns the run.
+   * Throws NotFoundError for an unknown task.
+   */
+  triggerRun(taskId: string, actor: string, nowMs: number): Promise<Run>;
   listRuns(taskId: string, page: PageOptions): Promise<PageResult<Run>>;
   getRun(id: string): Promise<Run | undefined>;
   listAudit(taskId: string, page: PageOptions): Promise<PageResult<AuditEntry>>;

@@ -16,6 +16,7 @@ import {
 } from '@backstage/plugin-permission-node';
 import {
   createTaskRequestSchema,
+  DEFAULT_TASK_POLICIES,
   decodeCursor,
   DEFAULT_PAGE_SIZE,
   encodeCursor,
@@ -199,6 +200,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       owner: body.owner ?? actor,
       measurement: body.measurement,
       schedule: body.schedule,
+      policies: { ...DEFAULT_TASK_POLICIES, ...body.policies },
       ...timing,
     };
     const task = await store.createTask(fields, actor, nowMs);
@@ -257,6 +259,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     if (body.owner !== undefined) changes.owner = body.owner;
     if (body.instrumentRef !== undefined) changes.instrumentRef = body.instrumentRef;
     if (body.measurement !== undefined) changes.measurement = body.measurement;
+    if (body.policies !== undefined) changes.policies = { ...task.policies, ...body.policies };
     if (body.schedule !== undefined) {
       errors.push(...validateScheduleTiming(body.schedule, nowMs));
       changes.schedule = body.schedule;
@@ -336,6 +339,14 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     );
     notify(updated);
     res.json(updated);
+  });
+
+  router.post('/tasks/:id/trigger', async (req, res) => {
+    const { task, credentials } = await authorizedTask(req, req.params.id, taskUpdatePermission);
+    const run = await store.triggerRun(task.id, actorOf(credentials), now());
+    logger.info('Task triggered', { taskId: task.id, runId: run.id, actor: actorOf(credentials) });
+    notify(task);
+    res.status(202).json(run);
   });
 
   router.get('/tasks/:id/runs', async (req, res) => {

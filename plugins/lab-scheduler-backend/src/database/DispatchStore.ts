@@ -1,0 +1,386 @@
+import {
+  RunMessage,
+  RUN_MESSAGE_SCHEMA_VERSION,
+  TaskPolicies,
+  TaskSchedule,
+} from '@internal/plugin-lab-scheduler-common';
+import { Knex } from 'knex';
+import { randomUUID } from 'node:crypto';
+import { planOccurrences } from '../dispatcher/planOccurrences';
+import { NEVER_SORT_AT } from './DatabaseTaskStore';
+
+const TASKS = 'lab_scheduler_tasks';
+const RUNS = 'lab_scheduler_runs';
+
+/** Statuses in which a run counts as active for the overlap policy. */
+const ACTIVE_STATUSES = ['pending', 'queued', 'running'];
+
+/** A run claimed by this dispatcher instance, ready to publish. */
+export interface ClaimedRun {
+  id: string;
+  taskId: string;
+  scheduledFor: number;
+  attempt: number;
+  instrumentRef: string;
+  instrumentConcurrency: number | null;
+  slot: number | null;
+  publishFailures: number;
+  /** The instance that held the claim before, when this claim recovers someone else's run. */
+  previousClaimant: string | null;
+  message: RunMessage;
+}
+
+export interface ClaimResult {
+  runs: ClaimedRun[];
+  tasksClaimed: number;
+  skipped: number;
+  /** True when the batch was full: more may be due right away. */
+  more: boolean;
+}
+
+type ClaimRow = {
+  id: string;
+  task_id: string;
+  scheduled_for: string | number;
+  attempt: number;
+  instrument_ref: string;
+  slot: number | null;
+  publish_failures: number;
+  claimed_by: string | null;
+  name: string;
+  owner: string;
+  measurement_type: string;
+  measurement_parameters: string;
+  instrument_concurrency: number | null;
+};
+
+function toClaimed(row: ClaimRow): ClaimedRun {
+  const scheduledFor = Number(row.scheduled_for);
+  return {
+    id: row.id,
+    taskId: row.task_id,
+    scheduledFor,
+    attempt: Number(row.attempt),
+    instrumentRef: row.instrument_ref,
+    instrumentConcurrency:
+      row.instrument_concurrency === null ? null : Number(row.instrument_concurrency),
+    slot: row.slot === null ? null : Number(row.slot),
+    publishFailures: Number(row.publish_failures ?? 0),
+    previousClaimant: row.claimed_by,
+    message: {
+      schemaVersion: RUN_MESSAGE_SCHEMA_VERSION,
+      runId: row.id,
+      taskId: row.task_id,
+      taskName: row.name,
+      instrumentRef: row.instrument_ref,
+      owner: row.owner,
+      scheduledFor: new Date(scheduledFor).toISOString(),
+      attempt: Number(row.attempt) + 1,
+      measurement: {
+        type: row.measurement_type,
+        parameters: JSON.parse(row.measurement_parameters),
+      },
+    },
+  };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return (
+    e?.code === '23505' ||
+    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
+    /UNIQUE constraint failed/i.test(e?.message ?? '')
+  );
+}
+
+/**
+ * The dispatcher's SQL: claiming due tasks and runs atomically (FOR UPDATE SKIP LOCKED on PostgreSQL;
+ * SQLite serialises writers, and the unique occurrence key guards both), leases, instrument slots and
+ * publish bookkeeping.
+ */
+export class DispatchStore {
+  private readonly isPostgres: boolean;
+
+  constructor(readonly knex: Knex) {
+    this.isPostgres = knex.client.config.client === 'pg';
+  }
+
+  private lock<T extends Knex.QueryBuilder>(query: T): T {
+    return this.isPostgres ? (query.forUpdate().skipLocked() as T) : query;
+  }
+
+  /**
+   * Claims up to `batchSize` due tasks: creates their run rows (claimed by `instanceId` with a lease),
+   * advances their nextRunAt and completes finished ones, all in one transaction.
+   */
+  async claimDueTasks(options: {
+    instanceId: string;
+    nowMs: number;
+    batchSize: number;
+    leaseMs: number;
+    graceMs: number;
+  }): Promise<ClaimResult> {
+    const { instanceId, nowMs, batchSize, leaseMs, graceMs } = options;
+    return this.knex.transaction(async tx => {
+      const tasks = await this.lock(
+        tx(TASKS)
+          .select(
+            'id',
+            'name',
+            'owner',
+            'instrument_ref',
+            'measurement_type',
+            'measurement_parameters',
+            'schedule',
+            'next_run_at',
+            'misfire_policy',
+            'misfire_window_seconds',
+            'overlap_policy',
+            'instrument_concurrency',
+          )
+          .where('state', 'active')
+          .where('next_run_at', '<=', nowMs)
+          .whereNull('deleted_at')
+          .orderBy('next_run_at', 'asc')
+          .limit(batchSize),
+      );
+      if (tasks.length === 0) return { runs: [], tasksClaimed: 0, skipped: 0, more: false };
+
+      const overlapSkip = tasks.filter(t => t.overlap_policy === 'skip').map(t => t.id);
+      const activeTaskIds = new Set<string>();
+      for (let i = 0; i < overlapSkip.length; i += 500) {
+        const rows = await tx(RUNS)
+          .distinct('task_id')
+          .whereIn('task_id', overlapSkip.slice(i, i + 500))
+          .whereIn('status', ACTIVE_STATUSES);
+        rows.forEach(r => activeTaskIds.add(r.task_id));
+      }
+
+      const runRows: Record<string, unknown>[] = [];
+      let skipped = 0;
+      for (const task of tasks) {
+        const policies: TaskPolicies = {
+          misfire: task.misfire_policy,
+          misfireWindowSeconds: Number(task.misfire_window_seconds),
+          overlap: task.overlap_policy,
+          instrumentConcurrency: task.instrument_concurrency,
+        };
+        const plan = planOccurrences({
+          schedule: JSON.parse(task.schedule) as TaskSchedule,
+          policies,
+          nextRunAt: Number(task.next_run_at),
+          nowMs,
+          graceMs,
+          hasActiveRun: activeTaskIds.has(task.id),
+        });
+        for (const run of plan.runs) {
+          const pending = run.status === 'pending';
+          if (!pending) skipped++;
+          runRows.push({
+            id: randomUUID(),
+            task_id: task.id,
+            instrument_ref: task.instrument_ref,
+            scheduled_for: run.scheduledFor,
+            status: run.status,
+            attempt: 0,
+            claimed_by: pending ? instanceId : null,
+            claimed_at: pending ? nowMs : null,
+            lease_expires_at: pending ? nowMs + leaseMs : null,
+            finished_at: pending ? null : nowMs,
+            error: run.error ?? null,
+            created_at: nowMs,
+          });
+        }
+        await tx(TASKS)
+          .where('id', task.id)
+          .update({
+            next_run_at: plan.nextRunAt,
+            sort_at: plan.nextRunAt ?? NEVER_SORT_AT,
+            state: plan.nextRunAt === null ? 'completed' : 'active',
+          });
+      }
+      const pendingIds: string[] = [];
+      for (let i = 0; i < runRows.length; i += 200) {
+        const chunk = runRows.slice(i, i + 200);
+        // An occurrence that already has a row (e.g. a "run now" at the same instant) keeps it.
+        await tx(RUNS).insert(chunk).onConflict(['task_id', 'scheduled_for']).ignore();
+        pendingIds.push(...chunk.filter(r => r.status === 'pending').map(r => r.id as string));
+      }
+      const claimed = await this.selectClaimRows(tx, pendingIds, instanceId);
+      return {
+        runs: claimed,
+        tasksClaimed: tasks.length,
+        skipped,
+        more: tasks.length === batchSize,
+      };
+    });
+  }
+
+  /**
+   * Claims pending runs that nobody holds: created by "run now", left behind by a replica that died
+   * (lease expired), or waiting for a publish retry or an instrument slot.
+   */
+  async claimPendingRuns(options: {
+    instanceId: string;
+    nowMs: number;
+    batchSize: number;
+    leaseMs: number;
+  }): Promise<ClaimResult> {
+    const { instanceId, nowMs, batchSize, leaseMs } = options;
+    return this.knex.transaction(async tx => {
+      const rows: { id: string; claimed_by: string | null }[] = await this.lock(
+        tx(RUNS)
+          .select('id', 'claimed_by')
+          .where('status', 'pending')
+          .where('scheduled_for', '<=', nowMs)
+          .where(q => q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<=', nowMs))
+          .orderBy('scheduled_for', 'asc')
+          .limit(batchSize),
+      );
+      if (rows.length === 0) return { runs: [], tasksClaimed: 0, skipped: 0, more: false };
+      const previous = new Map(rows.map(r => [r.id, r.claimed_by]));
+      const ids = rows.map(r => r.id);
+      for (let i = 0; i < ids.length; i += 500) {
+        await tx(RUNS)
+          .whereIn('id', ids.slice(i, i + 500))
+          .update({
+            claimed_by: instanceId,
+            claimed_at: tx.raw('coalesce(claimed_at, ?)', [nowMs]),
+            lease_expires_at: nowMs + leaseMs,
+          });
+      }
+      const claimed = await this.selectClaimRows(tx, ids, instanceId);
+      for (const run of claimed) run.previousClaimant = previous.get(run.id) ?? null;
+      return { runs: claimed, tasksClaimed: 0, skipped: 0, more: rows.length === batchSize };
+    });
+  }
+
+  private async selectClaimRows(
+    db: Knex | Knex.Transaction,
+    ids: string[],
+    instanceId: string,
+  ): Promise<ClaimedRun[]> {
+    const result: ClaimedRun[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const rows: ClaimRow[] = await db(`${RUNS} as r`)
+        .join(`${TASKS} as t`, 't.id', 'r.task_id')
+        .select(
+          'r.id',
+          'r.task_id',
+          'r.scheduled_for',
+          'r.attempt',
+          'r.slot',
+          'r.publish_failures',
+          'r.claimed_by',
+          't.instrument_ref',
+          't.name',
+          't.owner',
+          't.measurement_type',
+          't.measurement_parameters',
+          't.instrument_concurrency',
+        )
+        .whereIn('r.id', ids.slice(i, i + 500))
+        .where('r.status', 'pending')
+        .where('r.claimed_by', instanceId);
+      result.push(...rows.map(toClaimed));
+    }
+    return result.sort((a, b) => a.scheduledFor - b.scheduledFor);
+  }
+
+  /**
+   * Takes one of the instrument's `concurrency` slots for a run (the unique index on
+   * instrument_ref + slot makes two runs holding the same slot impossible). Returns false when all are
+   * taken.
+   */
+  async acquireSlot(run: ClaimedRun): Promise<boolean> {
+    if (run.instrumentConcurrency === null || run.slot !== null) return true;
+    for (let slot = 0; slot < run.instrumentConcurrency; slot++) {
+      try {
+        const updated = await this.knex(RUNS)
+          .where({ id: run.id, status: 'pending' })
+          .whereNull('slot')
+          .update({ slot, instrument_ref: run.instrumentRef });
+        if (updated === 1) {
+          run.slot = slot;
+          return true;
+        }
+        return false;
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+      }
+    }
+    return false;
+  }
+
+  /** Leaves runs pending for another attempt no earlier than `retryAtMs`, by any instance. */
+  async deferRuns(ids: string[], retryAtMs: number, error?: string): Promise<void> {
+    if (ids.length === 0) return;
+    const update: Record<string, unknown> = { lease_expires_at: retryAtMs };
+    if (error !== undefined) {
+      update.error = error.slice(0, 2000);
+      update.publish_failures = this.knex.raw('publish_failures + 1');
+    }
+    for (let i = 0; i < ids.length; i += 500) {
+      await this.knex(RUNS).whereIn('id', ids.slice(i, i + 500)).where('status', 'pending').update(update);
+    }
+  }
+
+  /** Records a successful publish. */
+  async markPublished(ids: string[], publishedAtMs: number): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) {
+      await this.knex(RUNS)
+        .whereIn('id', ids.slice(i, i + 500))
+        .where('status', 'pending')
+        .update({
+          status: 'queued',
+          published_at: publishedAtMs,
+          attempt: this.knex.raw('attempt + 1'),
+          lease_expires_at: null,
+          error: null,
+        });
+    }
+  }
+
+  /** On shutdown: hands this instance's unpublished claims to the others at once. */
+  async releaseClaims(instanceId: string, nowMs: number): Promise<number> {
+    return this.knex(RUNS)
+      .where({ status: 'pending', claimed_by: instanceId })
+      .where('lease_expires_at', '>', nowMs)
+      .update({ lease_expires_at: nowMs });
+  }
+
+  /** The earliest instant something may become due: a task occurrence or a deferred run. */
+  async nextDueAt(): Promise<number | null> {
+    const [task] = await this.knex(TASKS)
+      .min({ at: 'next_run_at' })
+      .where('state', 'active')
+      .whereNull('deleted_at');
+    const [run] = await this.knex(RUNS)
+      .min({ at: 'lease_expires_at' })
+      .where('status', 'pending');
+    const candidates = [task?.at, run?.at]
+      .filter(v => v !== null && v !== undefined)
+      .map(Number);
+    // Pending runs without a lease (run now) are due immediately.
+    const [unleased] = await this.knex(RUNS)
+      .count({ n: '*' })
+      .where('status', 'pending')
+      .whereNull('lease_expires_at');
+    if (Number(unleased?.n ?? 0) > 0) candidates.push(0);
+    return candidates.length ? Math.min(...candidates) : null;
+  }
+
+  /** Occurrences and runs due but not yet published: the dispatcher's backlog. */
+  async dueBacklog(nowMs: number): Promise<number> {
+    const [tasks] = await this.knex(TASKS)
+      .count({ n: '*' })
+      .where('state', 'active')
+      .where('next_run_at', '<=', nowMs)
+      .whereNull('deleted_at');
+    const [runs] = await this.knex(RUNS)
+      .count({ n: '*' })
+      .where('status', 'pending')
+      .where('scheduled_for', '<=', nowMs);
+    return Number(tasks?.n ?? 0) + Number(runs?.n ?? 0);
+  }
+}
