@@ -28,5 +28,95 @@ export interface Config {
        */
       maxBodySize?: string;
     };
+    /** The dispatcher that claims due runs and publishes them to the queue. */
+    dispatcher?: {
+      /**
+       * Run the dispatcher in this backend. Set false for API-only replicas. Default: true.
+       * @visibility backend
+       */
+      enabled?: boolean;
+      /** Tasks or runs claimed per transaction. Default: 200. @visibility backend */
+      batchSize?: number;
+      /**
+       * How long a claim protects a run before another replica may take it over. Default: 30.
+       * @visibility backend
+       */
+      leaseSeconds?: number;
+      /**
+       * Longest sleep without a wake-up (a safety net: the dispatcher sleeps until the next due run and
+       * is woken on changes). Default: 5000.
+       * @visibility backend
+       */
+      pollIntervalMs?: number;
+      /**
+       * How late an occurrence may be and still count as on time; later ones follow the task's misfire
+       * policy. Default: 60.
+       * @visibility backend
+       */
+      misfireGraceSeconds?: number;
+      /** Backoff of failed publishes. @visibility backend */
+      publishRetry?: {
+        /** Default: 500. @visibility backend */
+        initialDelayMs?: number;
+        /** Default: 60000. @visibility backend */
+        maxDelayMs?: number;
+      };
+    };
+    /** Where runs are published. */
+    queue?: {
+      /**
+       * inProcess: run measurements in this backend (embedded default); sqs: publish to AWS SQS.
+       * Default: inProcess.
+       * @visibility backend
+       */
+      type?: 'inProcess' | 'sqs';
+      inProcess?: {
+        /** Measurements run at once. Default: 4. @visibility backend */
+        concurrency?: number;
+      };
+      sqs?: {
+        /** URL of the queue (a .fifo URL selects FIFO behaviour). @visibility backend */
+        queueUrl: string;
+        /** AWS region; the default chain when absent. @visibility backend */
+        region?: string;
+        /** Custom endpoint (an SQS-compatible server). @visibility backend */
+        endpoint?: string;
+      };
+    };
+    /** The in-process executor (queue type inProcess). */
+    execution?: {
+      /** Attempts per run before it fails. Default: 3. @visibility backend */
+      maxAttempts?: number;
+      /** First retry delay, doubled per attempt. Default: 1000. @visibility backend */
+      retryDelayMs?: number;
+      /**
+       * A run still running after this long may be started again by a redelivery; after twice this it
+       * is failed as lost. Default: 900.
+       * @visibility backend
+       */
+      runTimeoutSeconds?: number;
+      /** Folder for raw measurement data, relative to the backend's working directory. Default: data/raw. @visibility backend */
+      rawDataDirectory?: string;
+      /** The simulated instrument driver (used for every instrument not listed below). */
+      simulated?: {
+        /** Probability (0-1) of a simulated instrument fault. Default: 0. @visibility backend */
+        faultRate?: number;
+        /** Simulated acquisition time in ms. Default: 0. @visibility backend */
+        delayMs?: number;
+      };
+      /** Instruments reached through an HTTP instrument gateway instead of the simulation. */
+      instruments?: Array<{
+        /** @visibility backend */
+        instrumentRef: string;
+        /** Default: http. @visibility backend */
+        driver?: 'http' | 'simulated';
+        /** Gateway base URL; the driver POSTs to {endpoint}/measure. @visibility backend */
+        endpoint?: string;
+        /** Bearer token of the gateway. @visibility secret */
+        token?: string;
+        /** Default: 60000. @visibility backend */
+        timeoutMs?: number;
+      }>;
+    };
   };
 }

@@ -4,13 +4,24 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { labSchedulerPermissions } from '@internal/plugin-lab-scheduler-common';
+import { LocalRawDataStore } from '@internal/plugin-lab-scheduler-node';
 import { DatabaseTaskStore } from './database/DatabaseTaskStore';
+import { DispatchStore } from './database/DispatchStore';
+import { RunStateStore } from './database/RunStateStore';
+import { Dispatcher } from './dispatcher/Dispatcher';
+import { LocalWakeup, PgNotifyWakeup, Wakeup } from './dispatcher/Wakeup';
+import { driversFromConfig } from './execution/createExecutor';
+import { createInProcessQueue } from './execution/InProcessExecution';
 import { taskPermissionResourceRef, taskPermissionRules } from './permissions/rules';
+import { SqsTaskQueue } from './queue/SqsTaskQueue';
+import { TaskQueue } from './queue/TaskQueue';
 import { InstrumentCatalog } from './service/InstrumentCatalog';
+import { readLabSchedulerConfig } from './service/labSchedulerConfig';
 import { createRouter } from './service/router';
 
 /**
- * The Lab Scheduler backend plugin: task store, REST API at `/api/lab-scheduler`.
+ * The Lab Scheduler backend plugin: task store and REST API at `/api/lab-scheduler`, and (unless
+ * `labScheduler.dispatcher.enabled` is false) the dispatcher that publishes due runs to the queue.
  *
  * @public
  */
@@ -27,6 +38,8 @@ export const labSchedulerPlugin = createBackendPlugin({
         auth: coreServices.auth,
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
+        lifecycle: coreServices.lifecycle,
+        scheduler: coreServices.scheduler,
         catalog: catalogServiceRef,
       },
       async init({
@@ -38,9 +51,14 @@ export const labSchedulerPlugin = createBackendPlugin({
         auth,
         permissions,
         permissionsRegistry,
+        lifecycle,
+        scheduler,
         catalog,
       }) {
+        const settings = readLabSchedulerConfig(config);
         const store = await DatabaseTaskStore.create({ database });
+        const knex = store.knex;
+        const runStates = new RunStateStore(knex, { staleRunningMs: settings.execution.runTimeoutMs });
 
         permissionsRegistry.addResourceType({
           resourceRef: taskPermissionResourceRef,
@@ -65,6 +83,43 @@ export const labSchedulerPlugin = createBackendPlugin({
           validate: instrumentsConfig?.getOptionalBoolean('validateWithCatalog') ?? true,
         });
 
+        // Wake-ups cross replicas through PostgreSQL; on SQLite everything shares this process.
+        const wakeup: Wakeup =
+          knex.client.config.client === 'pg' ? new PgNotifyWakeup(knex, logger) : new LocalWakeup();
+        const notify = () => {
+          wakeup.notify().catch(error => logger.warn(`Could not send a dispatcher wake-up: ${error}`));
+        };
+
+        let dispatcher: Dispatcher | undefined;
+        let queue: TaskQueue | undefined;
+        if (settings.dispatcher.enabled) {
+          if (settings.queue.type === 'sqs') {
+            queue = new SqsTaskQueue({
+              queueUrl: settings.queue.queueUrl,
+              region: settings.queue.region,
+              endpoint: settings.queue.endpoint,
+            });
+          } else {
+            queue = createInProcessQueue({
+              runStates,
+              drivers: driversFromConfig(settings.execution.config),
+              rawData: new LocalRawDataStore(settings.execution.rawDataDirectory),
+              logger: logger.child({ component: 'executor' }),
+              concurrency: settings.queue.concurrency,
+              maxAttempts: settings.execution.maxAttempts,
+              retryDelayMs: settings.execution.retryDelayMs,
+              onRunFinished: notify,
+            });
+          }
+          dispatcher = new Dispatcher({
+            store: new DispatchStore(knex),
+            queue,
+            logger: logger.child({ component: 'dispatcher' }),
+            wakeup,
+            ...settings.dispatcher,
+          });
+        }
+
         httpRouter.use(
           await createRouter({
             store,
@@ -72,10 +127,35 @@ export const labSchedulerPlugin = createBackendPlugin({
             httpAuth,
             permissions,
             logger,
+            runStates,
             maxBodySize: config.getOptionalString('labScheduler.api.maxBodySize') ?? '64kb',
+            onTaskChanged: notify,
+            onRunFinished: notify,
           }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
+
+        // Housekeeping on Backstage's scheduler (one host at a time): runs whose executor was lost.
+        await scheduler.scheduleTask({
+          id: 'lab-scheduler-fail-stale-runs',
+          frequency: { minutes: 1 },
+          timeout: { minutes: 1 },
+          scope: 'global',
+          fn: async () => {
+            const failed = await runStates.failStaleRuns(Date.now(), settings.execution.runTimeoutMs * 2);
+            if (failed > 0) {
+              logger.warn('Failed runs whose executor was lost', { count: failed });
+              notify();
+            }
+          },
+        });
+
+        lifecycle.addStartupHook(() => dispatcher?.start());
+        lifecycle.addShutdownHook(async () => {
+          await dispatcher?.stop();
+          await queue?.close();
+          await wakeup.close();
+        });
       },
     });
   },

@@ -45,3 +45,41 @@ export function parseRunMessage(body: string): RunMessage {
   }
   return result.data;
 }
+
+/** Largest accepted run result (summary + QC + raw data link), as JSON. @public */
+export const MAX_RUN_RESULT_BYTES = 64 * 1024;
+
+/** The recorded outcome of a successful measurement. @public */
+export const runResultSchema = z.strictObject({
+  measurementType: z.string().max(100),
+  driver: z.string().max(100),
+  summary: z.record(z.string(), z.unknown()),
+  qc: z.strictObject({
+    status: z.enum(['pass', 'fail', 'not_checked']),
+    checks: z.array(z.unknown()).max(50),
+  }),
+  rawData: z.strictObject({
+    uri: z.string().max(2000),
+    bytes: z.number().int().min(0),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+  durationMs: z.number().min(0),
+});
+
+/** @public */
+export type RunResult = z.infer<typeof runResultSchema>;
+
+/** Status events the executor reports (`POST /runs/:id/events`). @public */
+export const runEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('started'), attempt: z.number().int().min(1) }),
+  z.strictObject({ type: z.literal('succeeded'), result: runResultSchema }),
+  z.strictObject({
+    type: z.literal('failed'),
+    error: z.string().min(1).max(4000),
+    retrying: z.boolean(),
+    deadLettered: z.boolean().optional(),
+  }),
+]);
+
+/** @public */
+export type RunEvent = z.infer<typeof runEventSchema>;

@@ -75,7 +75,10 @@ const policyPermissions = createServiceFactory({
   },
 });
 
-export async function startLabSchedulerBackend(knex: Knex, config: object = {}) {
+export async function startLabSchedulerBackend(
+  knex: Knex,
+  config: object = { labScheduler: { dispatcher: { enabled: false } } },
+) {
   return startTestBackend({
     features: [
       labSchedulerPlugin,

@@ -24,6 +24,8 @@ import {
   firstOccurrenceAtOrAfter,
   KeysetPosition,
   listTasksQuerySchema,
+  MAX_RUN_RESULT_BYTES,
+  runEventSchema,
   pageQuerySchema,
   Task,
   taskCreatePermission,
@@ -39,6 +41,7 @@ import {
 import express, { ErrorRequestHandler, Request } from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
+import { RunStateStore } from '../database/RunStateStore';
 import { TaskFields, TaskFilter, TaskStore } from '../database/TaskStore';
 import { taskPermissionRules } from '../permissions/rules';
 import { HttpStatusError, RequestValidationError } from './errors';
@@ -56,6 +59,10 @@ export interface RouterOptions {
   now?: () => number;
   /** Called after a task is created or changed, e.g. to wake the dispatcher. */
   onTaskChanged?: (task: Task | undefined) => void;
+  /** Records executor events; without it `POST /runs/:id/events` answers 404. */
+  runStates?: RunStateStore;
+  /** Called when a run ends (its instrument slot is free again). */
+  onRunFinished?: () => void;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -383,6 +390,50 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       (decision.result === AuthorizeResult.CONDITIONAL && isAllowedBy(decision, task));
     if (!allowed) throw new NotAllowedError(`Not allowed: ${taskReadPermission.name}`);
     res.json(run);
+  });
+
+  router.post('/runs/:id/events', async (req, res) => {
+    requireJsonBody(req);
+    // Only services (the executor) report run events; users cannot forge results.
+    const credentials = await httpAuth.credentials(req, { allow: ['service'] });
+    const runId = requireUuid(req.params.id);
+    const event = parseOrThrow(runEventSchema, req.body);
+    if (!options.runStates) throw new NotFoundError('Run events are not enabled');
+    const run = await store.getRun(runId);
+    if (!run) throw new NotFoundError(`Run ${runId} not found`);
+    const [decision] = await permissions.authorizeConditional(
+      [{ permission: taskUpdatePermission }],
+      { credentials },
+    );
+    const task = await store.getTask(run.taskId);
+    const allowed =
+      decision.result === AuthorizeResult.ALLOW ||
+      (decision.result === AuthorizeResult.CONDITIONAL && task && isAllowedBy(decision, task));
+    if (!allowed) throw new NotAllowedError(`Not allowed: ${taskUpdatePermission.name}`);
+    const ids = { runId, taskId: run.taskId };
+    const nowMs = now();
+    if (event.type === 'started') {
+      const { proceed, run: updated } = await options.runStates.start(runId, event.attempt, nowMs);
+      logger.info(proceed ? 'Run started' : 'Duplicate start refused', { ...ids, status: updated.status });
+      res.json({ proceed, status: updated.status, run: updated });
+      return;
+    }
+    if (event.type === 'succeeded') {
+      if (Buffer.byteLength(JSON.stringify(event.result)) > MAX_RUN_RESULT_BYTES) {
+        throw new RequestValidationError([
+          { path: 'result', message: `must be at most ${MAX_RUN_RESULT_BYTES} bytes as JSON` },
+        ]);
+      }
+      const updated = await options.runStates.succeed(runId, event.result, nowMs);
+      logger.info('Run succeeded', { ...ids, qc: event.result.qc.status });
+      options.onRunFinished?.();
+      res.json(updated);
+      return;
+    }
+    const updated = await options.runStates.fail(runId, event.error, event, nowMs);
+    logger.warn('Run failed', { ...ids, status: updated.status, retrying: event.retrying, error: event.error });
+    if (!event.retrying) options.onRunFinished?.();
+    res.json(updated);
   });
 
   // Errors with a status of their own (body parser, validation details) are answered here in

@@ -1,0 +1,107 @@
+import type { RunMessage } from '@internal/plugin-lab-scheduler-common';
+import { DriverRegistry, InstrumentFaultError } from './drivers/InstrumentDriver';
+import { processMeasurement } from './processing/processMeasurement';
+import { RunReporter, RunResult } from './reporting/RunReporter';
+import { RawDataStore } from './storage/RawDataStore';
+
+/** How this message was delivered: the queue's receive count and the number allowed before giving up. */
+export interface Delivery {
+  receiveCount: number;
+  maxReceiveCount: number;
+}
+
+export type ExecutionOutcome =
+  | { outcome: 'succeeded'; result: RunResult }
+  | { outcome: 'duplicate'; status: string }
+  | { outcome: 'failed'; error: string; retrying: boolean };
+
+/** Minimal structured logger: Powertools' Logger and Backstage's LoggerService both fit. */
+export interface ExecutorLogger {
+  info(message: string, meta?: any): void;
+  warn(message: string, meta?: any): void;
+  error(message: string, meta?: any): void;
+}
+
+/** A measurement failed; `retrying` says whether another delivery will try again. */
+export class MeasurementFailedError extends Error {
+  constructor(
+    message: string,
+    readonly retrying: boolean,
+    readonly deadLettered: boolean,
+  ) {
+    super(message);
+    this.name = 'MeasurementFailedError';
+  }
+}
+
+/**
+ * Executes one run message: claims the run's start (a duplicate delivery stops here), measures through
+ * the instrument's driver, processes the data, stores the raw data and reports the outcome.
+ * The same code runs in the Lambda and in the backend's in-process queue.
+ */
+export class MeasurementExecutor {
+  constructor(
+    private readonly options: {
+      drivers: DriverRegistry;
+      rawData: RawDataStore;
+      reporter: RunReporter;
+      logger: ExecutorLogger;
+      /** Abort a measurement that takes longer than this. Default 10 minutes. */
+      timeoutMs?: number;
+      /** Whether exhausted retries end in a dead-letter queue (SQS) rather than plain failure. */
+      deadLetterQueue?: boolean;
+    },
+  ) {}
+
+  /**
+   * Resolves with the outcome. Throws MeasurementFailedError after reporting a failure, so that a queue
+   * consumer can leave the message for redelivery (or the DLQ when it was the last attempt).
+   */
+  async execute(message: RunMessage, delivery: Delivery): Promise<ExecutionOutcome> {
+    const { reporter, logger } = this.options;
+    const ids = { runId: message.runId, taskId: message.taskId, instrumentRef: message.instrumentRef };
+    const decision = await reporter.start(message.runId, delivery.receiveCount);
+    if (!decision.proceed) {
+      logger.info('Run already handled; acknowledging duplicate delivery', { ...ids, status: decision.status });
+      return { outcome: 'duplicate', status: decision.status };
+    }
+    const started = Date.now();
+    const driver = this.options.drivers.driverFor(message.instrumentRef);
+    try {
+      const raw = await driver.measure(
+        {
+          runId: message.runId,
+          instrumentRef: message.instrumentRef,
+          measurement: message.measurement,
+          scheduledFor: message.scheduledFor,
+        },
+        { signal: AbortSignal.timeout(this.options.timeoutMs ?? 600_000) },
+      );
+      const processed = processMeasurement(raw, message.measurement.parameters);
+      const stored = await this.options.rawData.put(
+        `runs/${message.taskId}/${message.runId}.json`,
+        JSON.stringify(raw),
+      );
+      const result: RunResult = {
+        measurementType: message.measurement.type,
+        driver: driver.name,
+        summary: processed.summary,
+        qc: processed.qc,
+        rawData: stored,
+        durationMs: Date.now() - started,
+      };
+      await reporter.succeed(message.runId, result);
+      logger.info('Measurement succeeded', { ...ids, durationMs: result.durationMs, qc: result.qc.status });
+      return { outcome: 'succeeded', result };
+    } catch (error) {
+      const text = `${(error as Error).name}: ${(error as Error).message}`;
+      // Instrument faults are worth another try; anything else (bad data, refused request) is final.
+      const retryable = error instanceof InstrumentFaultError;
+      const retrying = retryable && delivery.receiveCount < delivery.maxReceiveCount;
+      const deadLettered = retryable && !retrying && (this.options.deadLetterQueue ?? false);
+      await reporter.fail(message.runId, text, { retrying, deadLettered });
+      logger.warn('Measurement failed', { ...ids, error: text, retrying, attempt: delivery.receiveCount });
+      throw new MeasurementFailedError(text, retrying, deadLettered);
+    }
+  }
+}

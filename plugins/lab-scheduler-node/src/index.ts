@@ -1,0 +1,14 @@
+/**
+ * The Lab Scheduler measurement executor, shared by the backend's in-process queue and the Lambda.
+ *
+ * @packageDocumentation
+ */
+export * from './drivers/InstrumentDriver';
+export { SimulatedInstrumentDriver } from './drivers/SimulatedInstrumentDriver';
+export type { SimulatedDriverOptions } from './drivers/SimulatedInstrumentDriver';
+export { HttpInstrumentDriver } from './drivers/HttpInstrumentDriver';
+export type { HttpInstrumentDriverOptions } from './drivers/HttpInstrumentDriver';
+export * from './processing/processMeasurement';
+export * from './storage/RawDataStore';
+export * from './reporting/RunReporter';
+export * from './MeasurementExecutor';

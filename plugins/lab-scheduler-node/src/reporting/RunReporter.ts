@@ -1,0 +1,57 @@
+import type { RunEvent, RunResult, RunStatus } from '@internal/plugin-lab-scheduler-common';
+
+export type { RunEvent, RunResult };
+
+/** Answer to a `started` event: whether this delivery should measure. */
+export interface StartDecision {
+  proceed: boolean;
+  status: RunStatus;
+}
+
+/**
+ * Records status transitions of runs with their owner (the backend plugin). The start transition is
+ * conditional, which makes a redelivered message measure at most once.
+ */
+export interface RunReporter {
+  start(runId: string, attempt: number): Promise<StartDecision>;
+  succeed(runId: string, result: RunResult): Promise<void>;
+  fail(runId: string, error: string, options: { retrying: boolean; deadLettered?: boolean }): Promise<void>;
+}
+
+/** Reports to the backend's `POST /api/lab-scheduler/runs/:id/events` with a service token. */
+export class HttpRunReporter implements RunReporter {
+  constructor(
+    private readonly options: { baseUrl: string; token: string; timeoutMs?: number; fetch?: typeof fetch },
+  ) {}
+
+  private async post(runId: string, event: RunEvent): Promise<any> {
+    const doFetch = this.options.fetch ?? fetch;
+    const response = await doFetch(
+      `${this.options.baseUrl.replace(/\/$/, '')}/runs/${encodeURIComponent(runId)}/events`,
+      {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${this.options.token}` },
+        body: JSON.stringify(event),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+      },
+    );
+    const text = await response.text();
+    if (!response.ok) {
+      throw new Error(`Reporting ${event.type} for run ${runId} failed: ${response.status} ${text.slice(0, 300)}`);
+    }
+    return text ? JSON.parse(text) : {};
+  }
+
+  async start(runId: string, attempt: number): Promise<StartDecision> {
+    const body = await this.post(runId, { type: 'started', attempt });
+    return { proceed: Boolean(body.proceed), status: body.status };
+  }
+
+  async succeed(runId: string, result: RunResult): Promise<void> {
+    await this.post(runId, { type: 'succeeded', result });
+  }
+
+  async fail(runId: string, error: string, options: { retrying: boolean; deadLettered?: boolean }) {
+    await this.post(runId, { type: 'failed', error, ...options });
+  }
+}
