@@ -154,6 +154,18 @@ function instantOfWall(zone: string, wallMs: number): number {
   return best ?? wallMs - before;
 }
 
+const DAY_MS = 24 * HOUR;
+
+function dayMatchesWall(fields: CronFields, dayOfMonth: number, weekday: number): boolean {
+  const dom = fields.dayOfMonth.has(dayOfMonth);
+  const dow = fields.dayOfWeek.has(weekday);
+  // Vixie cron: when both day fields are restricted, either may match.
+  if (fields.dayOfMonthWildcard && fields.dayOfWeekWildcard) return true;
+  if (fields.dayOfMonthWildcard) return dow;
+  if (fields.dayOfWeekWildcard) return dom;
+  return dom || dow;
+}
+
 /**
  * The first occurrence of a cron expression in `zone` strictly after `afterMs`, or null if none before
  * `untilMs`.
@@ -207,17 +219,6 @@ export function nextCronOccurrence(
   return null;
 }
 
-const DAY_MS = 24 * HOUR;
-
-function dayMatchesWall(fields: CronFields, dayOfMonth: number, weekday: number): boolean {
-  const dom = fields.dayOfMonth.has(dayOfMonth);
-  const dow = fields.dayOfWeek.has(weekday);
-  // Vixie cron: when both day fields are restricted, either may match.
-  if (fields.dayOfMonthWildcard && fields.dayOfWeekWildcard) return true;
-  if (fields.dayOfMonthWildcard) return dow;
-  if (fields.dayOfWeekWildcard) return dom;
-  return dom || dow;
-}
 
 function parseInstant(value: string | undefined): number | undefined {
   return value === undefined ? undefined : Date.parse(value);

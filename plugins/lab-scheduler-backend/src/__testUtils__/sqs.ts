@@ -49,7 +49,9 @@ function launch(port: number, dataDir: string): Promise<{ child: ChildProcess; p
 
 export async function startFauxqsProcess(): Promise<FauxqsProcess> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fauxqs-'));
-  let { child, port } = await launch(0, dataDir);
+  const launched = await launch(0, dataDir);
+  const port = launched.port;
+  let child = launched.child;
   const clients: SQSClient[] = [];
   return {
     port,

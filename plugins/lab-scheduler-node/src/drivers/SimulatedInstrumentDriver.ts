@@ -89,12 +89,10 @@ function plate(random: () => number, p: any) {
     const row: number[] = [];
     for (let c = 0; c < cols; c++) {
       // Column 1 holds blanks; an occasional well is an outlier (bubble, pipetting error).
-      const value =
-        c === 0
-          ? gaussian(random, 0.045, 0.004)
-          : random() < 0.02
-            ? gaussian(random, 1.6, 0.2)
-            : gaussian(random, 0.52 + 0.01 * r, 0.03);
+      let value: number;
+      if (c === 0) value = gaussian(random, 0.045, 0.004);
+      else if (random() < 0.02) value = gaussian(random, 1.6, 0.2);
+      else value = gaussian(random, 0.52 + 0.01 * r, 0.03);
       row.push(round(Math.max(0, value)));
     }
     od.push(row);

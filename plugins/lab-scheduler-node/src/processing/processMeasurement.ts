@@ -150,8 +150,9 @@ export function processMeasurement(
         const f: number[] = w.fluorescence;
         const i = f.findIndex(v => v >= threshold);
         // Linear interpolation between the cycles around the threshold crossing.
-        const ct =
-          i < 0 ? null : i === 0 ? 1 : round(i + (threshold - f[i - 1]) / (f[i] - f[i - 1]), 2);
+        let ct: number | null = null;
+        if (i === 0) ct = 1;
+        else if (i > 0) ct = round(i + (threshold - f[i - 1]) / (f[i] - f[i - 1]), 2);
         return { well: w.well, sample: w.sample, ct, maxFluorescence: Math.max(...f) };
       });
       const unknown = cts.filter(c => c.sample !== 'ntc');
