@@ -6,6 +6,9 @@ import { TaskQueue } from '../queue/TaskQueue';
 import { createDispatcherMetrics, DispatcherMetrics } from './metrics';
 import { Wakeup } from './Wakeup';
 
+/** Messages published per round trip group; the lease is re-checked between groups. */
+const PUBLISH_CHUNK = 100;
+
 export interface DispatcherOptions {
   store: DispatchStore;
   queue: TaskQueue;
@@ -213,13 +216,24 @@ export class Dispatcher {
 
     let published = 0;
     let failed = 0;
-    if (publishable.length > 0) {
-      const outcomes = await this.queue.publish(publishable.map(r => r.message));
+    // Publish only while our lease is comfortably valid: past that, another replica may take the
+    // runs over, and publishing them too would send duplicates. What is left is recovered later.
+    const leaseDeadline = nowMs + this.leaseMs * 0.8;
+    for (let i = 0; i < publishable.length; i += PUBLISH_CHUNK) {
+      if (this.now() > leaseDeadline) {
+        this.logger.warn('Lease nearly expired before publishing; leaving runs for recovery', {
+          instanceId: this.instanceId,
+          left: publishable.length - i,
+        });
+        break;
+      }
+      const chunk = publishable.slice(i, i + PUBLISH_CHUNK);
+      const outcomes = await this.queue.publish(chunk.map(r => r.message));
       const publishedAt = this.now();
-      const byId = new Map(publishable.map(r => [r.id, r]));
+      const byId = new Map(chunk.map(r => [r.id, r]));
       const ok = outcomes.filter(o => o.ok).map(o => o.runId);
       await this.store.markPublished(ok, publishedAt);
-      published = ok.length;
+      published += ok.length;
       for (const id of ok) {
         const run = byId.get(id)!;
         this.metrics.lateness.record(publishedAt - run.scheduledFor, {
@@ -227,7 +241,7 @@ export class Dispatcher {
         });
       }
       const failures = outcomes.filter(o => !o.ok);
-      failed = failures.length;
+      failed += failures.length;
       // Exponential backoff per run, by its number of publish failures so far.
       for (const failure of failures) {
         const run = byId.get(failure.runId)!;
@@ -241,12 +255,9 @@ export class Dispatcher {
         });
         await this.store.deferRuns([run.id], this.now() + delay, failure.error);
       }
-      this.metrics.published.add(published);
-      this.metrics.publishFailed.add(failed);
-      if (published > 0) {
-        this.logger.debug?.('Published runs', { instanceId: this.instanceId, published });
-      }
     }
+    this.metrics.published.add(published);
+    this.metrics.publishFailed.add(failed);
     return {
       claimed: runs.length,
       published,

@@ -1,0 +1,51 @@
+import { DEFAULT_TASK_POLICIES, TaskPolicies, TaskSchedule } from '@internal/plugin-lab-scheduler-common';
+import { Knex } from 'knex';
+import { randomUUID } from 'node:crypto';
+
+export interface SeedTask {
+  schedule: TaskSchedule;
+  nextRunAt: number | null;
+  policies?: Partial<TaskPolicies>;
+  instrumentRef?: string;
+  state?: 'active' | 'paused' | 'completed';
+}
+
+/** Inserts many tasks at once (tests and benchmarks), the way the store would store them. */
+export async function seedTasks(knex: Knex, tasks: SeedTask[]): Promise<string[]> {
+  const now = Date.now();
+  const ids: string[] = [];
+  const rows = tasks.map((t, i) => {
+    const id = randomUUID();
+    ids.push(id);
+    const policies = { ...DEFAULT_TASK_POLICIES, ...t.policies };
+    return {
+      id,
+      name: `Seeded task ${i}`,
+      description: '',
+      instrument_ref: t.instrumentRef ?? `resource:default/instrument-${i % 50}`,
+      owner: 'group:default/lab-ops',
+      measurement_type: 'mass-reading',
+      measurement_parameters: JSON.stringify({ replicates: 3, unit: 'g', qc: {} }),
+      schedule_type: t.schedule.type,
+      schedule: JSON.stringify(t.schedule),
+      state: t.state ?? 'active',
+      next_run_at: t.nextRunAt,
+      sort_at: t.nextRunAt ?? 8_640_000_000_000_000,
+      version: 1,
+      created_at: now,
+      created_by: 'user:default/seed',
+      updated_at: now,
+      updated_by: 'user:default/seed',
+      misfire_policy: policies.misfire,
+      misfire_window_seconds: policies.misfireWindowSeconds,
+      overlap_policy: policies.overlap,
+      instrument_concurrency: policies.instrumentConcurrency,
+    };
+  });
+  for (let i = 0; i < rows.length; i += 500) {
+    await knex('lab_scheduler_tasks').insert(rows.slice(i, i + 500));
+  }
+  return ids;
+}
+
+export const noGuards: Partial<TaskPolicies> = { overlap: 'allow', instrumentConcurrency: null };
