@@ -1,6 +1,11 @@
 import { mockServices, TestDatabaseId } from '@backstage/backend-test-utils';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DEFAULT_TASK_POLICIES, TaskPolicies, TaskSchedule } from '@internal/plugin-lab-scheduler-common';
+import {
+  DEFAULT_TASK_POLICIES,
+  firstOccurrenceAtOrAfter,
+  TaskPolicies,
+  TaskSchedule,
+} from '@internal/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
 import { createQueue, drainQueue, FauxqsProcess, startFauxqsProcess } from '../__testUtils__/sqs';
@@ -250,6 +255,29 @@ describe.each(databaseIds)('Dispatcher on %s', (databaseId: TestDatabaseId) => {
     } finally {
       await dispatcher.stop();
       await wakeup.close();
+    }
+  });
+
+  it.each([
+    ['Europe/Berlin', '30 2 * * *', '2026-03-27T12:00:00Z', ['2026-03-28T01:30:00.000Z', '2026-03-29T01:30:00.000Z', '2026-03-30T00:30:00.000Z']],
+    ['America/New_York', '30 1 * * *', '2026-10-31T12:00:00Z', ['2026-11-01T05:30:00.000Z', '2026-11-02T06:30:00.000Z']],
+    ['Australia/Lord_Howe', '15 2 * * *', '2026-10-02T12:00:00Z', ['2026-10-02T15:45:00.000Z', '2026-10-03T15:45:00.000Z']],
+  ])('dispatches across the DST change in %s on a simulated clock (%s)', async (timezone, expression, startIso, expected) => {
+    let clock = Date.parse(startIso);
+    const schedule = { type: 'cron' as const, expression, timezone };
+    const first = firstOccurrenceAtOrAfter(schedule, clock)!;
+    await addTask(schedule, first, { instrumentConcurrency: null, overlap: 'allow' });
+    const dispatcher = new Dispatcher({ store, queue, logger, instanceId: 'clock', now: () => clock });
+    const end = Date.parse(expected[expected.length - 1]) + 10 * 60_000;
+    // Walk the clock in 10-minute steps across the transition night(s), ticking each step.
+    for (; clock <= end; clock += 10 * 60_000) await dispatcher.tick();
+    const rows = await runs();
+    expect(rows.map(r => new Date(Number(r.scheduled_for)).toISOString())).toEqual(expected);
+    // Each published at most one step after its instant (never before it).
+    for (const row of rows) {
+      const lateness = Number(row.published_at) - Number(row.scheduled_for);
+      expect(lateness).toBeGreaterThanOrEqual(0);
+      expect(lateness).toBeLessThan(10 * 60_000);
     }
   });
 
