@@ -41,8 +41,11 @@ const sqsQueue = new SqsTaskQueue({
 
 /** Optionally slow: holds claimed runs for a while before publishing (a crash window for the tests). */
 const publishDelayMs = Number(env.PUBLISH_DELAY_MS ?? 0);
+/** NULL_QUEUE=1: accept every message at once (the benchmark's database-only figure). */
+const nullQueue = env.NULL_QUEUE === '1';
 const queue: TaskQueue = {
   async publish(messages): Promise<PublishOutcome[]> {
+    if (nullQueue) return messages.map(m => ({ runId: m.runId, ok: true }));
     if (publishDelayMs) {
       process.stdout.write(`CLAIMED ${messages.length}\n`);
       await new Promise(r => setTimeout(r, publishDelayMs));
@@ -64,6 +67,7 @@ const dispatcher = new Dispatcher({
   pollIntervalMs: Number(env.POLL_MS ?? 1000),
   retryInitialDelayMs: 200,
   retryMaxDelayMs: 2000,
+  lookAheadMs: env.LOOKAHEAD_MS ? Number(env.LOOKAHEAD_MS) : undefined,
 });
 
 dispatcher.start();

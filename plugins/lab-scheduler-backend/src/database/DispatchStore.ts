@@ -116,11 +116,14 @@ export class DispatchStore {
   async claimDueTasks(options: {
     instanceId: string;
     nowMs: number;
+    /** Claim occurrences up to this instant (a little ahead of now: the caller waits to publish). */
+    horizonMs?: number;
     batchSize: number;
     leaseMs: number;
     graceMs: number;
   }): Promise<ClaimResult> {
     const { instanceId, nowMs, batchSize, leaseMs, graceMs } = options;
+    const horizonMs = Math.max(options.horizonMs ?? nowMs, nowMs);
     return this.knex.transaction(async tx => {
       const tasks = await this.lock(
         tx(TASKS)
@@ -139,7 +142,7 @@ export class DispatchStore {
             'instrument_concurrency',
           )
           .where('state', 'active')
-          .where('next_run_at', '<=', nowMs)
+          .where('next_run_at', '<=', horizonMs)
           .whereNull('deleted_at')
           .orderBy('next_run_at', 'asc')
           .limit(batchSize),
@@ -156,7 +159,9 @@ export class DispatchStore {
         rows.forEach(r => activeTaskIds.add(r.task_id));
       }
 
-      const runRows: Record<string, unknown>[] = [];
+      const runRows: Record<string, any>[] = [];
+      const taskUpdates: [string, number | null, number, string][] = [];
+      const taskById = new Map(tasks.map(t => [t.id, t]));
       let skipped = 0;
       for (const task of tasks) {
         const policies: TaskPolicies = {
@@ -169,7 +174,7 @@ export class DispatchStore {
           schedule: JSON.parse(task.schedule) as TaskSchedule,
           policies,
           nextRunAt: Number(task.next_run_at),
-          nowMs,
+          nowMs: horizonMs,
           graceMs,
           hasActiveRun: activeTaskIds.has(task.id),
         });
@@ -185,28 +190,62 @@ export class DispatchStore {
             attempt: 0,
             claimed_by: pending ? instanceId : null,
             claimed_at: pending ? nowMs : null,
-            lease_expires_at: pending ? nowMs + leaseMs : null,
+            lease_expires_at: pending ? horizonMs + leaseMs : null,
             finished_at: pending ? null : nowMs,
             error: run.error ?? null,
             created_at: nowMs,
           });
         }
-        await tx(TASKS)
-          .where('id', task.id)
-          .update({
-            next_run_at: plan.nextRunAt,
-            sort_at: plan.nextRunAt ?? NEVER_SORT_AT,
-            state: plan.nextRunAt === null ? 'completed' : 'active',
-          });
+        taskUpdates.push([
+          task.id,
+          plan.nextRunAt,
+          plan.nextRunAt ?? NEVER_SORT_AT,
+          plan.nextRunAt === null ? 'completed' : 'active',
+        ]);
       }
-      const pendingIds: string[] = [];
-      for (let i = 0; i < runRows.length; i += 200) {
-        const chunk = runRows.slice(i, i + 200);
+      // One statement advances every claimed task (UPDATE … FROM a VALUES list: PostgreSQL, SQLite ≥ 3.33).
+      for (let i = 0; i < taskUpdates.length; i += 1000) {
+        const chunk = taskUpdates.slice(i, i + 1000);
+        await tx.raw(
+          `with v(id, next_run_at, sort_at, state) as (
+             values ${chunk.map(() => '(?, cast(? as bigint), cast(? as bigint), ?)').join(', ')}
+           )
+           update ${TASKS} set next_run_at = v.next_run_at, sort_at = v.sort_at, state = v.state
+           from v where ${TASKS}.id = v.id`,
+          chunk.flat(),
+        );
+      }
+      const inserted = new Set<string>();
+      for (let i = 0; i < runRows.length; i += 1000) {
+        const chunk = runRows.slice(i, i + 1000);
         // An occurrence that already has a row (e.g. a "run now" at the same instant) keeps it.
-        await tx(RUNS).insert(chunk).onConflict(['task_id', 'scheduled_for']).ignore();
-        pendingIds.push(...chunk.filter(r => r.status === 'pending').map(r => r.id as string));
+        const rows: { id: string }[] = await tx(RUNS)
+          .insert(chunk)
+          .onConflict(['task_id', 'scheduled_for'])
+          .ignore()
+          .returning('id');
+        rows.forEach(r => inserted.add(typeof r === 'string' ? r : r.id));
       }
-      const claimed = await this.selectClaimRows(tx, pendingIds, instanceId);
+      const claimed = runRows
+        .filter(r => r.status === 'pending' && inserted.has(r.id))
+        .map(r => {
+          const task = taskById.get(r.task_id)!;
+          return toClaimed({
+            id: r.id,
+            task_id: r.task_id,
+            scheduled_for: r.scheduled_for,
+            attempt: 0,
+            instrument_ref: task.instrument_ref,
+            slot: null,
+            publish_failures: 0,
+            claimed_by: null,
+            name: task.name,
+            owner: task.owner,
+            measurement_type: task.measurement_type,
+            measurement_parameters: task.measurement_parameters,
+            instrument_concurrency: task.instrument_concurrency,
+          });
+        });
       return {
         runs: claimed,
         tasksClaimed: tasks.length,
@@ -325,19 +364,19 @@ export class DispatchStore {
     }
   }
 
-  /** Records a successful publish. */
-  async markPublished(ids: string[], publishedAtMs: number): Promise<void> {
-    for (let i = 0; i < ids.length; i += 500) {
-      await this.knex(RUNS)
-        .whereIn('id', ids.slice(i, i + 500))
-        .where('status', 'pending')
-        .update({
-          status: 'queued',
-          published_at: publishedAtMs,
-          attempt: this.knex.raw('attempt + 1'),
-          lease_expires_at: null,
-          error: null,
-        });
+  /** Records successful publishes, each with its own time, in one statement per 200 runs. */
+  async markPublished(entries: { id: string; publishedAt: number }[]): Promise<void> {
+    for (let i = 0; i < entries.length; i += 1000) {
+      const chunk = entries.slice(i, i + 1000);
+      await this.knex.raw(
+        `with v(id, published_at) as (
+           values ${chunk.map(() => '(?, cast(? as bigint))').join(', ')}
+         )
+         update ${RUNS} set status = 'queued', published_at = v.published_at, attempt = attempt + 1,
+           lease_expires_at = null, error = null
+         from v where ${RUNS}.id = v.id and ${RUNS}.status = 'pending'`,
+        chunk.flatMap(e => [e.id, e.publishedAt]),
+      );
     }
   }
 
@@ -349,25 +388,29 @@ export class DispatchStore {
       .update({ lease_expires_at: nowMs });
   }
 
-  /** The earliest instant something may become due: a task occurrence or a deferred run. */
-  async nextDueAt(): Promise<number | null> {
-    const [task] = await this.knex(TASKS)
-      .min({ at: 'next_run_at' })
-      .where('state', 'active')
-      .whereNull('deleted_at');
-    const [run] = await this.knex(RUNS)
-      .min({ at: 'lease_expires_at' })
-      .where('status', 'pending');
-    const candidates = [task?.at, run?.at]
-      .filter(v => v !== null && v !== undefined)
-      .map(Number);
-    // Pending runs without a lease (run now) are due immediately.
-    const [unleased] = await this.knex(RUNS)
-      .count({ n: '*' })
-      .where('status', 'pending')
-      .whereNull('lease_expires_at');
-    if (Number(unleased?.n ?? 0) > 0) candidates.push(0);
-    return candidates.length ? Math.min(...candidates) : null;
+  /**
+   * When something next becomes due, in one round trip: the earliest task occurrence, and the earliest
+   * pending run (0 when a pending run has no lease, e.g. "run now").
+   */
+  async nextDueAt(): Promise<{ taskAt: number | null; runAt: number | null }> {
+    const [row] = await this.knex.select(
+      this.knex(TASKS)
+        .min('next_run_at')
+        .where('state', 'active')
+        .whereNull('deleted_at')
+        .as('task_at'),
+      this.knex(RUNS).min('lease_expires_at').where('status', 'pending').as('run_at'),
+      this.knex(RUNS)
+        .count('*')
+        .where('status', 'pending')
+        .whereNull('lease_expires_at')
+        .as('unleased'),
+    );
+    const toMs = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    return {
+      taskAt: toMs(row.task_at),
+      runAt: Number(row.unleased) > 0 ? 0 : toMs(row.run_at),
+    };
   }
 
   /** Occurrences and runs due but not yet published: the dispatcher's backlog. */

@@ -8,6 +8,8 @@ import { Wakeup } from './Wakeup';
 
 /** Messages published per round trip group; the lease is re-checked between groups. */
 const PUBLISH_CHUNK = 100;
+/** Publish requests in flight at once within a round. */
+const MAX_PUBLISHES_IN_FLIGHT = 8;
 
 export interface DispatcherOptions {
   store: DispatchStore;
@@ -29,6 +31,11 @@ export interface DispatcherOptions {
   retryMaxDelayMs?: number;
   /** How often a run waiting for a busy instrument checks again (also woken by run completions). */
   slotRetryMs?: number;
+  /**
+   * Claim occurrences due within this many ms and publish each exactly at its instant: fewer, larger
+   * claims under load, and a timer rather than a database round trip between instant and publish.
+   */
+  lookAheadMs?: number;
   now?: () => number;
   metrics?: DispatcherMetrics;
 }
@@ -64,6 +71,9 @@ export class Dispatcher {
   private readonly retryInitialDelayMs: number;
   private readonly retryMaxDelayMs: number;
   private readonly slotRetryMs: number;
+  private readonly lookAheadMs: number;
+  /** When pending runs (retries, recoveries, run now) may next be claimable; 0 = check now. */
+  private pendingDueAt = 0;
   private running = false;
   private loop?: Promise<void>;
   private wakeTimer?: NodeJS.Timeout;
@@ -87,6 +97,7 @@ export class Dispatcher {
     this.retryInitialDelayMs = options.retryInitialDelayMs ?? 500;
     this.retryMaxDelayMs = options.retryMaxDelayMs ?? 60_000;
     this.slotRetryMs = options.slotRetryMs ?? 2_000;
+    this.lookAheadMs = options.lookAheadMs ?? 50;
   }
 
   /** Starts the claim loop in the background. */
@@ -124,6 +135,7 @@ export class Dispatcher {
   /** Interrupts the current sleep: something may be due. */
   wake(): void {
     this.wokenEarly = true;
+    this.pendingDueAt = 0;
     clearTimeout(this.wakeTimer);
     this.wakeResolve?.();
   }
@@ -138,11 +150,10 @@ export class Dispatcher {
 
   private async runLoop(): Promise<void> {
     while (this.running) {
-      let more = false;
+      let result: TickResult;
       try {
         this.wokenEarly = false;
-        const result = await this.tick();
-        more = result.more;
+        result = await this.tick();
         this.consecutiveErrors = 0;
       } catch (error) {
         this.consecutiveErrors++;
@@ -153,11 +164,18 @@ export class Dispatcher {
         await this.sleep(delay);
         continue;
       }
-      if (more || this.wokenEarly || !this.running) continue;
+      if (result.more || this.wokenEarly || !this.running) continue;
       let delay = this.pollIntervalMs;
       try {
-        const nextDueAt = await this.store.nextDueAt();
-        if (nextDueAt !== null) delay = Math.min(delay, Math.max(0, nextDueAt - this.now()));
+        const { taskAt, runAt } = await this.store.nextDueAt();
+        const now = this.now();
+        this.pendingDueAt = runAt ?? now + this.pollIntervalMs;
+        for (const at of [taskAt === null ? null : taskAt - this.lookAheadMs, runAt]) {
+          if (at !== null) delay = Math.min(delay, Math.max(0, at - now));
+        }
+        // Something is due but another replica holds it (its claim is not committed yet): do not
+        // spin on it, look again shortly.
+        if (delay === 0 && result.claimed === 0) delay = 5;
       } catch (error) {
         this.logger.warn(`Could not read the next due time: ${error}`);
       }
@@ -180,16 +198,20 @@ export class Dispatcher {
     const fresh = await this.store.claimDueTasks({
       instanceId: this.instanceId,
       nowMs,
+      horizonMs: nowMs + this.lookAheadMs,
       batchSize: this.batchSize,
       leaseMs: this.leaseMs,
       graceMs: this.graceMs,
     });
-    const pending: ClaimResult = await this.store.claimPendingRuns({
-      instanceId: this.instanceId,
-      nowMs,
-      batchSize: this.batchSize,
-      leaseMs: this.leaseMs,
-    });
+    const pending: ClaimResult =
+      this.pendingDueAt <= nowMs
+        ? await this.store.claimPendingRuns({
+            instanceId: this.instanceId,
+            nowMs,
+            batchSize: this.batchSize,
+            leaseMs: this.leaseMs,
+          })
+        : { runs: [], tasksClaimed: 0, skipped: 0, more: false };
     const runs = [...fresh.runs, ...pending.runs];
     const recovered = pending.runs.filter(
       r => r.previousClaimant !== null && r.previousClaimant !== this.instanceId,
@@ -213,13 +235,50 @@ export class Dispatcher {
       else waiting.push(run.id);
     }
     await this.store.deferRuns(waiting, this.now() + this.slotRetryMs);
+    if (waiting.length > 0) {
+      this.pendingDueAt = Math.min(this.pendingDueAt, this.now() + this.slotRetryMs);
+    }
+    publishable.sort((a, b) => a.scheduledFor - b.scheduledFor);
 
     let published = 0;
     let failed = 0;
+    const done: { id: string; publishedAt: number }[] = [];
     // Publish only while our lease is comfortably valid: past that, another replica may take the
     // runs over, and publishing them too would send duplicates. What is left is recovered later.
     const leaseDeadline = nowMs + this.leaseMs * 0.8;
-    for (let i = 0; i < publishable.length; i += PUBLISH_CHUNK) {
+    const inFlight = new Set<Promise<void>>();
+    const publishChunk = async (chunk: ClaimedRun[]) => {
+      const outcomes = await this.queue.publish(chunk.map(r => r.message));
+      const publishedAt = this.now();
+      const byId = new Map(chunk.map(r => [r.id, r]));
+      for (const outcome of outcomes) {
+        const run = byId.get(outcome.runId)!;
+        if (outcome.ok) {
+          done.push({ id: run.id, publishedAt });
+          this.metrics.lateness.record(publishedAt - run.scheduledFor, {
+            measurement_type: run.message.measurement.type,
+          });
+          continue;
+        }
+        failed++;
+        // Exponential backoff per run, by its number of publish failures so far.
+        const attempt = Math.min(run.publishFailures + 1, 20);
+        const delay = Math.min(this.retryMaxDelayMs, this.retryInitialDelayMs * 2 ** (attempt - 1));
+        this.logger.warn('Publish failed; will retry', {
+          runId: run.id,
+          taskId: run.taskId,
+          retryInMs: delay,
+          error: outcome.error,
+        });
+        await this.store.deferRuns([run.id], this.now() + delay, outcome.error);
+        this.pendingDueAt = Math.min(this.pendingDueAt, this.now() + delay);
+      }
+    };
+    let i = 0;
+    while (i < publishable.length) {
+      // Never early: wait for the instant of the next run (claimed up to lookAheadMs ahead).
+      const wait = publishable[i].scheduledFor - this.now();
+      if (wait > 0) await new Promise(r => setTimeout(r, wait));
       if (this.now() > leaseDeadline) {
         this.logger.warn('Lease nearly expired before publishing; leaving runs for recovery', {
           instanceId: this.instanceId,
@@ -227,35 +286,21 @@ export class Dispatcher {
         });
         break;
       }
-      const chunk = publishable.slice(i, i + PUBLISH_CHUNK);
-      const outcomes = await this.queue.publish(chunk.map(r => r.message));
-      const publishedAt = this.now();
-      const byId = new Map(chunk.map(r => [r.id, r]));
-      const ok = outcomes.filter(o => o.ok).map(o => o.runId);
-      await this.store.markPublished(ok, publishedAt);
-      published += ok.length;
-      for (const id of ok) {
-        const run = byId.get(id)!;
-        this.metrics.lateness.record(publishedAt - run.scheduledFor, {
-          measurement_type: run.message.measurement.type,
-        });
+      const due = Math.max(this.now(), publishable[i].scheduledFor);
+      let end = i;
+      while (end < publishable.length && end - i < PUBLISH_CHUNK && publishable[end].scheduledFor <= due) {
+        end++;
       }
-      const failures = outcomes.filter(o => !o.ok);
-      failed += failures.length;
-      // Exponential backoff per run, by its number of publish failures so far.
-      for (const failure of failures) {
-        const run = byId.get(failure.runId)!;
-        const attempt = Math.min(run.publishFailures + 1, 20);
-        const delay = Math.min(this.retryMaxDelayMs, this.retryInitialDelayMs * 2 ** (attempt - 1));
-        this.logger.warn('Publish failed; will retry', {
-          runId: run.id,
-          taskId: run.taskId,
-          retryInMs: delay,
-          error: failure.error,
-        });
-        await this.store.deferRuns([run.id], this.now() + delay, failure.error);
-      }
+      // Pipelined: a slow publish does not hold back the runs due after it.
+      const promise = publishChunk(publishable.slice(i, end)).finally(() => inFlight.delete(promise));
+      inFlight.add(promise);
+      i = end;
+      if (inFlight.size >= MAX_PUBLISHES_IN_FLIGHT) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
+    // One statement records every publish of the round, each with its own time.
+    await this.store.markPublished(done);
+    published = done.length;
     this.metrics.published.add(published);
     this.metrics.publishFailed.add(failed);
     return {

@@ -41,7 +41,7 @@ describe.each(databaseIds)('embedded execution on %s', (databaseId: TestDatabase
   }
 
   async function waitForStatus(taskId: string, statuses: string[]) {
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 400; i++) {
       const runs = await runsOf(taskId);
       if (runs.length > 0 && statuses.includes(runs[0].status)) return runs;
       await sleep(50);
@@ -51,7 +51,7 @@ describe.each(databaseIds)('embedded execution on %s', (databaseId: TestDatabase
 
   it('measures a task that comes due and records summary, QC and raw data', async () => {
     await start(0);
-    const at = new Date(Date.now() + 400).toISOString();
+    const at = new Date(Date.now() + 1500).toISOString();
     const created = await request(backend.server)
       .post(`${API}/tasks`)
       .set('Authorization', asUser())

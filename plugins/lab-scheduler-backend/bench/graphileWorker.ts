@@ -1,0 +1,50 @@
+/*
+ * graphile-worker in its own process, for the side-by-side benchmark: a no-op task that reports how
+ * late each job started (now - run_at) on stdout.
+ * Env: DATABASE_URL, CONCURRENCY, POLL_INTERVAL, BATCHING=1 for the local queue + batched completion.
+ */
+import { run } from 'graphile-worker';
+
+async function main() {
+  const batching = process.env.BATCHING === '1';
+  const latenesses: number[] = [];
+  const flush = () => {
+    if (latenesses.length) process.stdout.write(`LATE ${latenesses.splice(0).join(',')}\n`);
+  };
+  const timer = setInterval(flush, 200);
+  const runner = await run({
+    connectionString: process.env.DATABASE_URL,
+    concurrency: Number(process.env.CONCURRENCY ?? 10),
+    pollInterval: Number(process.env.POLL_INTERVAL ?? 2000),
+    noHandleSignals: true,
+    logger: undefined,
+    taskList: {
+      noop: async (_payload, helpers) => {
+        latenesses.push(Date.now() - new Date(helpers.job.run_at).getTime());
+      },
+    },
+    ...(batching
+      ? {
+          preset: {
+            worker: {
+              localQueue: { size: 500 },
+              completeJobBatchDelay: 0,
+              failJobBatchDelay: 0,
+            },
+          } as any,
+        }
+      : {}),
+  });
+  process.stdout.write('STARTED\n');
+  process.on('SIGTERM', async () => {
+    await runner.stop();
+    flush();
+    clearInterval(timer);
+    process.exit(0);
+  });
+}
+
+main().catch(error => {
+  process.stderr.write(`${error.stack}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,332 @@
+/*
+ * npm run bench — Lab Scheduler dispatcher vs graphile-worker on this machine's PostgreSQL.
+ * Prints one JSON line per figure. Scale with BENCH_DRAIN (default 100000), BENCH_RATE (200/s),
+ * BENCH_SECONDS (30), BENCH_CLAIM_BIG (1000000). Not a test: numbers, no assertions.
+ */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import knexFactory, { Knex } from 'knex';
+import { startWorker, WorkerProcess } from '../src/__testUtils__/processes';
+import { noGuards, seedTasks } from '../src/__testUtils__/seed';
+import { createQueue, startFauxqsProcess } from '../src/__testUtils__/sqs';
+import { applyDatabaseMigrations } from '../src/database/DatabaseTaskStore';
+import { DispatchStore } from '../src/database/DispatchStore';
+
+const PG = process.env.BENCH_PG ?? 'postgresql://postgres@127.0.0.1:5432';
+const DRAIN = Number(process.env.BENCH_DRAIN ?? 100_000);
+const RATE = Number(process.env.BENCH_RATE ?? 200);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const CLAIM_BIG = Number(process.env.BENCH_CLAIM_BIG ?? 1_000_000);
+const REPLICAS = 3;
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+const print = (record: object) => process.stdout.write(`${JSON.stringify(record)}\n`);
+
+function percentiles(values: number[]) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return { n: sorted.length, p50: at(50), p95: at(95), p99: at(99), max: sorted[sorted.length - 1] };
+}
+
+async function freshDatabase(name: string): Promise<Knex> {
+  const admin = knexFactory({ client: 'pg', connection: `${PG}/postgres` });
+  await admin.raw(`drop database if exists ${name} with (force)`);
+  await admin.raw(`create database ${name}`);
+  await admin.destroy();
+  return knexFactory({ client: 'pg', connection: `${PG}/${name}`, pool: { min: 1, max: 8 } });
+}
+
+async function transactions(knex: Knex): Promise<number> {
+  const { rows } = await knex.raw(
+    'select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()',
+  );
+  return Number(rows[0].n);
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('benchmark step timed out');
+    await sleep(100);
+  }
+}
+
+// ---------------------------------------------------------------- Lab Scheduler
+
+async function ours(fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>, sqs: SQSClient) {
+  const knex = await freshDatabase('lab_bench_ours');
+  await applyDatabaseMigrations(knex);
+  const queueUrl = await createQueue(sqs, `bench-${Date.now()}`);
+  const env = {
+    PG_CONNECTION: JSON.stringify(knex.client.config.connection),
+    SQS_ENDPOINT: fauxqs.endpoint,
+    QUEUE_URL: queueUrl,
+    LEASE_MS: '30000',
+    POLL_MS: '5000',
+    BATCH_SIZE: '500',
+    ...(process.env.BENCH_LOOKAHEAD_MS ? { LOOKAHEAD_MS: process.env.BENCH_LOOKAHEAD_MS } : {}),
+  };
+  const startReplicas = async (extra: Record<string, string> = {}) => {
+    const workers = Array.from({ length: REPLICAS }, (_, i) => startWorker(`bench-${i}`, { ...env, ...extra }));
+    await Promise.all(workers.map(w => w.waitFor('STARTED')));
+    return workers;
+  };
+  const stopAll = (workers: WorkerProcess[]) => Promise.all(workers.map(w => w.stop()));
+  const published = async () =>
+    Number((await knex('lab_scheduler_runs').count({ n: '*' }).where('status', 'queued'))[0].n);
+
+  // Steady load: RATE runs due per second for SECONDS, 3 replicas idle-waiting for them.
+  const workers = await startReplicas();
+  const total = RATE * SECONDS;
+  const t0 = Date.now() + 3000;
+  await seedTasks(
+    knex,
+    Array.from({ length: total }, (_, i) => {
+      const at = t0 + Math.floor((i * 1000) / RATE);
+      return { schedule: { type: 'once' as const, at: new Date(at).toISOString() }, nextRunAt: at, policies: noGuards };
+    }),
+  );
+  // As the API does after a change: wake the dispatchers, which then sleep until the first due run.
+  await knex.raw("select pg_notify('lab_scheduler_wakeup', '')");
+  await waitUntil(async () => Date.now() > t0, 10_000);
+  const xactBefore = await transactions(knex);
+  await waitUntil(async () => (await published()) >= total, SECONDS * 1000 + 60_000);
+  const xacts = (await transactions(knex)) - xactBefore;
+  const rows = await knex('lab_scheduler_runs').select('scheduled_for', 'published_at');
+  const lateness = percentiles(rows.map(r => Number(r.published_at) - Number(r.scheduled_for)));
+  const steady = {
+    system: 'lab-scheduler',
+    figure: 'lateness_ms',
+    rate_per_s: RATE,
+    seconds: SECONDS,
+    replicas: REPLICAS,
+    ...lateness,
+    db_transactions_per_s: Math.round(xacts / SECONDS),
+  };
+  print(steady);
+  await stopAll(workers);
+
+  // Drain: DRAIN runs already due, replicas started together; claim + publish + record. Twice:
+  // through the SQS server (fauxqs), and with a no-op queue (the database path alone, like
+  // graphile-worker's no-op task).
+  const drainOnce = async (queueLabel: string, extra: Record<string, string>) => {
+    await knex('lab_scheduler_runs').delete();
+    await knex('lab_scheduler_tasks').delete();
+    const due = Date.now() + 2000;
+    await seedTasks(
+      knex,
+      Array.from({ length: DRAIN }, () => ({
+        schedule: { type: 'once' as const, at: new Date(due).toISOString() },
+        nextRunAt: due,
+        policies: noGuards,
+      })),
+    );
+    const replicas = await startReplicas(extra);
+    await knex.raw("select pg_notify('lab_scheduler_wakeup', '')");
+    await waitUntil(async () => (await published()) >= DRAIN, 900_000);
+    const span = await knex('lab_scheduler_runs').min({ first: 'claimed_at' }).max({ last: 'published_at' });
+    const seconds = (Number(span[0].last) - Math.max(Number(span[0].first), due)) / 1000;
+    const record = {
+      system: 'lab-scheduler',
+      figure: 'drain_throughput',
+      queue: queueLabel,
+      runs: DRAIN,
+      replicas: REPLICAS,
+      seconds: Number(seconds.toFixed(2)),
+      runs_per_s: Math.round(DRAIN / seconds),
+    };
+    print(record);
+    await stopAll(replicas);
+    return record;
+  };
+  const drain = await drainOnce('sqs (fauxqs)', {});
+  const drainDb = await drainOnce('none (database path only)', { NULL_QUEUE: '1' });
+  await knex.destroy();
+  return { steady, drain, drainDb };
+}
+
+// ---------------------------------------------------------------- claim cost vs table size
+
+async function claimCost() {
+  const knex = await freshDatabase('lab_bench_claim');
+  await applyDatabaseMigrations(knex);
+  const store = new DispatchStore(knex);
+  const far = Date.now() + 365 * 86_400_000;
+  const addFuture = async (count: number) => {
+    // generate_series is the fast way to a million rows.
+    await knex.raw(
+      `insert into lab_scheduler_tasks (id, name, description, instrument_ref, owner, measurement_type,
+         measurement_parameters, schedule_type, schedule, state, next_run_at, sort_at, version, created_at,
+         created_by, updated_at, updated_by, overlap_policy, instrument_concurrency)
+       select md5(random()::text || g)::uuid::text, 'future ' || g, '', 'resource:default/i' || (g % 100), 'group:default/x',
+         'mass-reading', '{}', 'once', '{"type":"once","at":"2030-01-01T00:00:00.000Z"}', 'active',
+         ?::bigint + g, ?::bigint + g, 1, 0, 'bench', 0, 'bench', 'allow', null
+       from generate_series(1, ?) g`,
+      [far, far, count],
+    );
+    await knex.raw('analyze lab_scheduler_tasks');
+  };
+  const measure = async (stored: number) => {
+    const times: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const now = Date.now();
+      await seedTasks(
+        knex,
+        Array.from({ length: 100 }, () => ({
+          schedule: { type: 'once' as const, at: new Date(now - 10).toISOString() },
+          nextRunAt: now - 10,
+          policies: noGuards,
+        })),
+      );
+      const start = process.hrtime.bigint();
+      const result = await store.claimDueTasks({ instanceId: 'bench', nowMs: Date.now(), batchSize: 100, leaseMs: 30_000, graceMs: 60_000 });
+      times.push(Number(process.hrtime.bigint() - start) / 1e6);
+      if (result.runs.length !== 100) throw new Error(`claimed ${result.runs.length}, expected 100`);
+    }
+    const p = percentiles(times.slice(5)); // first rounds warm caches
+    const record = { system: 'lab-scheduler', figure: 'claim_ms_per_100_runs', stored_tasks: stored, p50: Number(p.p50.toFixed(2)), p95: Number(p.p95.toFixed(2)) };
+    print(record);
+    return record;
+  };
+  await addFuture(10_000);
+  const small = await measure(10_000);
+  await addFuture(CLAIM_BIG - 10_000);
+  const big = await measure(CLAIM_BIG);
+  print({ figure: 'claim_cost_ratio', big_over_small_p50: Number((big.p50 / small.p50).toFixed(2)) });
+  await knex.destroy();
+}
+
+// ---------------------------------------------------------------- graphile-worker
+
+function startGraphile(env: Record<string, string>) {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--require', require.resolve('@backstage/cli/config/nodeTransform.cjs'), resolve(__dirname, 'graphileWorker.ts')],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const late: number[] = [];
+  let out = '';
+  child.stdout!.on('data', chunk => {
+    out += chunk;
+    const lines = out.split('\n');
+    out = lines.pop()!;
+    for (const line of lines) {
+      if (line.startsWith('LATE ')) late.push(...line.slice(5).split(',').map(Number));
+    }
+  });
+  let errors = '';
+  child.stderr!.on('data', c => (errors += c));
+  const started = new Promise<void>((res, rej) => {
+    const check = setInterval(() => {
+      if (child.exitCode !== null) {
+        clearInterval(check);
+        rej(new Error(`graphile-worker exited: ${errors}`));
+      }
+    }, 100);
+    child.stdout!.on('data', c => {
+      if (String(c).includes('STARTED')) {
+        clearInterval(check);
+        res();
+      }
+    });
+  });
+  return {
+    late,
+    started,
+    stop: async () => {
+      const exited = new Promise(r => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function graphile(batching: boolean) {
+  const name = batching ? 'lab_bench_gw_batch' : 'lab_bench_gw';
+  const knex = await freshDatabase(name);
+  const { makeWorkerUtils } = require('graphile-worker');
+  const utils = await makeWorkerUtils({ connectionString: `${PG}/${name}` });
+  await utils.migrate();
+  const env = { DATABASE_URL: `${PG}/${name}`, CONCURRENCY: '10', POLL_INTERVAL: '2000', BATCHING: batching ? '1' : '0' };
+  const label = batching ? 'graphile-worker (local queue 500, batched completion)' : 'graphile-worker (default)';
+  const addAll = async (runAts: Date[]) => {
+    for (let i = 0; i < runAts.length; i += 1000) {
+      await utils.addJobs(runAts.slice(i, i + 1000).map(runAt => ({ identifier: 'noop', payload: {}, runAt })));
+    }
+  };
+  const jobsLeft = async () => Number((await knex.raw('select count(*) as n from graphile_worker.jobs')).rows[0].n);
+
+  let result: any = {};
+  if (!batching) {
+    // Same steady workload as ours: RATE jobs due per second for SECONDS.
+    let workers = Array.from({ length: REPLICAS }, () => startGraphile(env));
+    await Promise.all(workers.map(w => w.started));
+    const total = RATE * SECONDS;
+    const t0 = Date.now() + 3000;
+    await addAll(Array.from({ length: total }, (_, i) => new Date(t0 + Math.floor((i * 1000) / RATE))));
+    await waitUntil(async () => Date.now() > t0, 10_000);
+    const xactBefore = await transactions(knex);
+    await waitUntil(async () => (await jobsLeft()) === 0, SECONDS * 1000 + 60_000);
+    const xacts = (await transactions(knex)) - xactBefore;
+    await Promise.all(workers.map(w => w.stop()));
+    const late = workers.flatMap(w => w.late);
+    result.steady = {
+      system: label,
+      figure: 'lateness_ms',
+      rate_per_s: RATE,
+      seconds: SECONDS,
+      replicas: REPLICAS,
+      ...percentiles(late),
+      db_transactions_per_s: Math.round(xacts / SECONDS),
+    };
+    print(result.steady);
+    workers = [];
+  }
+  // Drain: DRAIN jobs already due.
+  await addAll(Array.from({ length: DRAIN }, () => new Date(Date.now() - 1000)));
+  const workers = Array.from({ length: REPLICAS }, () => startGraphile(env));
+  await Promise.all(workers.map(w => w.started));
+  const start = Date.now();
+  await waitUntil(async () => (await jobsLeft()) === 0, 900_000);
+  const seconds = (Date.now() - start) / 1000;
+  await Promise.all(workers.map(w => w.stop()));
+  result.drain = { system: label, figure: 'drain_throughput', runs: DRAIN, replicas: REPLICAS, seconds: Number(seconds.toFixed(2)), runs_per_s: Math.round(DRAIN / seconds) };
+  print(result.drain);
+  await utils.release();
+  await knex.destroy();
+  return result;
+}
+
+async function main() {
+  print({ figure: 'machine', cpus: require('node:os').cpus().length, node: process.version, drain_runs: DRAIN, steady: `${RATE}/s for ${SECONDS}s` });
+  const fauxqs = await startFauxqsProcess();
+  const sqs = fauxqs.client();
+  try {
+    const mine = await ours(fauxqs, sqs);
+    const gw = await graphile(false);
+    const gwBatch = await graphile(true);
+    await claimCost();
+    print({
+      figure: 'ratios (lab-scheduler / graphile-worker)',
+      throughput_vs_default: Number((mine.drain.runs_per_s / gw.drain.runs_per_s).toFixed(2)),
+      throughput_vs_batching: Number((mine.drain.runs_per_s / gwBatch.drain.runs_per_s).toFixed(2)),
+      db_path_throughput_vs_default: Number((mine.drainDb.runs_per_s / gw.drain.runs_per_s).toFixed(2)),
+      db_path_throughput_vs_batching: Number((mine.drainDb.runs_per_s / gwBatch.drain.runs_per_s).toFixed(2)),
+      p99_lateness_vs_default: Number((mine.steady.p99 / Math.max(1, gw.steady.p99)).toFixed(3)),
+      db_transactions_per_s_vs_default: Number(
+        (mine.steady.db_transactions_per_s / Math.max(1, gw.steady.db_transactions_per_s)).toFixed(2),
+      ),
+    });
+  } finally {
+    await fauxqs.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  error => {
+    process.stderr.write(`${error.stack}\n`);
+    process.exit(1);
+  },
+);
