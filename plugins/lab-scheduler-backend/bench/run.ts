@@ -257,10 +257,10 @@ async function graphile(batching: boolean) {
   };
   const jobsLeft = async () => Number((await knex.raw('select count(*) as n from graphile_worker.jobs')).rows[0].n);
 
-  let result: any = {};
+  const result: any = {};
   if (!batching) {
     // Same steady workload as ours: RATE jobs due per second for SECONDS.
-    let workers = Array.from({ length: REPLICAS }, () => startGraphile(env));
+    const workers = Array.from({ length: REPLICAS }, () => startGraphile(env));
     await Promise.all(workers.map(w => w.started));
     const total = RATE * SECONDS;
     const t0 = Date.now() + 3000;
@@ -281,7 +281,6 @@ async function graphile(batching: boolean) {
       db_transactions_per_s: Math.round(xacts / SECONDS),
     };
     print(result.steady);
-    workers = [];
   }
   // Drain: DRAIN jobs already due.
   await addAll(Array.from({ length: DRAIN }, () => new Date(Date.now() - 1000)));
