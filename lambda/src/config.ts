@@ -1,0 +1,84 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { S3Client } from '@aws-sdk/client-s3';
+import {
+  DriverRegistry,
+  HttpInstrumentDriver,
+  HttpRunReporter,
+  InstrumentDriver,
+  LocalRawDataStore,
+  RawDataStore,
+  S3RawDataStore,
+  SimulatedInstrumentDriver,
+} from '@internal/plugin-lab-scheduler-node';
+
+/**
+ * The Lambda's settings, from its environment (set by the CDK stack):
+ * - LAB_SCHEDULER_API_URL: the plugin's API base, e.g. https://portal.example.com/api/lab-scheduler
+ * - LAB_SCHEDULER_SERVICE_TOKEN_SECRET_ARN (Secrets Manager) or LAB_SCHEDULER_SERVICE_TOKEN: the static
+ *   token the backend accepts (backend.auth.externalAccess)
+ * - RAW_DATA_BUCKET (+ RAW_DATA_PREFIX): S3 bucket for raw data; RAW_DATA_DIRECTORY for a local folder
+ * - MAX_RECEIVE_COUNT: the queue's redrive maxReceiveCount (the last attempt reports dead-lettered)
+ * - SIMULATED_FAULT_RATE, SIMULATED_DELAY_MS: the simulated driver
+ * - INSTRUMENT_GATEWAYS: JSON [{ instrumentRef, endpoint, token?, timeoutMs? }] for real instruments
+ * - AWS_ENDPOINT_URL_S3: custom S3 endpoint (tests)
+ */
+export interface LambdaSettings {
+  apiUrl: string;
+  token: string;
+  maxReceiveCount: number;
+  rawData: RawDataStore;
+  drivers: DriverRegistry;
+}
+
+async function serviceToken(env: NodeJS.ProcessEnv): Promise<string> {
+  if (env.LAB_SCHEDULER_SERVICE_TOKEN_SECRET_ARN) {
+    const client = new SecretsManagerClient({});
+    const secret = await client.send(
+      new GetSecretValueCommand({ SecretId: env.LAB_SCHEDULER_SERVICE_TOKEN_SECRET_ARN }),
+    );
+    if (!secret.SecretString) throw new Error('The service token secret is empty');
+    return secret.SecretString.trim();
+  }
+  if (env.LAB_SCHEDULER_SERVICE_TOKEN) return env.LAB_SCHEDULER_SERVICE_TOKEN;
+  throw new Error('Set LAB_SCHEDULER_SERVICE_TOKEN_SECRET_ARN or LAB_SCHEDULER_SERVICE_TOKEN');
+}
+
+export async function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<LambdaSettings> {
+  const apiUrl = env.LAB_SCHEDULER_API_URL;
+  if (!apiUrl) throw new Error('LAB_SCHEDULER_API_URL is required');
+  let rawData: RawDataStore;
+  if (env.RAW_DATA_BUCKET) {
+    const endpoint = env.AWS_ENDPOINT_URL_S3;
+    rawData = new S3RawDataStore({
+      bucket: env.RAW_DATA_BUCKET,
+      prefix: env.RAW_DATA_PREFIX ?? '',
+      client: new S3Client(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    });
+  } else if (env.RAW_DATA_DIRECTORY) {
+    rawData = new LocalRawDataStore(env.RAW_DATA_DIRECTORY);
+  } else {
+    throw new Error('Set RAW_DATA_BUCKET (or RAW_DATA_DIRECTORY outside AWS)');
+  }
+  const simulated = new SimulatedInstrumentDriver({
+    faultRate: Number(env.SIMULATED_FAULT_RATE ?? 0),
+    delayMs: Number(env.SIMULATED_DELAY_MS ?? 0),
+  });
+  const gateways = new Map<string, InstrumentDriver>();
+  for (const g of JSON.parse(env.INSTRUMENT_GATEWAYS ?? '[]') as any[]) {
+    gateways.set(
+      String(g.instrumentRef).toLocaleLowerCase('en-US'),
+      new HttpInstrumentDriver({ endpoint: g.endpoint, token: g.token, timeoutMs: g.timeoutMs }),
+    );
+  }
+  return {
+    apiUrl,
+    token: await serviceToken(env),
+    maxReceiveCount: Number(env.MAX_RECEIVE_COUNT ?? 3),
+    rawData,
+    drivers: new DriverRegistry(simulated, gateways),
+  };
+}
+
+export function reporterFor(settings: LambdaSettings) {
+  return new HttpRunReporter({ baseUrl: settings.apiUrl, token: settings.token });
+}

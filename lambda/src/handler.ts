@@ -1,0 +1,80 @@
+import {
+  BatchProcessor,
+  EventType,
+  processPartialResponse,
+} from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { parseRunMessage } from '@internal/plugin-lab-scheduler-common';
+import {
+  MeasurementExecutor,
+  MeasurementFailedError,
+} from '@internal/plugin-lab-scheduler-node';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { reporterFor, settingsFromEnv } from './config';
+
+/**
+ * SQS-triggered measurement Lambda: one record per run message. Each record is measured by the shared
+ * MeasurementExecutor; failures are reported per record (batchItemFailures), so one bad record never
+ * fails the batch. Duplicate deliveries measure once (the start transition is conditional).
+ */
+
+export const logger = new Logger({ serviceName: 'lab-scheduler-executor' });
+export const metrics = new Metrics({ namespace: 'LabScheduler', serviceName: 'lab-scheduler-executor' });
+
+let executorPromise: Promise<{ executor: MeasurementExecutor; maxReceiveCount: number }> | undefined;
+
+/** Built once per container (cold start): settings, secret, clients. */
+function getExecutor() {
+  executorPromise ??= settingsFromEnv().then(settings => ({
+    maxReceiveCount: settings.maxReceiveCount,
+    executor: new MeasurementExecutor({
+      drivers: settings.drivers,
+      rawData: settings.rawData,
+      reporter: reporterFor(settings),
+      logger,
+      deadLetterQueue: true,
+    }),
+  }));
+  executorPromise.catch(() => {
+    executorPromise = undefined; // retry the set-up on the next invocation
+  });
+  return executorPromise;
+}
+
+async function recordHandler(record: SQSRecord): Promise<void> {
+  const { executor, maxReceiveCount } = await getExecutor();
+  // A malformed body throws: the record is reported failed, retried, and ends in the DLQ.
+  const message = parseRunMessage(record.body);
+  const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
+  logger.appendKeys({ runId: message.runId, taskId: message.taskId });
+  try {
+    const outcome = await executor.execute(message, { receiveCount, maxReceiveCount });
+    if (outcome.outcome === 'succeeded') {
+      metrics.addMetric('MeasurementSucceeded', MetricUnit.Count, 1);
+      metrics.addMetric('MeasurementDuration', MetricUnit.Milliseconds, outcome.result.durationMs);
+      if (outcome.result.qc.status === 'fail') metrics.addMetric('QcFailed', MetricUnit.Count, 1);
+    } else {
+      metrics.addMetric('DuplicateDelivery', MetricUnit.Count, 1);
+    }
+  } catch (error) {
+    metrics.addMetric('MeasurementFailed', MetricUnit.Count, 1);
+    // A permanent failure is recorded on the run: acknowledge it rather than retry in vain.
+    if (error instanceof MeasurementFailedError && !error.retrying && !error.deadLettered) return;
+    throw error;
+  } finally {
+    logger.removeKeys(['runId', 'taskId']);
+  }
+}
+
+export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  const processor = new BatchProcessor(EventType.SQS);
+  try {
+    return await processPartialResponse(event, recordHandler, processor, {
+      context,
+      throwOnFullBatchFailure: false,
+    });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}
