@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { pollOnce } from './testPoller';
+import { pollOnce } from './__testUtils__/poller';
 
 jest.setTimeout(120_000);
 

@@ -5,15 +5,16 @@
  * Context (-c key=value or env): apiUrl, fifo, maxReceiveCount, provisionedConcurrency, alarmEmail.
  */
 import { App } from 'aws-cdk-lib';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { LabSchedulerStack } from './LabSchedulerStack';
 
-const app = new App({ outdir: join(__dirname, '../../cdk.out') });
+const packageDir = dirname(require.resolve('lab-scheduler-lambda/package.json'));
+const app = new App({ outdir: join(packageDir, 'cdk.out') });
 const ctx = (key: string, env: string) => app.node.tryGetContext(key) ?? process.env[env];
 
 new LabSchedulerStack(app, 'LabScheduler', {
   apiUrl: ctx('apiUrl', 'LAB_SCHEDULER_API_URL') ?? 'https://portal.example.com/api/lab-scheduler',
-  codePath: join(__dirname, '../../dist/lambda.zip'),
+  codePath: join(packageDir, 'dist/lambda.zip'),
   fifo: String(ctx('fifo', 'LAB_SCHEDULER_FIFO') ?? 'false') === 'true',
   maxReceiveCount: Number(ctx('maxReceiveCount', 'LAB_SCHEDULER_MAX_RECEIVE_COUNT') ?? 5),
   provisionedConcurrency: Number(ctx('provisionedConcurrency', 'LAB_SCHEDULER_PROVISIONED_CONCURRENCY') ?? 2),
