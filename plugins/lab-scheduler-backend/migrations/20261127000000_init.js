@@ -61,7 +61,7 @@ exports.up = async function up(knex) {
     table.unique(['task_id', 'scheduled_for'], {
       indexName: 'lab_scheduler_runs_occurrence_uniq',
     });
-    table.index(['task_id', 'scheduled_for', 'id'], 'lab_scheduler_runs_task_idx');
+    // The unique occurrence index also serves a task's run history (task_id, scheduled_for).
     table.index(['status', 'lease_expires_at'], 'lab_scheduler_runs_status_idx');
   });
 
