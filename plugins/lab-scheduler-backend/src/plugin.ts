@@ -128,6 +128,7 @@ export const labSchedulerPlugin = createBackendPlugin({
             permissions,
             logger,
             runStates,
+            rawDataDirectory: settings.execution.rawDataDirectory,
             maxBodySize: config.getOptionalString('labScheduler.api.maxBodySize') ?? '64kb',
             onTaskChanged: notify,
             onRunFinished: notify,

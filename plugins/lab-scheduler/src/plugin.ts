@@ -7,7 +7,7 @@ import {
   fetchApiRef,
 } from '@backstage/core-plugin-api';
 import { labSchedulerApiRef, LabSchedulerClient } from './api';
-import { rootRouteRef } from './routes';
+import { rootRouteRef, taskRouteRef } from './routes';
 
 /** The Lab Scheduler frontend plugin (legacy frontend system). @public */
 export const labSchedulerPlugin = createPlugin({
@@ -22,15 +22,16 @@ export const labSchedulerPlugin = createPlugin({
   ],
   routes: {
     root: rootRouteRef,
+    task: taskRouteRef,
   },
 });
 
-/** The Lab Scheduler page: upcoming measurements. @public */
+/** The Lab Scheduler page: upcoming measurements and task details. @public */
 export const LabSchedulerPage = labSchedulerPlugin.provide(
   createRoutableExtension({
     name: 'LabSchedulerPage',
     component: () =>
-      import('./components/UpcomingTasksPage').then(m => m.UpcomingTasksPage),
+      import('./components/LabSchedulerPage').then(m => m.LabSchedulerPage),
     mountPoint: rootRouteRef,
   }),
 );

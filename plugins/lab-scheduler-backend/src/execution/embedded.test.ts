@@ -79,6 +79,10 @@ describe.each(databaseIds)('embedded execution on %s', (databaseId: TestDatabase
     const file = run.result.rawData.uri.replace('file://', '');
     expect(existsSync(file)).toBe(true);
     expect(JSON.parse(readFileSync(file, 'utf8')).data.absorbance.length).toBe(run.result.summary.points);
+    const raw = await request(backend.server).get(`${API}/runs/${run.id}/raw`).set('Authorization', asUser());
+    expect(raw.status).toBe(200);
+    expect(raw.body.data.absorbance).toHaveLength(run.result.summary.points);
+    expect((await request(backend.server).get(`${API}/runs/${run.id}/raw`)).status).toBe(401);
     const task = (await request(backend.server).get(`${API}/tasks/${created.body.id}`).set('Authorization', asUser())).body;
     expect(task).toMatchObject({ state: 'completed', nextRunAt: null, lastRun: { id: run.id, status: 'succeeded' } });
   });

@@ -39,6 +39,7 @@ import {
   validateScheduleTiming,
 } from '@internal/plugin-lab-scheduler-common';
 import express, { ErrorRequestHandler, Request } from 'express';
+import { resolve as resolvePath } from 'node:path';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import { RunStateStore } from '../database/RunStateStore';
@@ -63,6 +64,8 @@ export interface RouterOptions {
   runStates?: RunStateStore;
   /** Called when a run ends (its instrument slot is free again). */
   onRunFinished?: () => void;
+  /** Folder of the local raw data store, served by `GET /runs/:id/raw` (embedded default). */
+  rawDataDirectory?: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -390,6 +393,31 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       (decision.result === AuthorizeResult.CONDITIONAL && isAllowedBy(decision, task));
     if (!allowed) throw new NotAllowedError(`Not allowed: ${taskReadPermission.name}`);
     res.json(run);
+  });
+
+  router.get('/runs/:id/raw', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const run = await store.getRun(requireUuid(req.params.id));
+    const task = run && (await store.getTask(run.taskId));
+    if (!run || !task) throw new NotFoundError(`Run ${req.params.id} not found`);
+    const [decision] = await permissions.authorizeConditional(
+      [{ permission: taskReadPermission }],
+      { credentials },
+    );
+    if (!(decision.result === AuthorizeResult.ALLOW ||
+      (decision.result === AuthorizeResult.CONDITIONAL && isAllowedBy(decision, task)))) {
+      throw new NotAllowedError(`Not allowed: ${taskReadPermission.name}`);
+    }
+    const uri = (run.result as any)?.rawData?.uri as string | undefined;
+    if (!uri) throw new NotFoundError(`Run ${run.id} has no raw data`);
+    if (!uri.startsWith('file://') || !options.rawDataDirectory) {
+      throw new NotFoundError(`Raw data of run ${run.id} is stored at ${uri}; read it from there`);
+    }
+    const root = resolvePath(options.rawDataDirectory);
+    const file = resolvePath(uri.slice('file://'.length));
+    if (!file.startsWith(`${root}/`)) throw new NotFoundError(`Raw data of run ${run.id} is not available here`);
+    res.type('application/json');
+    res.sendFile(file);
   });
 
   router.post('/runs/:id/events', async (req, res) => {

@@ -4,6 +4,7 @@ import type {
   Page,
   Run,
   Task,
+  TaskPolicies,
   TaskState,
 } from '@internal/plugin-lab-scheduler-common';
 
@@ -23,6 +24,7 @@ export interface CreateTaskInput {
         startAt?: string;
         endAt?: string;
       };
+  policies?: Partial<TaskPolicies>;
 }
 
 /** @public */
@@ -48,10 +50,14 @@ export interface LabSchedulerApi {
   deleteTask(id: string): Promise<void>;
   pauseTask(id: string): Promise<Task>;
   resumeTask(id: string): Promise<Task>;
+  /** Run now: creates a run due immediately. */
+  triggerTask(id: string): Promise<Run>;
   listRuns(
     taskId: string,
     request?: { limit?: number; cursor?: string },
   ): Promise<Page<Run>>;
+  /** The raw measurement data of a run, as stored by the executor. */
+  getRawData(runId: string): Promise<Blob>;
   listAudit(
     taskId: string,
     request?: { limit?: number; cursor?: string },

@@ -57,6 +57,10 @@ export class LabSchedulerClient implements LabSchedulerApi {
     return this.request('POST', `/tasks/${encodeURIComponent(id)}/resume`);
   }
 
+  triggerTask(id: string): Promise<Run> {
+    return this.request('POST', `/tasks/${encodeURIComponent(id)}/trigger`);
+  }
+
   listRuns(
     taskId: string,
     request: { limit?: number; cursor?: string } = {},
@@ -75,6 +79,13 @@ export class LabSchedulerClient implements LabSchedulerApi {
       'GET',
       `/tasks/${encodeURIComponent(taskId)}/audit${query(request)}`,
     );
+  }
+
+  async getRawData(runId: string): Promise<Blob> {
+    const baseUrl = await this.discoveryApi.getBaseUrl('lab-scheduler');
+    const response = await this.fetchApi.fetch(`${baseUrl}/runs/${encodeURIComponent(runId)}/raw`);
+    if (!response.ok) throw await ResponseError.fromResponse(response);
+    return response.blob();
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -1,1 +1,1 @@
-export { TaskTable, RunStatusChip, formatNextRun } from './TaskTable';
+export { TaskTable, RunStatusChip, formatNextRun, entityLink } from './TaskTable';

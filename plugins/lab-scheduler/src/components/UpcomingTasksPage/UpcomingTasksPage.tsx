@@ -3,105 +3,199 @@ import {
   Content,
   ContentHeader,
   EmptyState,
-  Header,
-  Page,
   ResponseErrorPanel,
   SupportButton,
 } from '@backstage/core-components';
-import { useApi } from '@backstage/core-plugin-api';
-import useAsync from 'react-use/esm/useAsync';
+import { configApiRef, identityApiRef, useApi } from '@backstage/core-plugin-api';
+import { stringifyEntityRef } from '@backstage/catalog-model';
+import { catalogApiRef } from '@backstage/plugin-catalog-react';
+import { usePermission } from '@backstage/plugin-permission-react';
+import { taskCreatePermission, TaskState } from '@internal/plugin-lab-scheduler-common';
 import { Box, Button, MenuItem, TextField } from '@material-ui/core';
+import AddIcon from '@material-ui/icons/Add';
+import { useSearchParams } from 'react-router-dom';
+import useAsync from 'react-use/esm/useAsync';
 import { labSchedulerApiRef } from '../../api';
+import { TaskActions } from '../TaskActions';
+import { TaskFormDialog } from '../TaskFormDialog';
 import { TaskTable } from '../TaskTable';
+import { usePolling } from '../usePolling';
 
-const PAGE_SIZES = [10, 25, 50, 100];
+const PAGE_SIZES = [10, 25, 50, 100, 200];
 
-/** The plugin's landing page: tasks ordered by their next run, paged by server-side cursors. */
+/**
+ * Upcoming tests: tasks ordered by next run, paged by server-side cursors, filtered by instrument,
+ * owner ("mine"), state and text — all kept in the URL so a filtered view can be shared or bookmarked.
+ */
 export const UpcomingTasksPage = () => {
   const api = useApi(labSchedulerApiRef);
-  const [pageSize, setPageSize] = useState(25);
-  // Cursors of the pages seen so far: index 0 is the first page (no cursor).
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const [text, setText] = useState('');
-  const pageIndex = cursors.length - 1;
+  const catalogApi = useApi(catalogApiRef);
+  const identityApi = useApi(identityApiRef);
+  const config = useApi(configApiRef);
+  const [params, setParams] = useSearchParams();
+  const [creating, setCreating] = useState(false);
+  const canCreate = usePermission({ permission: taskCreatePermission }).allowed;
 
-  const { value, loading, error } = useAsync(
+  const pageSize = Number(params.get('limit')) || 25;
+  const cursors = (params.get('cursors') ?? '').split(',').filter(Boolean);
+  const filters = {
+    instrument: params.get('instrument') ?? '',
+    owner: params.get('owner') ?? '',
+    state: params.get('state') ?? '',
+    text: params.get('q') ?? '',
+  };
+  const update = (changes: Record<string, string>, keepPage = false) => {
+    const next = new URLSearchParams(params);
+    for (const [key, value] of Object.entries(changes)) {
+      if (value) next.set(key, value);
+      else next.delete(key);
+    }
+    if (!keepPage) next.delete('cursors');
+    setParams(next, { replace: true });
+  };
+
+  const me = useAsync(async () => (await identityApi.getBackstageIdentity()).userEntityRef, [identityApi]);
+  const instruments = useAsync(async () => {
+    const kind = config.getOptionalString('labScheduler.instruments.kind') ?? 'Resource';
+    const type = config.getOptionalString('labScheduler.instruments.type') ?? 'instrument';
+    const { items } = await catalogApi.getEntities({
+      filter: type ? { kind, 'spec.type': type } : { kind },
+      fields: ['kind', 'metadata.name', 'metadata.namespace', 'metadata.title'],
+    });
+    return items;
+  }, [catalogApi]);
+
+  const owner = filters.owner === 'me' ? me.value : filters.owner;
+  const { value, loading, error, refresh } = usePolling(
     () =>
       api.listTasks({
         limit: pageSize,
-        cursor: cursors[pageIndex],
-        text: text || undefined,
+        cursor: cursors[cursors.length - 1],
+        instrument: filters.instrument || undefined,
+        owner: owner || undefined,
+        state: (filters.state || undefined) as TaskState | undefined,
+        text: filters.text || undefined,
       }),
-    [api, pageSize, cursors, text],
+    [api, pageSize, cursors.join(','), filters.instrument, owner, filters.state, filters.text],
   );
+  const filtered = Object.values(filters).some(Boolean);
 
   return (
-    <Page themeId="tool">
-      <Header
-        title="Lab Scheduler"
-        subtitle="Scheduled instrument measurements, next run first"
-      />
-      <Content>
-        <ContentHeader title="Upcoming tests">
-          <SupportButton>
-            Measurement tasks scheduled on the lab's instruments.
-          </SupportButton>
-        </ContentHeader>
-        <Box display="flex" mb={2} style={{ gap: 16 }}>
-          <TextField
-            label="Search"
-            value={text}
-            onChange={e => {
-              setText(e.target.value);
-              setCursors([undefined]);
-            }}
-            variant="outlined"
-            size="small"
-          />
-          <TextField
-            select
-            label="Page size"
-            value={pageSize}
-            onChange={e => {
-              setPageSize(Number(e.target.value));
-              setCursors([undefined]);
-            }}
-            variant="outlined"
-            size="small"
-          >
-            {PAGE_SIZES.map(size => (
-              <MenuItem key={size} value={size}>
-                {size}
-              </MenuItem>
-            ))}
-          </TextField>
-        </Box>
-        {error && <ResponseErrorPanel error={error} />}
-        {!error && !loading && value && value.items.length === 0 && pageIndex === 0 && (
-          <EmptyState
-            missing="data"
-            title="No measurements scheduled"
-            description="Tasks created through the API or the instrument pages show up here, next run first."
-          />
-        )}
-        {!error && (loading || (value && value.items.length > 0)) && (
-          <TaskTable tasks={value?.items ?? []} loading={loading} />
-        )}
-        <Box display="flex" justifyContent="flex-end" mt={2} style={{ gap: 8 }}>
-          <Button
-            disabled={pageIndex === 0 || loading}
-            onClick={() => setCursors(c => c.slice(0, -1))}
-          >
-            Previous page
+    <Content>
+      <ContentHeader title="Upcoming tests">
+        {canCreate && (
+          <Button variant="contained" color="primary" startIcon={<AddIcon />} onClick={() => setCreating(true)}>
+            Schedule a measurement
           </Button>
-          <Button
-            disabled={!value?.nextCursor || loading}
-            onClick={() => setCursors(c => [...c, value!.nextCursor!])}
-          >
-            Next page
-          </Button>
-        </Box>
-      </Content>
-    </Page>
+        )}
+        <SupportButton>Measurement tasks on the lab's instruments, next run first.</SupportButton>
+      </ContentHeader>
+      <TaskFormDialog open={creating} onClose={() => setCreating(false)} onSaved={refresh} />
+      <Box display="flex" flexWrap="wrap" mb={2} style={{ gap: 16 }} role="search" aria-label="Filter tasks">
+        <TextField
+          label="Search"
+          value={filters.text}
+          onChange={e => update({ q: e.target.value })}
+          variant="outlined"
+          size="small"
+          id="lab-scheduler-filter-text"
+        />
+        <TextField
+          select
+          label="Instrument"
+          value={filters.instrument}
+          onChange={e => update({ instrument: e.target.value })}
+          variant="outlined"
+          size="small"
+          style={{ minWidth: 200 }}
+          id="lab-scheduler-filter-instrument"
+        >
+          <MenuItem value="">All instruments</MenuItem>
+          {(instruments.value ?? []).map(e => (
+            <MenuItem key={stringifyEntityRef(e)} value={stringifyEntityRef(e)}>
+              {e.metadata.title ?? e.metadata.name}
+            </MenuItem>
+          ))}
+        </TextField>
+        <TextField
+          select
+          label="Owner"
+          value={filters.owner === 'me' || filters.owner === '' ? filters.owner : 'other'}
+          onChange={e => update({ owner: e.target.value === 'other' ? filters.owner : e.target.value })}
+          variant="outlined"
+          size="small"
+          style={{ minWidth: 140 }}
+          id="lab-scheduler-filter-owner"
+        >
+          <MenuItem value="">Anyone</MenuItem>
+          <MenuItem value="me">Mine</MenuItem>
+          {filters.owner && filters.owner !== 'me' && <MenuItem value="other">{filters.owner}</MenuItem>}
+        </TextField>
+        <TextField
+          select
+          label="State"
+          value={filters.state}
+          onChange={e => update({ state: e.target.value })}
+          variant="outlined"
+          size="small"
+          style={{ minWidth: 140 }}
+          id="lab-scheduler-filter-state"
+        >
+          <MenuItem value="">Any state</MenuItem>
+          <MenuItem value="active">Active</MenuItem>
+          <MenuItem value="paused">Paused</MenuItem>
+          <MenuItem value="completed">Completed</MenuItem>
+        </TextField>
+        <TextField
+          select
+          label="Page size"
+          value={pageSize}
+          onChange={e => update({ limit: e.target.value })}
+          variant="outlined"
+          size="small"
+          id="lab-scheduler-page-size"
+        >
+          {PAGE_SIZES.map(size => (
+            <MenuItem key={size} value={size}>
+              {size}
+            </MenuItem>
+          ))}
+        </TextField>
+      </Box>
+      {error && !value && <ResponseErrorPanel error={error} />}
+      {!loading && value && value.items.length === 0 && cursors.length === 0 && (
+        <EmptyState
+          missing={filtered ? 'field' : 'data'}
+          title={filtered ? 'No task matches these filters' : 'No measurements scheduled yet'}
+          description={
+            filtered
+              ? 'Clear a filter to see more tasks.'
+              : 'Schedule a measurement here or from an instrument’s catalog page; it shows up here, next run first.'
+          }
+        />
+      )}
+      {(loading || (value && value.items.length > 0)) && (
+        <TaskTable
+          tasks={value?.items ?? []}
+          loading={loading && !value}
+          actions={task => <TaskActions task={task} onChanged={refresh} />}
+        />
+      )}
+      <Box display="flex" justifyContent="flex-end" alignItems="center" mt={2} style={{ gap: 8 }}>
+        <span aria-live="polite">Page {cursors.length + 1}</span>
+        <Button
+          disabled={cursors.length === 0 || loading}
+          onClick={() => update({ cursors: cursors.slice(0, -1).join(',') }, true)}
+        >
+          Previous page
+        </Button>
+        <Button
+          disabled={!value?.nextCursor || loading}
+          onClick={() => update({ cursors: [...cursors, value!.nextCursor!].join(',') }, true)}
+        >
+          Next page
+        </Button>
+      </Box>
+    </Content>
   );
 };

@@ -1,0 +1,58 @@
+/**
+ * The Lab Scheduler for Backstage's new frontend system.
+ *
+ * @packageDocumentation
+ */
+import {
+  ApiBlueprint,
+  createFrontendPlugin,
+  discoveryApiRef,
+  fetchApiRef,
+  PageBlueprint,
+} from '@backstage/frontend-plugin-api';
+import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import { compatWrapper, convertLegacyRouteRefs } from '@backstage/core-compat-api';
+import ScheduleIcon from '@material-ui/icons/Schedule';
+import { labSchedulerApiRef, LabSchedulerClient } from './api';
+import { rootRouteRef, taskRouteRef } from './routes';
+
+/** The API client. @alpha */
+export const labSchedulerApi = ApiBlueprint.make({
+  params: defineParams =>
+    defineParams({
+      api: labSchedulerApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: ({ discoveryApi, fetchApi }) => new LabSchedulerClient({ discoveryApi, fetchApi }),
+    }),
+});
+
+/** The Lab Scheduler page at /lab-scheduler, with its nav item. @alpha */
+export const labSchedulerPage = PageBlueprint.make({
+  params: {
+    path: '/lab-scheduler',
+    title: 'Lab Scheduler',
+    icon: <ScheduleIcon />,
+    routeRef: convertLegacyRouteRefs({ root: rootRouteRef }).root,
+    loader: () =>
+      import('./components/LabSchedulerPage').then(m => compatWrapper(<m.LabSchedulerPage />)),
+  },
+});
+
+/** The card on instrument entity pages (Resources of spec.type instrument by default). @alpha */
+export const labSchedulerEntityCard = EntityCardBlueprint.make({
+  name: 'instrument-schedule',
+  params: {
+    filter: { kind: 'resource', 'spec.type': 'instrument' } as any,
+    loader: () =>
+      import('./components/EntityLabSchedulerCard').then(m =>
+        compatWrapper(<m.EntityLabSchedulerCard />),
+      ),
+  },
+});
+
+/** The Lab Scheduler frontend plugin (new frontend system). @alpha */
+export default createFrontendPlugin({
+  pluginId: 'lab-scheduler',
+  routes: convertLegacyRouteRefs({ root: rootRouteRef, task: taskRouteRef }),
+  extensions: [labSchedulerApi, labSchedulerPage, labSchedulerEntityCard],
+});

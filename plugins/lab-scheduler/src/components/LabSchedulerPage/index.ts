@@ -1,0 +1,1 @@
+export { LabSchedulerPage } from './LabSchedulerPage';

@@ -1,0 +1,2 @@
+export { TaskFormDialog } from './TaskFormDialog';
+export type { TaskFormDialogProps } from './TaskFormDialog';

@@ -1,0 +1,70 @@
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { permissionApiRef } from '@backstage/plugin-permission-react';
+import { catalogApiRef } from '@backstage/plugin-catalog-react';
+import { catalogApiMock } from '@backstage/plugin-catalog-react/testUtils';
+import { mockApis, renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { labSchedulerApiRef } from '../../api';
+import { rootRouteRef } from '../../routes';
+import { fakeApi, makeTask } from '../fakeApi';
+import { UpcomingTasksPage } from './UpcomingTasksPage';
+
+const tasks = Array.from({ length: 30 }, (_, i) => makeTask(i, { state: i % 3 === 0 ? 'paused' : 'active' }));
+
+async function renderPage(allow: AuthorizeResult.ALLOW | AuthorizeResult.DENY = AuthorizeResult.ALLOW, path = '/') {
+  const api = fakeApi(tasks);
+  await renderInTestApp(
+    <TestApiProvider
+      apis={[
+        [labSchedulerApiRef, api],
+        [catalogApiRef, catalogApiMock()],
+        [permissionApiRef, mockApis.permission({ authorize: allow })],
+      ]}
+    >
+      <UpcomingTasksPage />
+    </TestApiProvider>,
+    { mountedRoutes: { '/lab-scheduler': rootRouteRef }, routeEntries: [path] },
+  );
+  return api;
+}
+
+describe('UpcomingTasksPage', () => {
+  it('pages through tasks with server cursors', async () => {
+    const api = await renderPage(AuthorizeResult.ALLOW, '/?limit=10');
+    expect(await screen.findByText('Task 0')).toBeInTheDocument();
+    expect(screen.queryByText('Task 10')).not.toBeInTheDocument();
+    fireEvent.click(screen.getByRole('button', { name: 'Next page' }));
+    expect(await screen.findByText('Task 10')).toBeInTheDocument();
+    expect(screen.queryByText('Task 0')).not.toBeInTheDocument();
+    expect(api.calls.at(-1)).toEqual(['listTasks', expect.objectContaining({ limit: 10, cursor: '10' })]);
+    fireEvent.click(screen.getByRole('button', { name: 'Previous page' }));
+    expect(await screen.findByText('Task 0')).toBeInTheDocument();
+  });
+
+  it('filters by state through the API', async () => {
+    const api = await renderPage();
+    await screen.findByText('Task 1');
+    fireEvent.mouseDown(screen.getByLabelText('State'));
+    fireEvent.click(within(screen.getByRole('listbox')).getByText('Paused'));
+    await waitFor(() => expect(screen.queryByText('Task 1')).not.toBeInTheDocument());
+    expect(screen.getByText('Task 3')).toBeInTheDocument();
+    expect(api.calls.at(-1)).toEqual(['listTasks', expect.objectContaining({ state: 'paused' })]);
+  });
+
+  it('shows create, edit and delete actions only when permitted', async () => {
+    await renderPage(AuthorizeResult.ALLOW);
+    await screen.findByText('Task 1');
+    expect(screen.getByRole('button', { name: /Schedule a measurement/ })).toBeInTheDocument();
+    expect(await screen.findByRole('button', { name: 'Edit Task 1' })).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Delete Task 1' })).toBeInTheDocument();
+  });
+
+  it('hides every action from a user who may not act', async () => {
+    await renderPage(AuthorizeResult.DENY);
+    await screen.findByText('Task 1');
+    expect(screen.queryByRole('button', { name: /Schedule a measurement/ })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Edit Task 1' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Delete Task 1' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Run Task 1 now' })).not.toBeInTheDocument();
+  });
+});
