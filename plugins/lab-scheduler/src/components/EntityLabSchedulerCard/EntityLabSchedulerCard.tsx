@@ -5,7 +5,7 @@ import { stringifyEntityRef } from '@backstage/catalog-model';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
 import { describeSchedule, taskCreatePermission } from '@internal/plugin-lab-scheduler-common';
-import { Button, List, ListItem, ListItemSecondaryAction, ListItemText, Typography } from '@material-ui/core';
+import { Button, List, ListItem, ListItemText, Typography } from '@material-ui/core';
 import { labSchedulerApiRef } from '../../api';
 import { taskRouteRef } from '../../routes';
 import { TaskFormDialog } from '../TaskFormDialog';
@@ -53,14 +53,17 @@ export const EntityLabSchedulerCard = () => {
       {value && value.items.length > 0 && (
         <List dense aria-label="Scheduled measurements on this instrument">
           {value.items.map(task => (
-            <ListItem key={task.id}>
+            <ListItem key={task.id} divider>
               <ListItemText
                 primary={<Link to={taskLink({ id: task.id })}>{task.name}</Link>}
-                secondary={`${describeSchedule(task.schedule)} — next: ${formatNextRun(task.nextRunAt)}`}
+                secondary={
+                  <>
+                    {describeSchedule(task.schedule)}
+                    <br />
+                    Next: {formatNextRun(task.nextRunAt)} · Last run: <RunStatusChip run={task.lastRun} />
+                  </>
+                }
               />
-              <ListItemSecondaryAction>
-                <RunStatusChip run={task.lastRun} />
-              </ListItemSecondaryAction>
             </ListItem>
           ))}
         </List>
