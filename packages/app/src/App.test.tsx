@@ -1,6 +1,9 @@
 import { render, waitFor } from '@testing-library/react';
 import App from './App';
 
+// Rendering a Backstage app in jsdom is slow when the machine is busy (the suites run in parallel).
+jest.setTimeout(60_000);
+
 describe('App', () => {
   it('renders the portal shell', async () => {
     process.env = {

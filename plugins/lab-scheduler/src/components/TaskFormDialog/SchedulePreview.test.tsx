@@ -2,6 +2,9 @@ import { renderInTestApp } from '@backstage/test-utils';
 import { screen } from '@testing-library/react';
 import { SchedulePreview } from './SchedulePreview';
 
+// Rendering a Backstage app in jsdom is slow when the machine is busy (the suites run in parallel).
+jest.setTimeout(60_000);
+
 describe('SchedulePreview', () => {
   it('previews a daily 02:30 run across the spring-forward night in its zone, DST-aware', async () => {
     await renderInTestApp(

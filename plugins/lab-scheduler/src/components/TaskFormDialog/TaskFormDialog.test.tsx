@@ -6,6 +6,9 @@ import { labSchedulerApiRef } from '../../api';
 import { fakeApi, makeTask } from '../fakeApi';
 import { TaskFormDialog } from './TaskFormDialog';
 
+// Rendering a Backstage app in jsdom is slow when the machine is busy (the suites run in parallel).
+jest.setTimeout(60_000);
+
 const instrument = {
   apiVersion: 'backstage.io/v1alpha1',
   kind: 'Resource',

@@ -9,6 +9,9 @@ import { rootRouteRef } from '../../routes';
 import { fakeApi, makeTask } from '../fakeApi';
 import { UpcomingTasksPage } from './UpcomingTasksPage';
 
+// Rendering a Backstage app in jsdom is slow when the machine is busy (the suites run in parallel).
+jest.setTimeout(60_000);
+
 const tasks = Array.from({ length: 30 }, (_, i) => makeTask(i, { state: i % 3 === 0 ? 'paused' : 'active' }));
 
 async function renderPage(allow: AuthorizeResult.ALLOW | AuthorizeResult.DENY = AuthorizeResult.ALLOW, path = '/') {
