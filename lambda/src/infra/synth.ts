@@ -2,10 +2,12 @@
  * The CDK app: `npm run build --workspace lambda && npm run synth --workspace lambda` writes
  * CloudFormation to lambda/cdk.out (offline). Deploy with the AWS CDK CLI:
  * `npx cdk deploy --app cdk.out` (see the plugin README).
- * Context (-c key=value or env): apiUrl, fifo, maxReceiveCount, provisionedConcurrency, alarmEmail.
+ * Context (-c key=value or env): apiUrl, fifo, maxReceiveCount, provisionedConcurrency, alarmEmail,
+ * backendDomain and appDistPath (frontend hosting).
  */
 import { App } from 'aws-cdk-lib';
 import { dirname, join } from 'node:path';
+import { FrontendHostingStack } from './FrontendHostingStack';
 import { LabSchedulerStack } from './LabSchedulerStack';
 
 const packageDir = dirname(require.resolve('lab-scheduler-lambda/package.json'));
@@ -20,5 +22,14 @@ new LabSchedulerStack(app, 'LabScheduler', {
   provisionedConcurrency: Number(ctx('provisionedConcurrency', 'LAB_SCHEDULER_PROVISIONED_CONCURRENCY') ?? 2),
   alarmEmail: ctx('alarmEmail', 'LAB_SCHEDULER_ALARM_EMAIL'),
 });
+
+// Optional: the frontend bundle on S3 + CloudFront (context backendDomain=… and appDistPath=…).
+const backendDomain = ctx('backendDomain', 'LAB_SCHEDULER_BACKEND_DOMAIN');
+if (backendDomain) {
+  new FrontendHostingStack(app, 'LabPortalFrontend', {
+    backendDomain,
+    appDistPath: ctx('appDistPath', 'LAB_SCHEDULER_APP_DIST'),
+  });
+}
 
 app.synth();
