@@ -158,6 +158,21 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     return credentials;
   }
 
+  /** Checks a resource permission on a loaded task, applying conditional decisions locally. */
+  async function requireTaskPermission(
+    credentials: BackstageCredentials,
+    permission: ResourcePermission,
+    task: Task | undefined,
+  ): Promise<void> {
+    const [decision] = await permissions.authorizeConditional([{ permission }], { credentials });
+    const allowed =
+      decision.result === AuthorizeResult.ALLOW ||
+      (decision.result === AuthorizeResult.CONDITIONAL && task !== undefined && isAllowedBy(decision, task));
+    if (!allowed) {
+      throw new NotAllowedError(`Not allowed: ${permission.name}${task ? ` on task ${task.id}` : ''}`);
+    }
+  }
+
   /** Loads a task (404 when unknown) and checks a resource permission on it (403 when denied). */
   async function authorizedTask(
     req: Request,
@@ -167,13 +182,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
     const task = await store.getTask(requireUuid(id));
     if (!task) throw new NotFoundError(`Task ${id} not found`);
-    const [decision] = await permissions.authorizeConditional([{ permission }], {
-      credentials,
-    });
-    const allowed =
-      decision.result === AuthorizeResult.ALLOW ||
-      (decision.result === AuthorizeResult.CONDITIONAL && isAllowedBy(decision, task));
-    if (!allowed) throw new NotAllowedError(`Not allowed: ${permission.name} on task ${id}`);
+    await requireTaskPermission(credentials, permission, task);
     return { task, credentials };
   }
 
@@ -384,14 +393,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     if (!run) throw new NotFoundError(`Run ${req.params.id} not found`);
     const task = await store.getTask(run.taskId);
     if (!task) throw new NotFoundError(`Run ${req.params.id} not found`);
-    const [decision] = await permissions.authorizeConditional(
-      [{ permission: taskReadPermission }],
-      { credentials },
-    );
-    const allowed =
-      decision.result === AuthorizeResult.ALLOW ||
-      (decision.result === AuthorizeResult.CONDITIONAL && isAllowedBy(decision, task));
-    if (!allowed) throw new NotAllowedError(`Not allowed: ${taskReadPermission.name}`);
+    await requireTaskPermission(credentials, taskReadPermission, task);
     res.json(run);
   });
 
@@ -400,14 +402,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const run = await store.getRun(requireUuid(req.params.id));
     const task = run && (await store.getTask(run.taskId));
     if (!run || !task) throw new NotFoundError(`Run ${req.params.id} not found`);
-    const [decision] = await permissions.authorizeConditional(
-      [{ permission: taskReadPermission }],
-      { credentials },
-    );
-    if (!(decision.result === AuthorizeResult.ALLOW ||
-      (decision.result === AuthorizeResult.CONDITIONAL && isAllowedBy(decision, task)))) {
-      throw new NotAllowedError(`Not allowed: ${taskReadPermission.name}`);
-    }
+    await requireTaskPermission(credentials, taskReadPermission, task);
     const uri = (run.result as any)?.rawData?.uri as string | undefined;
     if (!uri) throw new NotFoundError(`Run ${run.id} has no raw data`);
     if (!uri.startsWith('file://') || !options.rawDataDirectory) {
@@ -429,15 +424,7 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     if (!options.runStates) throw new NotFoundError('Run events are not enabled');
     const run = await store.getRun(runId);
     if (!run) throw new NotFoundError(`Run ${runId} not found`);
-    const [decision] = await permissions.authorizeConditional(
-      [{ permission: taskUpdatePermission }],
-      { credentials },
-    );
-    const task = await store.getTask(run.taskId);
-    const allowed =
-      decision.result === AuthorizeResult.ALLOW ||
-      (decision.result === AuthorizeResult.CONDITIONAL && task && isAllowedBy(decision, task));
-    if (!allowed) throw new NotAllowedError(`Not allowed: ${taskUpdatePermission.name}`);
+    await requireTaskPermission(credentials, taskUpdatePermission, await store.getTask(run.taskId));
     const ids = { runId, taskId: run.taskId };
     const nowMs = now();
     if (event.type === 'started') {
