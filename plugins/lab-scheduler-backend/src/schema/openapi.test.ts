@@ -74,6 +74,9 @@ describe('OpenAPI document', () => {
         'GET /tasks/{id}/runs',
         'GET /tasks/{id}/audit',
         'GET /runs/{id}',
+        'POST /tasks/{id}/trigger',
+        'GET /runs/{id}/raw',
+        'POST /runs/{id}/events',
       ].sort(),
     );
   });
