@@ -276,9 +276,14 @@ export class Dispatcher {
     };
     let i = 0;
     while (i < publishable.length) {
-      // Never early: wait for the instant of the next run (claimed up to lookAheadMs ahead).
-      const wait = publishable[i].scheduledFor - this.now();
-      if (wait > 0) await new Promise(r => setTimeout(r, wait));
+      // Never early: wait for the instant of the next run (claimed up to lookAheadMs ahead). Timers may
+      // fire a millisecond before the wall clock agrees, so check the clock again (bounded, for
+      // injected clocks that do not move).
+      for (let spins = 0; spins < 50; spins++) {
+        const wait = publishable[i].scheduledFor - this.now();
+        if (wait <= 0) break;
+        await new Promise(r => setTimeout(r, wait));
+      }
       if (this.now() > leaseDeadline) {
         this.logger.warn('Lease nearly expired before publishing; leaving runs for recovery', {
           instanceId: this.instanceId,
