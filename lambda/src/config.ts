@@ -20,7 +20,8 @@ import {
  * - MAX_RECEIVE_COUNT: the queue's redrive maxReceiveCount (the last attempt reports dead-lettered)
  * - SIMULATED_FAULT_RATE, SIMULATED_DELAY_MS: the simulated driver
  * - INSTRUMENT_GATEWAYS: JSON [{ instrumentRef, endpoint, token?, timeoutMs? }] for real instruments
- * - AWS_ENDPOINT_URL_S3: custom S3 endpoint (tests)
+ * - QUEUE_URL, RETRY_BASE_SECONDS (10), RETRY_MAX_SECONDS (900): exponential backoff between retries
+ * - AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_SQS: custom endpoints (tests)
  */
 export interface LambdaSettings {
   apiUrl: string;

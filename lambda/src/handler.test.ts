@@ -41,6 +41,7 @@ describe.each(databaseIds)('measurement Lambda end to end on %s', (databaseId: T
   let s3: S3Client;
   let gateway: Server;
   let gatewayCalls = 0;
+  let gatewayTimes: number[] = [];
   let backend: Awaited<ReturnType<typeof startLabSchedulerBackend>>;
   let queueUrl: string;
   let queueArn: string;
@@ -75,6 +76,7 @@ describe.each(databaseIds)('measurement Lambda end to end on %s', (databaseId: T
 
     gateway = createServer((_req, res) => {
       gatewayCalls++;
+      gatewayTimes.push(Date.now());
       res.writeHead(503).end('lamp failure');
     });
     await new Promise<void>(r => gateway.listen(0, '127.0.0.1', r));
@@ -98,6 +100,9 @@ describe.each(databaseIds)('measurement Lambda end to end on %s', (databaseId: T
       RAW_DATA_PREFIX: 'raw/',
       AWS_ENDPOINT_URL_S3: fauxqs.endpoint,
       MAX_RECEIVE_COUNT: String(MAX_RECEIVE),
+      QUEUE_URL: queueUrl,
+      RETRY_BASE_SECONDS: '1',
+      AWS_ENDPOINT_URL_SQS: fauxqs.endpoint,
       POWERTOOLS_LOG_LEVEL: 'ERROR',
       POWERTOOLS_METRICS_DISABLED: 'true',
       INSTRUMENT_GATEWAYS: JSON.stringify([
@@ -185,6 +190,7 @@ describe.each(databaseIds)('measurement Lambda end to end on %s', (databaseId: T
 
   it('retries an instrument fault, then dead-letters the run and shows the error', async () => {
     gatewayCalls = 0;
+    gatewayTimes = [];
     const task = await createTask({
       instrumentRef: 'resource:default/ph-meter-1',
       measurement: { type: 'ph-timeseries', parameters: {} },
@@ -194,6 +200,10 @@ describe.each(databaseIds)('measurement Lambda end to end on %s', (databaseId: T
     expect(run).toMatchObject({ status: 'dead_lettered', attempt: MAX_RECEIVE });
     expect(run.error).toMatch(/InstrumentFaultError: Instrument gateway answered 503: lamp failure/);
     expect(gatewayCalls).toBe(MAX_RECEIVE);
+    // Exponential backoff between deliveries: 1 s, then 2 s.
+    const gaps = gatewayTimes.slice(1).map((t, i) => t - gatewayTimes[i]);
+    expect(gaps[0]).toBeGreaterThanOrEqual(900);
+    expect(gaps[1]).toBeGreaterThanOrEqual(1900);
     await sleep(1200);
     await pollOnce({ sqs, queueUrl, queueArn, handler }); // lets the redrive move it
     const dead = await drainQueue(sqs, dlqUrl);

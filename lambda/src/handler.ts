@@ -10,6 +10,7 @@ import {
   MeasurementExecutor,
   MeasurementFailedError,
 } from '@internal/plugin-lab-scheduler-node';
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { reporterFor, settingsFromEnv } from './config';
 
@@ -42,6 +43,33 @@ function getExecutor() {
   return executorPromise;
 }
 
+let sqs: SQSClient | undefined;
+
+/**
+ * Exponential backoff between deliveries: SQS would redeliver after the fixed visibility timeout, so a
+ * retryable failure first pushes the message's visibility out to RETRY_BASE_SECONDS × 2^(n-1) (at most
+ * RETRY_MAX_SECONDS). Best effort: if it fails, the queue's own timeout applies.
+ */
+async function backOff(record: SQSRecord, receiveCount: number): Promise<void> {
+  const queueUrl = process.env.QUEUE_URL;
+  if (!queueUrl) return;
+  const base = Number(process.env.RETRY_BASE_SECONDS ?? 10);
+  const max = Number(process.env.RETRY_MAX_SECONDS ?? 900);
+  const delay = Math.min(max, Math.round(base * 2 ** (receiveCount - 1)));
+  try {
+    sqs ??= new SQSClient({});
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrl,
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: delay,
+      }),
+    );
+  } catch (error) {
+    logger.warn('Could not delay the retry', { error: String(error) });
+  }
+}
+
 async function recordHandler(record: SQSRecord): Promise<void> {
   const { executor, maxReceiveCount } = await getExecutor();
   // A malformed body throws: the record is reported failed, retried, and ends in the DLQ.
@@ -61,6 +89,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
     metrics.addMetric('MeasurementFailed', MetricUnit.Count, 1);
     // A permanent failure is recorded on the run: acknowledge it rather than retry in vain.
     if (error instanceof MeasurementFailedError && !error.retrying && !error.deadLettered) return;
+    if (error instanceof MeasurementFailedError && error.retrying) await backOff(record, receiveCount);
     throw error;
   } finally {
     logger.removeKeys(['runId', 'taskId']);
