@@ -83,11 +83,21 @@ export class LabSchedulerStack extends Stack {
       enforceSSL: true,
       versioned: true,
       removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [{ transitions: [{ storageClass: s3.StorageClass.INTELLIGENT_TIERING, transitionAfter: Duration.days(30) }] }],
+      lifecycleRules: [
+        {
+          transitions: [
+            {
+              storageClass: s3.StorageClass.INTELLIGENT_TIERING,
+              transitionAfter: Duration.days(30),
+            },
+          ],
+        },
+      ],
     });
 
     this.serviceToken = new secretsmanager.Secret(this, 'ServiceToken', {
-      description: 'Static token the Lab Scheduler backend accepts from the measurement Lambda (backend.auth.externalAccess)',
+      description:
+        'Static token the Lab Scheduler backend accepts from the measurement Lambda (backend.auth.externalAccess)',
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
     });
 
@@ -140,9 +150,15 @@ export class LabSchedulerStack extends Stack {
     );
 
     // Alarms
-    const topic = new sns.Topic(this, 'Alarms', { displayName: 'Lab Scheduler alarms' });
+    const topic = new sns.Topic(this, 'Alarms', {
+      displayName: 'Lab Scheduler alarms',
+    });
     if (props.alarmEmail) {
-      new sns.Subscription(this, 'AlarmMail', { topic, protocol: sns.SubscriptionProtocol.EMAIL, endpoint: props.alarmEmail });
+      new sns.Subscription(this, 'AlarmMail', {
+        topic,
+        protocol: sns.SubscriptionProtocol.EMAIL,
+        endpoint: props.alarmEmail,
+      });
     }
     const latenessP99 = new cloudwatch.Metric({
       namespace: 'LabScheduler',
@@ -156,79 +172,132 @@ export class LabSchedulerStack extends Stack {
       statistic: 'Maximum',
       period: Duration.minutes(1),
     });
-    const alarms = [
-      new cloudwatch.Alarm(this, 'DeadLetterQueueNotEmpty', {
-        alarmDescription: 'Runs ended in the dead-letter queue: see the runbook (redrive)',
-        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
+    // Every alarm notifies the topic; "above" alarms fire past the threshold, the others at it.
+    const {
+      GREATER_THAN_THRESHOLD: ABOVE,
+      GREATER_THAN_OR_EQUAL_TO_THRESHOLD: AT_LEAST,
+    } = cloudwatch.ComparisonOperator;
+    const alarm = (
+      alarmId: string,
+      alarmDescription: string,
+      metric: cloudwatch.IMetric,
+      threshold: number,
+      evaluationPeriods: number,
+      comparisonOperator: cloudwatch.ComparisonOperator,
+    ) =>
+      new cloudwatch.Alarm(this, alarmId, {
+        alarmDescription,
+        metric,
+        threshold,
+        evaluationPeriods,
+        comparisonOperator,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'OldestMessageAge', {
-        alarmDescription: 'Runs wait in the queue: the executor is not keeping up',
-        metric: this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1) }),
-        threshold: 120,
-        evaluationPeriods: 3,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'ExecutorErrors', {
-        alarmDescription: 'The measurement Lambda failed invocations',
-        metric: this.function.metricErrors({ period: Duration.minutes(5) }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'ExecutorThrottles', {
-        alarmDescription: 'The measurement Lambda was throttled',
-        metric: this.function.metricThrottles({ period: Duration.minutes(5) }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'DispatchLateness', {
-        alarmDescription: 'Runs are published late (p99 dispatch lateness)',
-        metric: latenessP99,
-        threshold: props.latenessAlarmMs ?? 1000,
-        evaluationPeriods: 3,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    ];
-    alarms.forEach(a => a.addAlarmAction(new cwActions.SnsAction(topic)));
+      }).addAlarmAction(new cwActions.SnsAction(topic));
+    const minute = { period: Duration.minutes(1) };
+    const fiveMinutes = { period: Duration.minutes(5) };
+    alarm(
+      'DeadLetterQueueNotEmpty',
+      'Runs ended in the dead-letter queue: see the runbook (redrive)',
+      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(minute),
+      0,
+      1,
+      ABOVE,
+    );
+    alarm(
+      'OldestMessageAge',
+      'Runs wait in the queue: the executor is not keeping up',
+      this.queue.metricApproximateAgeOfOldestMessage(minute),
+      120,
+      3,
+      AT_LEAST,
+    );
+    alarm(
+      'ExecutorErrors',
+      'The measurement Lambda failed invocations',
+      this.function.metricErrors(fiveMinutes),
+      0,
+      1,
+      ABOVE,
+    );
+    alarm(
+      'ExecutorThrottles',
+      'The measurement Lambda was throttled',
+      this.function.metricThrottles(fiveMinutes),
+      0,
+      1,
+      ABOVE,
+    );
+    alarm(
+      'DispatchLateness',
+      'Runs are published late (p99 dispatch lateness)',
+      latenessP99,
+      props.latenessAlarmMs ?? 1000,
+      3,
+      AT_LEAST,
+    );
 
     new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${this.stackName}-lab-scheduler`,
       widgets: [
         [
-          new cloudwatch.GraphWidget({ title: 'Dispatch lateness p50/p99 (ms)', left: [latenessP99.with({ statistic: 'p50' }), latenessP99] }),
+          new cloudwatch.GraphWidget({
+            title: 'Dispatch lateness p50/p99 (ms)',
+            left: [latenessP99.with({ statistic: 'p50' }), latenessP99],
+          }),
           new cloudwatch.GraphWidget({ title: 'Due backlog', left: [backlog] }),
           new cloudwatch.GraphWidget({
             title: 'Queue',
-            left: [this.queue.metricApproximateNumberOfMessagesVisible(), this.deadLetterQueue.metricApproximateNumberOfMessagesVisible()],
+            left: [
+              this.queue.metricApproximateNumberOfMessagesVisible(),
+              this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(),
+            ],
             right: [this.queue.metricApproximateAgeOfOldestMessage()],
           }),
         ],
         [
           new cloudwatch.GraphWidget({
             title: 'Executor',
-            left: [this.function.metricInvocations(), this.function.metricErrors(), this.function.metricThrottles()],
+            left: [
+              this.function.metricInvocations(),
+              this.function.metricErrors(),
+              this.function.metricThrottles(),
+            ],
             right: [this.function.metricDuration({ statistic: 'p99' })],
           }),
           new cloudwatch.GraphWidget({
             title: 'Measurements',
-            left: ['MeasurementSucceeded', 'MeasurementFailed', 'QcFailed', 'DuplicateDelivery'].map(
-              metricName => new cloudwatch.Metric({ namespace: 'LabScheduler', metricName, dimensionsMap: { service: 'lab-scheduler-executor' }, statistic: 'Sum' }),
+            left: [
+              'MeasurementSucceeded',
+              'MeasurementFailed',
+              'QcFailed',
+              'DuplicateDelivery',
+            ].map(
+              metricName =>
+                new cloudwatch.Metric({
+                  namespace: 'LabScheduler',
+                  metricName,
+                  dimensionsMap: { service: 'lab-scheduler-executor' },
+                  statistic: 'Sum',
+                }),
             ),
           }),
         ],
       ],
     });
 
-    new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl, description: 'labScheduler.queue.sqs.queueUrl' });
-    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl });
-    new CfnOutput(this, 'ServiceTokenSecretArn', { value: this.serviceToken.secretArn, description: 'Put this token in backend.auth.externalAccess' });
-    new CfnOutput(this, 'RawDataBucketName', { value: this.rawDataBucket.bucketName });
+    new CfnOutput(this, 'QueueUrl', {
+      value: this.queue.queueUrl,
+      description: 'labScheduler.queue.sqs.queueUrl',
+    });
+    new CfnOutput(this, 'DeadLetterQueueUrl', {
+      value: this.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'ServiceTokenSecretArn', {
+      value: this.serviceToken.secretArn,
+      description: 'Put this token in backend.auth.externalAccess',
+    });
+    new CfnOutput(this, 'RawDataBucketName', {
+      value: this.rawDataBucket.bucketName,
+    });
   }
 }

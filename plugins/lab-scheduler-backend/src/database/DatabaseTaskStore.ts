@@ -303,23 +303,7 @@ export class DatabaseTaskStore implements TaskStore {
     nowMs: number,
   ): Promise<Task> {
     return this.knex.transaction(async tx => {
-      const before = await this.readTask(tx, id);
-      if (!before) throw new NotFoundError(`Task ${id} not found`);
-      const version = expectedVersion ?? before.version;
-      const updated = await tx(TASKS)
-        .where({ id, version })
-        .whereNull('deleted_at')
-        .update({
-          ...fieldsToRow(fields),
-          version: version + 1,
-          updated_at: nowMs,
-          updated_by: actor,
-        });
-      if (updated !== 1) {
-        throw new ConflictError(
-          `Task ${id} was changed by someone else: it is at version ${before.version}, not ${version}. Reload it and try again.`,
-        );
-      }
+      const before = await this.changeAtVersion(tx, id, expectedVersion, nowMs, actor, fieldsToRow(fields));
       const after = await this.readTask(tx, id);
       await this.appendAudit(tx, id, nowMs, actor, action, before, after!);
       return after!;
@@ -333,26 +317,12 @@ export class DatabaseTaskStore implements TaskStore {
     nowMs: number,
   ): Promise<void> {
     await this.knex.transaction(async tx => {
-      const before = await this.readTask(tx, id);
-      if (!before) throw new NotFoundError(`Task ${id} not found`);
-      const version = expectedVersion ?? before.version;
       // Soft delete: runs and the audit trail stay for traceability.
-      const updated = await tx(TASKS)
-        .where({ id, version })
-        .whereNull('deleted_at')
-        .update({
-          deleted_at: nowMs,
-          next_run_at: null,
-          sort_at: NEVER_SORT_AT,
-          version: version + 1,
-          updated_at: nowMs,
-          updated_by: actor,
-        });
-      if (updated !== 1) {
-        throw new ConflictError(
-          `Task ${id} was changed by someone else: it is at version ${before.version}, not ${version}.`,
-        );
-      }
+      const before = await this.changeAtVersion(tx, id, expectedVersion, nowMs, actor, {
+        deleted_at: nowMs,
+        next_run_at: null,
+        sort_at: NEVER_SORT_AT,
+      });
       await tx(RUNS)
         .where({ task_id: id, status: 'pending' })
         .update({ status: 'cancelled', finished_at: nowMs, slot: null, lease_expires_at: null });
@@ -440,6 +410,33 @@ export class DatabaseTaskStore implements TaskStore {
       })),
       next: hasMore && last ? { k: Number(last.seq), id: String(last.seq) } : undefined,
     };
+  }
+
+  /**
+   * Applies `row` to the task if it is still at `expectedVersion` (or at any version when absent), bumping
+   * the version; returns the task as it was. NotFoundError / ConflictError otherwise.
+   */
+  private async changeAtVersion(
+    tx: Knex.Transaction,
+    id: string,
+    expectedVersion: number | undefined,
+    nowMs: number,
+    actor: string,
+    row: Partial<TaskRow>,
+  ): Promise<Task> {
+    const before = await this.readTask(tx, id);
+    if (!before) throw new NotFoundError(`Task ${id} not found`);
+    const version = expectedVersion ?? before.version;
+    const updated = await tx(TASKS)
+      .where({ id, version })
+      .whereNull('deleted_at')
+      .update({ ...row, version: version + 1, updated_at: nowMs, updated_by: actor });
+    if (updated !== 1) {
+      throw new ConflictError(
+        `Task ${id} was changed by someone else: it is at version ${before.version}, not ${version}. Reload it and try again.`,
+      );
+    }
+    return before;
   }
 
   private async readTask(db: Knex | Knex.Transaction, id: string): Promise<Task | undefined> {
