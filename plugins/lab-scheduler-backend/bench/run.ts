@@ -19,6 +19,9 @@ const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const CLAIM_BIG = Number(process.env.BENCH_CLAIM_BIG ?? 1_000_000);
 const REPLICAS = 3;
+/** BENCH_ONLY=steady,drain-sqs,drain-db,graphile,graphile-batch,claim: run a subset (e.g. while tuning). */
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const wanted = (part: string) => !ONLY || ONLY.has(part);
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 const print = (record: object) => process.stdout.write(`${JSON.stringify(record)}\n`);
@@ -75,8 +78,18 @@ async function ours(fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>, sqs:
   const stopAll = (workers: WorkerProcess[]) => Promise.all(workers.map(w => w.stop()));
   const published = async () =>
     Number((await knex('lab_scheduler_runs').count({ n: '*' }).where('status', 'queued'))[0].n);
+  // Index-only checks while waiting (a count over 100k rows every 100 ms would load the database).
+  const drained = async () => {
+    const { rows } = await knex.raw(
+      `select exists(select 1 from lab_scheduler_tasks where state = 'active' and next_run_at is not null)
+           or exists(select 1 from lab_scheduler_runs where status = 'pending') as busy`,
+    );
+    return !rows[0].busy;
+  };
 
   // Steady load: RATE runs due per second for SECONDS, 3 replicas idle-waiting for them.
+  let steady: any;
+  if (wanted('steady')) {
   const workers = await startReplicas();
   const total = RATE * SECONDS;
   const t0 = Date.now() + 3000;
@@ -95,7 +108,7 @@ async function ours(fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>, sqs:
   const xacts = (await transactions(knex)) - xactBefore;
   const rows = await knex('lab_scheduler_runs').select('scheduled_for', 'published_at');
   const lateness = percentiles(rows.map(r => Number(r.published_at) - Number(r.scheduled_for)));
-  const steady = {
+  steady = {
     system: 'lab-scheduler',
     figure: 'lateness_ms',
     rate_per_s: RATE,
@@ -106,6 +119,7 @@ async function ours(fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>, sqs:
   };
   print(steady);
   await stopAll(workers);
+  }
 
   // Drain: DRAIN runs already due, replicas started together; claim + publish + record. Twice:
   // through the SQS server (fauxqs), and with a no-op queue (the database path alone, like
@@ -122,9 +136,11 @@ async function ours(fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>, sqs:
         policies: noGuards,
       })),
     );
+    if (process.env.BENCH_ANALYZE) await knex.raw('analyze');
     const replicas = await startReplicas(extra);
     await knex.raw("select pg_notify('lab_scheduler_wakeup', '')");
-    await waitUntil(async () => (await published()) >= DRAIN, 900_000);
+    await waitUntil(drained, 900_000);
+    if ((await published()) !== DRAIN) throw new Error(`drain published ${await published()} of ${DRAIN}`);
     const span = await knex('lab_scheduler_runs').min({ first: 'claimed_at' }).max({ last: 'published_at' });
     const seconds = (Number(span[0].last) - Math.max(Number(span[0].first), due)) / 1000;
     const record = {
@@ -140,8 +156,8 @@ async function ours(fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>, sqs:
     await stopAll(replicas);
     return record;
   };
-  const drain = await drainOnce('sqs (fauxqs)', {});
-  const drainDb = await drainOnce('none (database path only)', { NULL_QUEUE: '1' });
+  const drain = wanted('drain-sqs') ? await drainOnce('sqs (fauxqs)', {}) : undefined;
+  const drainDb = wanted('drain-db') ? await drainOnce('none (database path only)', { NULL_QUEUE: '1' }) : undefined;
   await knex.destroy();
   return { steady, drain, drainDb };
 }
@@ -258,7 +274,7 @@ async function graphile(batching: boolean) {
   const jobsLeft = async () => Number((await knex.raw('select count(*) as n from graphile_worker.jobs')).rows[0].n);
 
   const result: any = {};
-  if (!batching) {
+  if (!batching && wanted('graphile')) {
     // Same steady workload as ours: RATE jobs due per second for SECONDS.
     const workers = Array.from({ length: REPLICAS }, () => startGraphile(env));
     await Promise.all(workers.map(w => w.started));
@@ -303,18 +319,19 @@ async function main() {
   const sqs = fauxqs.client();
   try {
     const mine = await ours(fauxqs, sqs);
-    const gw = await graphile(false);
-    const gwBatch = await graphile(true);
-    await claimCost();
+    const gw = wanted('graphile') ? await graphile(false) : undefined;
+    const gwBatch = wanted('graphile-batch') ? await graphile(true) : undefined;
+    if (wanted('claim')) await claimCost();
+    if (ONLY) return;
     print({
       figure: 'ratios (lab-scheduler / graphile-worker)',
-      throughput_vs_default: Number((mine.drain.runs_per_s / gw.drain.runs_per_s).toFixed(2)),
-      throughput_vs_batching: Number((mine.drain.runs_per_s / gwBatch.drain.runs_per_s).toFixed(2)),
-      db_path_throughput_vs_default: Number((mine.drainDb.runs_per_s / gw.drain.runs_per_s).toFixed(2)),
-      db_path_throughput_vs_batching: Number((mine.drainDb.runs_per_s / gwBatch.drain.runs_per_s).toFixed(2)),
-      p99_lateness_vs_default: Number((mine.steady.p99 / Math.max(1, gw.steady.p99)).toFixed(3)),
+      throughput_vs_default: Number((mine.drain!.runs_per_s / gw!.drain.runs_per_s).toFixed(2)),
+      throughput_vs_batching: Number((mine.drain!.runs_per_s / gwBatch!.drain.runs_per_s).toFixed(2)),
+      db_path_throughput_vs_default: Number((mine.drainDb!.runs_per_s / gw!.drain.runs_per_s).toFixed(2)),
+      db_path_throughput_vs_batching: Number((mine.drainDb!.runs_per_s / gwBatch!.drain.runs_per_s).toFixed(2)),
+      p99_lateness_vs_default: Number((mine.steady.p99 / Math.max(1, gw!.steady.p99)).toFixed(3)),
       db_transactions_per_s_vs_default: Number(
-        (mine.steady.db_transactions_per_s / Math.max(1, gw.steady.db_transactions_per_s)).toFixed(2),
+        (mine.steady.db_transactions_per_s / Math.max(1, gw!.steady.db_transactions_per_s)).toFixed(2),
       ),
     });
   } finally {

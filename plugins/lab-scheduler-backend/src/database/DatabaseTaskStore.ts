@@ -31,7 +31,7 @@ const AUDIT = 'lab_scheduler_audit';
 /** Sort key of tasks that will not run again: after every real instant (year 275760). */
 export const NEVER_SORT_AT = 8_640_000_000_000_000;
 
-const migrationsDir = resolvePackagePath(
+export const migrationsDir = resolvePackagePath(
   '@internal/plugin-lab-scheduler-backend',
   'migrations',
 );

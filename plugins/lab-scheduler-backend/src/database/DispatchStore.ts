@@ -54,6 +54,25 @@ type ClaimRow = {
   instrument_concurrency: number | null;
 };
 
+/** A task's schedule after a claim. */
+type TaskUpdate = { id: string; nextRunAt: number | null; sortAt: number; state: string };
+
+/** A new run row, as the claim inserts it. */
+type RunRow = {
+  id: string;
+  task_id: string;
+  instrument_ref: string;
+  scheduled_for: number;
+  status: string;
+  attempt: number;
+  claimed_by: string | null;
+  claimed_at: number | null;
+  lease_expires_at: number | null;
+  finished_at: number | null;
+  error: string | null;
+  created_at: number;
+};
+
 function toClaimed(row: ClaimRow): ClaimedRun {
   const scheduledFor = Number(row.scheduled_for);
   return {
@@ -159,8 +178,8 @@ export class DispatchStore {
         rows.forEach(r => activeTaskIds.add(r.task_id));
       }
 
-      const runRows: Record<string, any>[] = [];
-      const taskUpdates: [string, number | null, number, string][] = [];
+      const runRows: RunRow[] = [];
+      const taskUpdates: TaskUpdate[] = [];
       const taskById = new Map(tasks.map(t => [t.id, t]));
       let skipped = 0;
       for (const task of tasks) {
@@ -196,36 +215,16 @@ export class DispatchStore {
             created_at: nowMs,
           });
         }
-        taskUpdates.push([
-          task.id,
-          plan.nextRunAt,
-          plan.nextRunAt ?? NEVER_SORT_AT,
-          plan.nextRunAt === null ? 'completed' : 'active',
-        ]);
+        taskUpdates.push({
+          id: task.id,
+          nextRunAt: plan.nextRunAt,
+          sortAt: plan.nextRunAt ?? NEVER_SORT_AT,
+          state: plan.nextRunAt === null ? 'completed' : 'active',
+        });
       }
-      // One statement advances every claimed task (UPDATE … FROM a VALUES list: PostgreSQL, SQLite ≥ 3.33).
-      for (let i = 0; i < taskUpdates.length; i += 1000) {
-        const chunk = taskUpdates.slice(i, i + 1000);
-        await tx.raw(
-          `with v(id, next_run_at, sort_at, state) as (
-             values ${chunk.map(() => '(?, cast(? as bigint), cast(? as bigint), ?)').join(', ')}
-           )
-           update ${TASKS} set next_run_at = v.next_run_at, sort_at = v.sort_at, state = v.state
-           from v where ${TASKS}.id = v.id`,
-          chunk.flat(),
-        );
-      }
-      const inserted = new Set<string>();
-      for (let i = 0; i < runRows.length; i += 1000) {
-        const chunk = runRows.slice(i, i + 1000);
-        // An occurrence that already has a row (e.g. a "run now" at the same instant) keeps it.
-        const rows: { id: string }[] = await tx(RUNS)
-          .insert(chunk)
-          .onConflict(['task_id', 'scheduled_for'])
-          .ignore()
-          .returning('id');
-        rows.forEach(r => inserted.add(typeof r === 'string' ? r : r.id));
-      }
+      const inserted = this.isPostgres
+        ? await this.writeClaimPostgres(tx, taskUpdates, runRows)
+        : await this.writeClaimSqlite(tx, taskUpdates, runRows);
       const claimed = runRows
         .filter(r => r.status === 'pending' && inserted.has(r.id))
         .map(r => {
@@ -253,6 +252,85 @@ export class DispatchStore {
         more: tasks.length === batchSize,
       };
     });
+  }
+
+  /**
+   * PostgreSQL: advances the tasks and inserts the runs in one statement, one array per column (a
+   * 500-row VALUES list would cost thousands of bind parameters to send, parse and plan).
+   */
+  private async writeClaimPostgres(
+    tx: Knex.Transaction,
+    taskUpdates: TaskUpdate[],
+    runRows: RunRow[],
+  ): Promise<Set<string>> {
+    const column = <K extends keyof RunRow>(key: K) => runRows.map(r => r[key]);
+    const { rows } = await tx.raw(
+      `with v as (
+         select * from unnest(?::text[], ?::bigint[], ?::bigint[], ?::text[]) as v(id, next_run_at, sort_at, state)
+       ), advanced as (
+         update ${TASKS} set next_run_at = v.next_run_at, sort_at = v.sort_at, state = v.state
+         from v where ${TASKS}.id = v.id
+       ), inserted as (
+         insert into ${RUNS} (id, task_id, instrument_ref, scheduled_for, status, attempt, claimed_by,
+           claimed_at, lease_expires_at, finished_at, error, created_at)
+         select * from unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::int[], ?::text[],
+           ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[])
+         -- An occurrence that already has a row (e.g. a "run now" at the same instant) keeps it.
+         on conflict (task_id, scheduled_for) do nothing
+         returning id
+       )
+       select id from inserted`,
+      [
+        taskUpdates.map(u => u.id),
+        taskUpdates.map(u => u.nextRunAt),
+        taskUpdates.map(u => u.sortAt),
+        taskUpdates.map(u => u.state),
+        column('id'),
+        column('task_id'),
+        column('instrument_ref'),
+        column('scheduled_for'),
+        column('status'),
+        column('attempt'),
+        column('claimed_by'),
+        column('claimed_at'),
+        column('lease_expires_at'),
+        column('finished_at'),
+        column('error'),
+        column('created_at'),
+        // pg sends JS arrays as PostgreSQL arrays (nulls included); knex's typings do not know it.
+      ] as unknown as readonly Knex.RawBinding[],
+    );
+    return new Set(rows.map((r: { id: string }) => r.id));
+  }
+
+  /** SQLite (one writer at a time): UPDATE … FROM a VALUES list, then a multi-row INSERT. */
+  private async writeClaimSqlite(
+    tx: Knex.Transaction,
+    taskUpdates: TaskUpdate[],
+    runRows: RunRow[],
+  ): Promise<Set<string>> {
+    // Chunks keep the bind parameters under SQLite's limit.
+    for (let i = 0; i < taskUpdates.length; i += 1000) {
+      const chunk = taskUpdates.slice(i, i + 1000);
+      await tx.raw(
+        `with v(id, next_run_at, sort_at, state) as (
+           values ${chunk.map(() => '(?, cast(? as bigint), cast(? as bigint), ?)').join(', ')}
+         )
+         update ${TASKS} set next_run_at = v.next_run_at, sort_at = v.sort_at, state = v.state
+         from v where ${TASKS}.id = v.id`,
+        chunk.flatMap(u => [u.id, u.nextRunAt, u.sortAt, u.state]),
+      );
+    }
+    const inserted = new Set<string>();
+    for (let i = 0; i < runRows.length; i += 500) {
+      const rows: { id: string }[] = await tx(RUNS)
+        .insert(runRows.slice(i, i + 500))
+        .onConflict(['task_id', 'scheduled_for'])
+        .ignore()
+        .returning('id');
+      rows.forEach(r => inserted.add(typeof r === 'string' ? r : r.id));
+    }
+    return inserted;
   }
 
   /**
@@ -364,17 +442,25 @@ export class DispatchStore {
     }
   }
 
-  /** Records successful publishes, each with its own time, in one statement per 200 runs. */
+  /** Records successful publishes, each with its own time, in one statement. */
   async markPublished(entries: { id: string; publishedAt: number }[]): Promise<void> {
+    const set = `status = 'queued', published_at = v.published_at, attempt = attempt + 1,
+      lease_expires_at = null, error = null`;
+    if (this.isPostgres) {
+      if (entries.length === 0) return;
+      await this.knex.raw(
+        `update ${RUNS} set ${set}
+         from unnest(?::text[], ?::bigint[]) as v(id, published_at)
+         where ${RUNS}.id = v.id and ${RUNS}.status = 'pending'`,
+        [entries.map(e => e.id), entries.map(e => e.publishedAt)] as unknown as readonly Knex.RawBinding[],
+      );
+      return;
+    }
     for (let i = 0; i < entries.length; i += 1000) {
       const chunk = entries.slice(i, i + 1000);
       await this.knex.raw(
-        `with v(id, published_at) as (
-           values ${chunk.map(() => '(?, cast(? as bigint))').join(', ')}
-         )
-         update ${RUNS} set status = 'queued', published_at = v.published_at, attempt = attempt + 1,
-           lease_expires_at = null, error = null
-         from v where ${RUNS}.id = v.id and ${RUNS}.status = 'pending'`,
+        `with v(id, published_at) as (values ${chunk.map(() => '(?, cast(? as bigint))').join(', ')})
+         update ${RUNS} set ${set} from v where ${RUNS}.id = v.id and ${RUNS}.status = 'pending'`,
         chunk.flatMap(e => [e.id, e.publishedAt]),
       );
     }

@@ -10,6 +10,8 @@ import { Wakeup } from './Wakeup';
 const PUBLISH_CHUNK = 100;
 /** Publish requests in flight at once within a round. */
 const MAX_PUBLISHES_IN_FLIGHT = 8;
+/** How often, at most, a busy dispatcher looks for pending runs (recoveries, retries) between wake-ups. */
+const PENDING_RECHECK_MS = 1_000;
 
 export interface DispatcherOptions {
   store: DispatchStore;
@@ -74,6 +76,8 @@ export class Dispatcher {
   private readonly lookAheadMs: number;
   /** When pending runs (retries, recoveries, run now) may next be claimable; 0 = check now. */
   private pendingDueAt = 0;
+  /** The last claim of pending runs filled its batch: more are claimable right away. */
+  private pendingBacklog = false;
   private running = false;
   private loop?: Promise<void>;
   private wakeTimer?: NodeJS.Timeout;
@@ -164,6 +168,12 @@ export class Dispatcher {
         await this.sleep(delay);
         continue;
       }
+      if (result.more && !this.pendingBacklog && this.pendingDueAt <= this.now()) {
+        // Draining a backlog of due tasks skips nextDueAt below, so do not ask for pending runs on
+        // every round either: that query would compete with the claims. Expired leases are then
+        // recovered at most this much later; "run now" wakes the loop at once.
+        this.pendingDueAt = this.now() + Math.min(this.pollIntervalMs, PENDING_RECHECK_MS);
+      }
       if (result.more || this.wokenEarly || !this.running) continue;
       let delay = this.pollIntervalMs;
       try {
@@ -212,6 +222,7 @@ export class Dispatcher {
             leaseMs: this.leaseMs,
           })
         : { runs: [], tasksClaimed: 0, skipped: 0, more: false };
+    this.pendingBacklog = pending.more;
     const runs = [...fresh.runs, ...pending.runs];
     const recovered = pending.runs.filter(
       r => r.previousClaimant !== null && r.previousClaimant !== this.instanceId,

@@ -1,0 +1,81 @@
+import { TestDatabaseId } from '@backstage/backend-test-utils';
+import { Knex } from 'knex';
+import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
+import { noGuards, seedTasks } from '../__testUtils__/seed';
+import { applyDatabaseMigrations, migrationsDir } from './DatabaseTaskStore';
+import { DispatchStore } from './DispatchStore';
+
+jest.setTimeout(120_000);
+
+const databases = createTestDatabases();
+const MIGRATIONS = { directory: migrationsDir, tableName: 'lab_scheduler_knex_migrations' };
+
+describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {
+  let knex: Knex;
+
+  beforeAll(async () => {
+    knex = await databases.init(databaseId);
+  });
+
+  it('apply, roll back completely and apply again', async () => {
+    await applyDatabaseMigrations(knex);
+    const [, applied] = await knex.migrate.list(MIGRATIONS);
+    expect(applied).toEqual([]);
+    await knex.migrate.rollback(MIGRATIONS, true);
+    expect(await knex.schema.hasTable('lab_scheduler_runs')).toBe(false);
+    expect(await knex.schema.hasTable('lab_scheduler_tasks')).toBe(false);
+    await applyDatabaseMigrations(knex);
+    expect(await knex.schema.hasTable('lab_scheduler_runs')).toBe(true);
+  });
+
+  it('keeps the instrument guard unique only for held slots', async () => {
+    await applyDatabaseMigrations(knex);
+    const [taskId] = await seedTasks(knex, [{ schedule: { type: 'once', at: new Date().toISOString() }, nextRunAt: null }]);
+    const run = (id: string, slot: number | null, at: number) => ({
+      id,
+      task_id: taskId,
+      scheduled_for: at,
+      status: 'pending',
+      created_at: at,
+      instrument_ref: 'resource:default/balance-1',
+      slot,
+    });
+    // Runs without a slot never collide; two runs holding slot 0 of one instrument do.
+    await knex('lab_scheduler_runs').insert([run('r-1', null, 1), run('r-2', null, 2), run('r-3', 0, 3)]);
+    await expect(knex('lab_scheduler_runs').insert(run('r-4', 0, 4))).rejects.toThrow(/unique/i);
+    expect(Number((await knex('lab_scheduler_runs').count({ n: '*' }))[0].n)).toBe(3);
+  });
+
+  if (databaseId.startsWith('POSTGRES')) {
+    it('claims due tasks through the partial index, also before the table has statistics', async () => {
+      await applyDatabaseMigrations(knex);
+      const due = Date.now() - 1000;
+      await seedTasks(
+        knex,
+        Array.from({ length: 3000 }, () => ({
+          schedule: { type: 'once' as const, at: new Date(due).toISOString() },
+          nextRunAt: due,
+          policies: noGuards,
+        })),
+      );
+      await knex.raw(`delete from pg_statistic where starelid = 'lab_scheduler_tasks'::regclass`);
+      const { rows } = await knex.raw(
+        `explain select id from lab_scheduler_tasks
+         where state = 'active' and next_run_at <= ? and deleted_at is null
+         order by next_run_at limit 500 for update skip locked`,
+        [Date.now()],
+      );
+      const plan = rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+      expect(plan).toContain('Index Scan using lab_scheduler_tasks_due_idx');
+      expect(plan).not.toContain('Sort');
+      const claim = await new DispatchStore(knex).claimDueTasks({
+        instanceId: 'i',
+        nowMs: Date.now(),
+        batchSize: 500,
+        leaseMs: 30_000,
+        graceMs: 60_000,
+      });
+      expect(claim.runs).toHaveLength(500);
+    });
+  }
+});
