@@ -67,7 +67,7 @@ async function ours(fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>, sqs:
     QUEUE_URL: queueUrl,
     LEASE_MS: '30000',
     POLL_MS: '5000',
-    BATCH_SIZE: '500',
+    BATCH_SIZE: process.env.BENCH_BATCH ?? '500',
     ...(process.env.BENCH_LOOKAHEAD_MS ? { LOOKAHEAD_MS: process.env.BENCH_LOOKAHEAD_MS } : {}),
   };
   const startReplicas = async (extra: Record<string, string> = {}) => {

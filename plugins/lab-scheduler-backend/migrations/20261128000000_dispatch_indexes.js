@@ -9,8 +9,8 @@
  *   indexes only hold what is looked up: pending runs by lease (claims, recovery), running runs by start
  *   (stale-run sweep), and slots that are held (the instrument guard). History lookups use the primary
  *   key and the (task_id, scheduled_for) occurrence key.
- * - PostgreSQL: ids are ASCII UUIDs, compared byte-wise (COLLATE "C") rather than through the database's
- *   locale, and runs.task_id has no foreign key: tasks are never deleted (only soft-deleted), runs are
+ * - PostgreSQL: ids (ASCII UUIDs) and entity refs are only compared for equality and keyset order, so
+ *   their indexes compare bytes (COLLATE "C") rather than going through the database's locale; and runs.task_id has no foreign key: tasks are never deleted (only soft-deleted), runs are
  *   created only from a locked task row, and the per-row check cost a tenth of the claim.
  */
 
@@ -49,9 +49,12 @@ exports.up = async function up(knex) {
   if (isPostgres) {
     await knex.raw('ALTER TABLE lab_scheduler_runs DROP CONSTRAINT lab_scheduler_runs_task_id_foreign');
     await knex.raw(`
-      ALTER TABLE lab_scheduler_tasks ALTER COLUMN id TYPE varchar(36) COLLATE "C";
+      ALTER TABLE lab_scheduler_tasks ALTER COLUMN id TYPE varchar(36) COLLATE "C",
+        ALTER COLUMN owner TYPE varchar(255) COLLATE "C",
+        ALTER COLUMN instrument_ref TYPE varchar(255) COLLATE "C";
       ALTER TABLE lab_scheduler_runs ALTER COLUMN id TYPE varchar(36) COLLATE "C",
-        ALTER COLUMN task_id TYPE varchar(36) COLLATE "C";
+        ALTER COLUMN task_id TYPE varchar(36) COLLATE "C",
+        ALTER COLUMN instrument_ref TYPE varchar(255) COLLATE "C";
       ALTER TABLE lab_scheduler_audit ALTER COLUMN task_id TYPE varchar(36) COLLATE "C";
     `);
   }
@@ -64,9 +67,12 @@ exports.down = async function down(knex) {
   const isPostgres = knex.client.config.client === 'pg';
   if (isPostgres) {
     await knex.raw(`
-      ALTER TABLE lab_scheduler_tasks ALTER COLUMN id TYPE varchar(36) COLLATE "default";
+      ALTER TABLE lab_scheduler_tasks ALTER COLUMN id TYPE varchar(36) COLLATE "default",
+        ALTER COLUMN owner TYPE varchar(255) COLLATE "default",
+        ALTER COLUMN instrument_ref TYPE varchar(255) COLLATE "default";
       ALTER TABLE lab_scheduler_runs ALTER COLUMN id TYPE varchar(36) COLLATE "default",
-        ALTER COLUMN task_id TYPE varchar(36) COLLATE "default";
+        ALTER COLUMN task_id TYPE varchar(36) COLLATE "default",
+        ALTER COLUMN instrument_ref TYPE varchar(255) COLLATE "default";
       ALTER TABLE lab_scheduler_audit ALTER COLUMN task_id TYPE varchar(36) COLLATE "default";
     `);
     await knex.raw(`ALTER TABLE lab_scheduler_runs ADD CONSTRAINT lab_scheduler_runs_task_id_foreign

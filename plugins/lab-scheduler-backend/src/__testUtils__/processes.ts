@@ -16,7 +16,9 @@ export interface WorkerProcess {
 }
 
 export function startWorker(id: string, env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--require', TRANSFORM, WORKER], {
+  // WORKER_NODE_ARGS: extra node flags for profiling the workers (e.g. --cpu-prof).
+  const nodeArgs = (process.env.WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--require', TRANSFORM, WORKER], {
     env: { ...process.env, ...env, INSTANCE_ID: id },
     stdio: ['ignore', 'pipe', 'pipe'],
     cwd: resolve(__dirname, '../..'),

@@ -14,6 +14,7 @@ import type {
   TaskState,
 } from '@internal/plugin-lab-scheduler-common';
 import { randomUUID } from 'node:crypto';
+import { timeOrderedUuid } from './ids';
 import { Knex } from 'knex';
 import {
   ListTasksOptions,
@@ -334,7 +335,7 @@ export class DatabaseTaskStore implements TaskStore {
     return this.knex.transaction(async tx => {
       const task = await this.readTask(tx, taskId);
       if (!task) throw new NotFoundError(`Task ${taskId} not found`);
-      const id = randomUUID();
+      const id = timeOrderedUuid(nowMs);
       await tx(RUNS)
         .insert({
           id,

@@ -5,9 +5,9 @@ import {
   TaskSchedule,
 } from '@internal/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
-import { randomUUID } from 'node:crypto';
 import { planOccurrences } from '../dispatcher/planOccurrences';
 import { NEVER_SORT_AT } from './DatabaseTaskStore';
+import { timeOrderedUuid } from './ids';
 
 const TASKS = 'lab_scheduler_tasks';
 const RUNS = 'lab_scheduler_runs';
@@ -201,7 +201,7 @@ export class DispatchStore {
           const pending = run.status === 'pending';
           if (!pending) skipped++;
           runRows.push({
-            id: randomUUID(),
+            id: timeOrderedUuid(nowMs),
             task_id: task.id,
             instrument_ref: task.instrument_ref,
             scheduled_for: run.scheduledFor,
