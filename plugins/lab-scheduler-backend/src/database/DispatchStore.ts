@@ -125,7 +125,8 @@ export class DispatchStore {
   }
 
   private lock<T extends Knex.QueryBuilder>(query: T): T {
-    return this.isPostgres ? (query.forUpdate().skipLocked() as T) : query;
+    // NO KEY UPDATE: the claim never changes a key, and it is the lock an UPDATE takes anyway.
+    return this.isPostgres ? (query.forNoKeyUpdate().skipLocked() as T) : query;
   }
 
   /**
@@ -223,7 +224,11 @@ export class DispatchStore {
         });
       }
       const inserted = this.isPostgres
-        ? await this.writeClaimPostgres(tx, taskUpdates, runRows)
+        ? await this.writeClaimPostgres(tx, taskUpdates, runRows, {
+            instanceId,
+            nowMs,
+            leaseExpiresAt: horizonMs + leaseMs,
+          })
         : await this.writeClaimSqlite(tx, taskUpdates, runRows);
       const claimed = runRows
         .filter(r => r.status === 'pending' && inserted.has(r.id))
@@ -262,19 +267,29 @@ export class DispatchStore {
     tx: Knex.Transaction,
     taskUpdates: TaskUpdate[],
     runRows: RunRow[],
+    claim: { instanceId: string; nowMs: number; leaseExpiresAt: number },
   ): Promise<Set<string>> {
     const column = <K extends keyof RunRow>(key: K) => runRows.map(r => r[key]);
+    // What is the same for the whole batch travels once, as a scalar.
     const { rows } = await tx.raw(
       `with v as (
-         select * from unnest(?::text[], ?::bigint[], ?::bigint[], ?::text[]) as v(id, next_run_at, sort_at, state)
+         select * from unnest(?::text[], ?::bigint[]) as v(id, next_run_at)
        ), advanced as (
-         update ${TASKS} set next_run_at = v.next_run_at, sort_at = v.sort_at, state = v.state
+         update ${TASKS} set next_run_at = v.next_run_at,
+           sort_at = coalesce(v.next_run_at, ?::bigint),
+           state = case when v.next_run_at is null then 'completed' else 'active' end
          from v where ${TASKS}.id = v.id
        ), inserted as (
          insert into ${RUNS} (id, task_id, instrument_ref, scheduled_for, status, attempt, claimed_by,
            claimed_at, lease_expires_at, finished_at, error, created_at)
-         select * from unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::int[], ?::text[],
-           ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::bigint[])
+         select r.id, r.task_id, r.instrument_ref, r.scheduled_for, r.status, 0,
+           case when r.status = 'pending' then ?::text end,
+           case when r.status = 'pending' then ?::bigint end,
+           case when r.status = 'pending' then ?::bigint end,
+           case when r.status = 'pending' then null else ?::bigint end,
+           r.error, ?::bigint
+         from unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[])
+           as r(id, task_id, instrument_ref, scheduled_for, status, error)
          -- An occurrence that already has a row (e.g. a "run now" at the same instant) keeps it.
          on conflict (task_id, scheduled_for) do nothing
          returning id
@@ -283,20 +298,18 @@ export class DispatchStore {
       [
         taskUpdates.map(u => u.id),
         taskUpdates.map(u => u.nextRunAt),
-        taskUpdates.map(u => u.sortAt),
-        taskUpdates.map(u => u.state),
+        NEVER_SORT_AT,
+        claim.instanceId,
+        claim.nowMs,
+        claim.leaseExpiresAt,
+        claim.nowMs,
+        claim.nowMs,
         column('id'),
         column('task_id'),
         column('instrument_ref'),
         column('scheduled_for'),
         column('status'),
-        column('attempt'),
-        column('claimed_by'),
-        column('claimed_at'),
-        column('lease_expires_at'),
-        column('finished_at'),
         column('error'),
-        column('created_at'),
         // pg sends JS arrays as PostgreSQL arrays (nulls included); knex's typings do not know it.
       ] as unknown as readonly Knex.RawBinding[],
     );
