@@ -8,6 +8,10 @@ import { run } from 'graphile-worker';
 async function main() {
   const batching = process.env.BATCHING === '1';
   const latenesses: number[] = [];
+  // First and last job execution here: the drain is timed from the first job to the last, as the
+  // Lab Scheduler drain is timed from its first claim to its last publish.
+  let firstAt = 0;
+  let lastAt = 0;
   const flush = () => {
     if (latenesses.length) process.stdout.write(`LATE ${latenesses.splice(0).join(',')}\n`);
   };
@@ -20,7 +24,10 @@ async function main() {
     logger: undefined,
     taskList: {
       noop: async (_payload, helpers) => {
-        latenesses.push(Date.now() - new Date(helpers.job.run_at).getTime());
+        const now = Date.now();
+        if (!firstAt) firstAt = now;
+        lastAt = now;
+        latenesses.push(now - new Date(helpers.job.run_at).getTime());
       },
     },
     ...(batching
@@ -39,6 +46,7 @@ async function main() {
   process.on('SIGTERM', async () => {
     await runner.stop();
     flush();
+    if (firstAt) process.stdout.write(`SPAN ${firstAt} ${lastAt}\n`);
     clearInterval(timer);
     process.exit(0);
   });

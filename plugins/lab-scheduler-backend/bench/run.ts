@@ -222,6 +222,7 @@ function startGraphile(env: Record<string, string>) {
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const late: number[] = [];
+  const span = { first: Infinity, last: 0 };
   let out = '';
   child.stdout!.on('data', chunk => {
     out += chunk;
@@ -229,6 +230,11 @@ function startGraphile(env: Record<string, string>) {
     out = lines.pop()!;
     for (const line of lines) {
       if (line.startsWith('LATE ')) late.push(...line.slice(5).split(',').map(Number));
+      if (line.startsWith('SPAN ')) {
+        const [first, last] = line.slice(5).split(' ').map(Number);
+        span.first = Math.min(span.first, first);
+        span.last = Math.max(span.last, last);
+      }
     }
   });
   let errors = '';
@@ -249,6 +255,7 @@ function startGraphile(env: Record<string, string>) {
   });
   return {
     late,
+    span,
     started,
     stop: async () => {
       const exited = new Promise(r => child.once('exit', r));
@@ -304,9 +311,22 @@ async function graphile(batching: boolean) {
   await Promise.all(workers.map(w => w.started));
   const start = Date.now();
   await waitUntil(async () => (await jobsLeft()) === 0, 900_000);
-  const seconds = (Date.now() - start) / 1000;
+  const wallSeconds = (Date.now() - start) / 1000;
   await Promise.all(workers.map(w => w.stop()));
-  result.drain = { system: label, figure: 'drain_throughput', runs: DRAIN, replicas: REPLICAS, seconds: Number(seconds.toFixed(2)), runs_per_s: Math.round(DRAIN / seconds) };
+  // Timed like ours: first job started to last job run, across the processes (the wall clock from
+  // "all started" also counts the 100 ms polling here and misses jobs run while others started).
+  const first = Math.min(...workers.map(w => w.span.first));
+  const last = Math.max(...workers.map(w => w.span.last));
+  const seconds = (last - first) / 1000;
+  result.drain = {
+    system: label,
+    figure: 'drain_throughput',
+    runs: DRAIN,
+    replicas: REPLICAS,
+    seconds: Number(seconds.toFixed(2)),
+    runs_per_s: Math.round(DRAIN / seconds),
+    wall_seconds_from_all_started: Number(wallSeconds.toFixed(2)),
+  };
   print(result.drain);
   await utils.release();
   await knex.destroy();
