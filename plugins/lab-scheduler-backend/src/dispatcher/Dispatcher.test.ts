@@ -281,6 +281,46 @@ describe.each(databaseIds)('Dispatcher on %s', (databaseId: TestDatabaseId) => {
     }
   });
 
+  it('recovers an expired claim while it is still draining a backlog', async () => {
+    const now = Date.now();
+    // A claim by an instance that died: its lease expires 300 ms from now, in the middle of the drain.
+    await addTask({ type: 'once', at: new Date(now - 60_000).toISOString() }, now - 60_000, {
+      instrumentConcurrency: null,
+    });
+    const dead = await store.claimDueTasks({ instanceId: 'dead', nowMs: now, batchSize: 10, leaseMs: 300, graceMs: 120_000 });
+    expect(dead.runs).toHaveLength(1);
+    // A backlog that keeps every round full for seconds: 300 due tasks, 5 per round, and a queue that
+    // takes 50 ms per publish.
+    const [template] = await knex('lab_scheduler_tasks').select('*');
+    await knex('lab_scheduler_tasks').insert(
+      Array.from({ length: 300 }, (_, i) => ({
+        ...template,
+        id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        state: 'active',
+        next_run_at: now - 1000 + i,
+        sort_at: now - 1000 + i,
+      })),
+    );
+    const slowQueue = {
+      publish: async (messages: Parameters<SqsTaskQueue['publish']>[0]) => {
+        await sleep(50);
+        return queue.publish(messages);
+      },
+      close: async () => {},
+    };
+    const dispatcher = new Dispatcher({ store, queue: slowQueue, logger, instanceId: 'busy', batchSize: 5 });
+    dispatcher.start();
+    const recovered = await waitFor(
+      () => knex('lab_scheduler_runs').where({ id: dead.runs[0].id }).first(),
+      row => row?.status === 'queued',
+    );
+    const [backlogLeft] = await knex('lab_scheduler_tasks').where('state', 'active').count({ n: '*' });
+    await dispatcher.stop();
+    expect(recovered).toMatchObject({ status: 'queued', claimed_by: 'busy' });
+    // Recovered during the drain: while rounds are full the pending-run query is throttled, not suspended.
+    expect(Number(backlogLeft.n)).toBeGreaterThan(0);
+  });
+
   it('stops gracefully: publishes what it claimed and hands back the rest', async () => {
     const now = Date.now();
     for (let i = 0; i < 30; i++) {

@@ -76,7 +76,8 @@ export class Dispatcher {
   private readonly lookAheadMs: number;
   /** When pending runs (retries, recoveries, run now) may next be claimable; 0 = check now. */
   private pendingDueAt = 0;
-  /** The last claim of pending runs filled its batch: more are claimable right away. */
+  /** The last round looked for pending runs; and that look filled its batch (more are claimable). */
+  private pendingChecked = false;
   private pendingBacklog = false;
   private running = false;
   private loop?: Promise<void>;
@@ -168,7 +169,7 @@ export class Dispatcher {
         await this.sleep(delay);
         continue;
       }
-      if (result.more && !this.pendingBacklog && this.pendingDueAt <= this.now()) {
+      if (result.more && this.pendingChecked && !this.pendingBacklog) {
         // Draining a backlog of due tasks skips nextDueAt below, so do not ask for pending runs on
         // every round either: that query would compete with the claims. Expired leases are then
         // recovered at most this much later; "run now" wakes the loop at once.
@@ -213,15 +214,16 @@ export class Dispatcher {
       leaseMs: this.leaseMs,
       graceMs: this.graceMs,
     });
-    const pending: ClaimResult =
-      this.pendingDueAt <= nowMs
-        ? await this.store.claimPendingRuns({
-            instanceId: this.instanceId,
-            nowMs,
-            batchSize: this.batchSize,
-            leaseMs: this.leaseMs,
-          })
-        : { runs: [], tasksClaimed: 0, skipped: 0, more: false };
+    const checkPending = this.pendingDueAt <= nowMs;
+    const pending: ClaimResult = checkPending
+      ? await this.store.claimPendingRuns({
+          instanceId: this.instanceId,
+          nowMs,
+          batchSize: this.batchSize,
+          leaseMs: this.leaseMs,
+        })
+      : { runs: [], tasksClaimed: 0, skipped: 0, more: false };
+    this.pendingChecked = checkPending;
     this.pendingBacklog = pending.more;
     const runs = [...fresh.runs, ...pending.runs];
     const recovered = pending.runs.filter(
