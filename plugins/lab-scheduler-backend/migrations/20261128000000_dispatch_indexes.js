@@ -6,7 +6,8 @@
  *   table otherwise got a bitmap scan of every due row plus a sort, per claim), and completed, paused
  *   and deleted tasks hold no entries.
  * - Runs: every index entry is written again when a run changes status (no HOT update), so the run
- *   indexes only hold what is looked up: pending runs by lease (claims, recovery), running runs by start
+ *   indexes only hold what is looked up: pending runs by the instant they become claimable (lease end,
+ *   0 when unleased; one ordered range scan that stops at the batch size), running runs by start
  *   (stale-run sweep), and slots that are held (the instrument guard). History lookups use the primary
  *   key and the (task_id, scheduled_for) occurrence key.
  * - PostgreSQL: ids (ASCII UUIDs) and entity refs are only compared for equality and keyset order, so
@@ -38,7 +39,7 @@ exports.up = async function up(knex) {
      WHERE slot IS NOT NULL`,
   );
   await knex.raw(
-    `CREATE INDEX lab_scheduler_runs_pending_idx ON lab_scheduler_runs (lease_expires_at)
+    `CREATE INDEX lab_scheduler_runs_pending_idx ON lab_scheduler_runs ((coalesce(lease_expires_at, 0)))
      WHERE status = 'pending'`,
   );
   await knex.raw(

@@ -12,6 +12,9 @@ import { timeOrderedUuid } from './ids';
 const TASKS = 'lab_scheduler_tasks';
 const RUNS = 'lab_scheduler_runs';
 
+/** When a pending run may be claimed: its lease end, or 0 when nobody holds it (the index expression). */
+const CLAIMABLE_AT = 'coalesce(lease_expires_at, 0)';
+
 /** Statuses in which a run counts as active for the overlap policy. */
 const ACTIVE_STATUSES = ['pending', 'queued', 'running'];
 
@@ -362,9 +365,11 @@ export class DispatchStore {
         tx(RUNS)
           .select('id', 'claimed_by')
           .where('status', 'pending')
+          // Matches the partial expression index: an ordered range scan that stops at the batch size
+          // (and skips index entries of runs published since).
+          .whereRaw(`${CLAIMABLE_AT} <= ?`, [nowMs])
           .where('scheduled_for', '<=', nowMs)
-          .where(q => q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<=', nowMs))
-          .orderBy('scheduled_for', 'asc')
+          .orderByRaw(CLAIMABLE_AT)
           .limit(batchSize),
       );
       if (rows.length === 0) return { runs: [], tasksClaimed: 0, skipped: 0, more: false };
@@ -498,18 +503,13 @@ export class DispatchStore {
         .where('state', 'active')
         .whereNull('deleted_at')
         .as('task_at'),
-      this.knex(RUNS).min('lease_expires_at').where('status', 'pending').as('run_at'),
       this.knex(RUNS)
-        .count('*')
+        .select(this.knex.raw(`min(${CLAIMABLE_AT})`))
         .where('status', 'pending')
-        .whereNull('lease_expires_at')
-        .as('unleased'),
+        .as('run_at'),
     );
     const toMs = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-    return {
-      taskAt: toMs(row.task_at),
-      runAt: Number(row.unleased) > 0 ? 0 : toMs(row.run_at),
-    };
+    return { taskAt: toMs(row.task_at), runAt: toMs(row.run_at) };
   }
 
   /** Occurrences and runs due but not yet published: the dispatcher's backlog. */

@@ -76,6 +76,20 @@ describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {
         graceMs: 60_000,
       });
       expect(claim.runs).toHaveLength(500);
+
+      // Pending runs: claimed in the order they became claimable, by an index scan that stops at the
+      // limit, even with thousands of index entries left behind by runs published since.
+      await new DispatchStore(knex).markPublished(claim.runs.map(r => ({ id: r.id, publishedAt: Date.now() })));
+      await knex.raw(`delete from pg_statistic where starelid = 'lab_scheduler_runs'::regclass`);
+      const pending = await knex.raw(
+        `explain select id from lab_scheduler_runs
+         where status = 'pending' and coalesce(lease_expires_at, 0) <= ? and scheduled_for <= ?
+         order by coalesce(lease_expires_at, 0) limit 500 for no key update skip locked`,
+        [Date.now(), Date.now()],
+      );
+      const pendingPlan = pending.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+      expect(pendingPlan).toContain('Index Scan using lab_scheduler_runs_pending_idx');
+      expect(pendingPlan).not.toContain('Sort');
     });
   }
 });
