@@ -58,7 +58,7 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number) {
 // ---------------------------------------------------------------- Lab Scheduler
 
 async function ours(fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>, sqs: SQSClient) {
-  const knex = await freshDatabase('lab_bench_ours');
+  let knex = await freshDatabase('lab_bench_ours');
   await applyDatabaseMigrations(knex);
   const queueUrl = await createQueue(sqs, `bench-${Date.now()}`);
   const env = {
@@ -125,8 +125,12 @@ async function ours(fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>, sqs:
   // through the SQS server (fauxqs), and with a no-op queue (the database path alone, like
   // graphile-worker's no-op task).
   const drainOnce = async (queueLabel: string, extra: Record<string, string>) => {
-    await knex('lab_scheduler_runs').delete();
-    await knex('lab_scheduler_tasks').delete();
+    // Each drain starts from a fresh database, as graphile-worker's do (not from tables holding the
+    // dead rows of the previous phase while autovacuum works through them).
+    await knex.destroy();
+    knex = await freshDatabase('lab_bench_ours');
+    await applyDatabaseMigrations(knex);
+    env.PG_CONNECTION = JSON.stringify(knex.client.config.connection);
     const due = Date.now() + 2000;
     await seedTasks(
       knex,
