@@ -8,7 +8,7 @@
 import knexFactory from 'knex';
 import { applyDatabaseMigrations } from '../src/database/DatabaseTaskStore';
 import { DispatchStore } from '../src/database/DispatchStore';
-import { noGuards, seedTasks } from '../src/__testUtils__/seed';
+import { seedDueTasks } from '../src/__testUtils__/seed';
 
 const PG = process.env.BENCH_PG ?? 'postgresql://postgres@127.0.0.1:5432';
 
@@ -24,14 +24,7 @@ async function main() {
   }
   const count = Number(process.env.N ?? 50_000);
   const due = Date.now() - 1000;
-  await seedTasks(
-    knex,
-    Array.from({ length: count }, () => ({
-      schedule: { type: 'once' as const, at: new Date(due).toISOString() },
-      nextRunAt: due,
-      policies: noGuards,
-    })),
-  );
+  await seedDueTasks(knex, count, due);
   if (process.env.ANALYZE) await knex.raw('analyze');
 
   const totals = new Map<string, number>();

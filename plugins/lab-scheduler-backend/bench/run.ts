@@ -8,7 +8,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import knexFactory, { Knex } from 'knex';
 import { startWorker, WorkerProcess } from '../src/__testUtils__/processes';
-import { noGuards, seedTasks } from '../src/__testUtils__/seed';
+import { noGuards, seedDueTasks, seedTasks } from '../src/__testUtils__/seed';
 import { createQueue, startFauxqsProcess } from '../src/__testUtils__/sqs';
 import { applyDatabaseMigrations } from '../src/database/DatabaseTaskStore';
 import { DispatchStore } from '../src/database/DispatchStore';
@@ -132,14 +132,7 @@ async function ours(fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>, sqs:
     await applyDatabaseMigrations(knex);
     env.PG_CONNECTION = JSON.stringify(knex.client.config.connection);
     const due = Date.now() + 2000;
-    await seedTasks(
-      knex,
-      Array.from({ length: DRAIN }, () => ({
-        schedule: { type: 'once' as const, at: new Date(due).toISOString() },
-        nextRunAt: due,
-        policies: noGuards,
-      })),
-    );
+    await seedDueTasks(knex, DRAIN, due);
     if (process.env.BENCH_ANALYZE) await knex.raw('analyze');
     const replicas = await startReplicas(extra);
     await knex.raw("select pg_notify('lab_scheduler_wakeup', '')");
@@ -191,14 +184,7 @@ async function claimCost() {
     const times: number[] = [];
     for (let i = 0; i < 30; i++) {
       const now = Date.now();
-      await seedTasks(
-        knex,
-        Array.from({ length: 100 }, () => ({
-          schedule: { type: 'once' as const, at: new Date(now - 10).toISOString() },
-          nextRunAt: now - 10,
-          policies: noGuards,
-        })),
-      );
+      await seedDueTasks(knex, 100, now - 10);
       const start = process.hrtime.bigint();
       const result = await store.claimDueTasks({ instanceId: 'bench', nowMs: Date.now(), batchSize: 100, leaseMs: 30_000, graceMs: 60_000 });
       times.push(Number(process.hrtime.bigint() - start) / 1e6);

@@ -18,6 +18,23 @@
 // @ts-check
 
 /**
+ * The collation of the id and entity-ref columns (PostgreSQL).
+ * @param {import('knex').Knex} knex
+ * @param {string} collation
+ */
+async function setKeyCollation(knex, collation) {
+  await knex.raw(`
+    ALTER TABLE lab_scheduler_tasks ALTER COLUMN id TYPE varchar(36) COLLATE ${collation},
+      ALTER COLUMN owner TYPE varchar(255) COLLATE ${collation},
+      ALTER COLUMN instrument_ref TYPE varchar(255) COLLATE ${collation};
+    ALTER TABLE lab_scheduler_runs ALTER COLUMN id TYPE varchar(36) COLLATE ${collation},
+      ALTER COLUMN task_id TYPE varchar(36) COLLATE ${collation},
+      ALTER COLUMN instrument_ref TYPE varchar(255) COLLATE ${collation};
+    ALTER TABLE lab_scheduler_audit ALTER COLUMN task_id TYPE varchar(36) COLLATE ${collation};
+  `);
+}
+
+/**
  * @param {import('knex').Knex} knex
  */
 exports.up = async function up(knex) {
@@ -49,15 +66,7 @@ exports.up = async function up(knex) {
 
   if (isPostgres) {
     await knex.raw('ALTER TABLE lab_scheduler_runs DROP CONSTRAINT lab_scheduler_runs_task_id_foreign');
-    await knex.raw(`
-      ALTER TABLE lab_scheduler_tasks ALTER COLUMN id TYPE varchar(36) COLLATE "C",
-        ALTER COLUMN owner TYPE varchar(255) COLLATE "C",
-        ALTER COLUMN instrument_ref TYPE varchar(255) COLLATE "C";
-      ALTER TABLE lab_scheduler_runs ALTER COLUMN id TYPE varchar(36) COLLATE "C",
-        ALTER COLUMN task_id TYPE varchar(36) COLLATE "C",
-        ALTER COLUMN instrument_ref TYPE varchar(255) COLLATE "C";
-      ALTER TABLE lab_scheduler_audit ALTER COLUMN task_id TYPE varchar(36) COLLATE "C";
-    `);
+    await setKeyCollation(knex, '"C"');
   }
 };
 
@@ -67,15 +76,7 @@ exports.up = async function up(knex) {
 exports.down = async function down(knex) {
   const isPostgres = knex.client.config.client === 'pg';
   if (isPostgres) {
-    await knex.raw(`
-      ALTER TABLE lab_scheduler_tasks ALTER COLUMN id TYPE varchar(36) COLLATE "default",
-        ALTER COLUMN owner TYPE varchar(255) COLLATE "default",
-        ALTER COLUMN instrument_ref TYPE varchar(255) COLLATE "default";
-      ALTER TABLE lab_scheduler_runs ALTER COLUMN id TYPE varchar(36) COLLATE "default",
-        ALTER COLUMN task_id TYPE varchar(36) COLLATE "default",
-        ALTER COLUMN instrument_ref TYPE varchar(255) COLLATE "default";
-      ALTER TABLE lab_scheduler_audit ALTER COLUMN task_id TYPE varchar(36) COLLATE "default";
-    `);
+    await setKeyCollation(knex, '"default"');
     await knex.raw(`ALTER TABLE lab_scheduler_runs ADD CONSTRAINT lab_scheduler_runs_task_id_foreign
       FOREIGN KEY (task_id) REFERENCES lab_scheduler_tasks (id)`);
   }

@@ -49,3 +49,15 @@ export async function seedTasks(knex: Knex, tasks: SeedTask[]): Promise<string[]
 }
 
 export const noGuards: Partial<TaskPolicies> = { overlap: 'allow', instrumentConcurrency: null };
+
+/** `count` one-time tasks all due at `dueAt`, without instrument or overlap guards (benchmarks, load tests). */
+export function seedDueTasks(knex: Knex, count: number, dueAt: number): Promise<string[]> {
+  return seedTasks(
+    knex,
+    Array.from({ length: count }, () => ({
+      schedule: { type: 'once' as const, at: new Date(dueAt).toISOString() },
+      nextRunAt: dueAt,
+      policies: noGuards,
+    })),
+  );
+}

@@ -1,7 +1,7 @@
 import { TestDatabaseId } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
-import { noGuards, seedTasks } from '../__testUtils__/seed';
+import { seedDueTasks, seedTasks } from '../__testUtils__/seed';
 import { applyDatabaseMigrations, migrationsDir } from './DatabaseTaskStore';
 import { DispatchStore } from './DispatchStore';
 
@@ -50,14 +50,7 @@ describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {
     it('claims due tasks through the partial index, also before the table has statistics', async () => {
       await applyDatabaseMigrations(knex);
       const due = Date.now() - 1000;
-      await seedTasks(
-        knex,
-        Array.from({ length: 3000 }, () => ({
-          schedule: { type: 'once' as const, at: new Date(due).toISOString() },
-          nextRunAt: due,
-          policies: noGuards,
-        })),
-      );
+      await seedDueTasks(knex, 3000, due);
       await knex.raw(`delete from pg_statistic where starelid = 'lab_scheduler_tasks'::regclass`);
       const { rows } = await knex.raw(
         `explain select id from lab_scheduler_tasks
