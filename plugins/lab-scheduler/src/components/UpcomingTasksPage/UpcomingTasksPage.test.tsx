@@ -65,9 +65,13 @@ describe('UpcomingTasksPage', () => {
   it('hides every action from a user who may not act', async () => {
     await renderPage(AuthorizeResult.DENY);
     await screen.findByText('Task 1');
-    expect(screen.queryByRole('button', { name: /Schedule a measurement/ })).not.toBeInTheDocument();
-    expect(screen.queryByRole('button', { name: 'Edit Task 1' })).not.toBeInTheDocument();
-    expect(screen.queryByRole('button', { name: 'Delete Task 1' })).not.toBeInTheDocument();
-    expect(screen.queryByRole('button', { name: 'Run Task 1 now' })).not.toBeInTheDocument();
+    // Permission decisions are cached across renders in this file (usePermission's SWR cache): the
+    // previous test's ALLOW may show until the DENY decision replaces it.
+    await waitFor(() => {
+      expect(screen.queryByRole('button', { name: /Schedule a measurement/ })).not.toBeInTheDocument();
+      expect(screen.queryByRole('button', { name: 'Edit Task 1' })).not.toBeInTheDocument();
+      expect(screen.queryByRole('button', { name: 'Delete Task 1' })).not.toBeInTheDocument();
+      expect(screen.queryByRole('button', { name: 'Run Task 1 now' })).not.toBeInTheDocument();
+    });
   });
 });
