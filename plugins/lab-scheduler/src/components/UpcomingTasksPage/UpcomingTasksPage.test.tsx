@@ -4,6 +4,7 @@ import { catalogApiRef } from '@backstage/plugin-catalog-react';
 import { catalogApiMock } from '@backstage/plugin-catalog-react/testUtils';
 import { mockApis, renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { SWRConfig } from 'swr';
 import { labSchedulerApiRef } from '../../api';
 import { rootRouteRef } from '../../routes';
 import { fakeApi, makeTask } from '../fakeApi';
@@ -14,17 +15,24 @@ jest.setTimeout(60_000);
 
 const tasks = Array.from({ length: 30 }, (_, i) => makeTask(i, { state: i % 3 === 0 ? 'paused' : 'active' }));
 
+let permission: ReturnType<typeof mockApis.permission>;
+
 async function renderPage(allow: AuthorizeResult.ALLOW | AuthorizeResult.DENY = AuthorizeResult.ALLOW, path = '/') {
   const api = fakeApi(tasks);
+  permission = mockApis.permission({ authorize: allow });
+  jest.spyOn(permission, 'authorize');
   await renderInTestApp(
     <TestApiProvider
       apis={[
         [labSchedulerApiRef, api],
         [catalogApiRef, catalogApiMock()],
-        [permissionApiRef, mockApis.permission({ authorize: allow })],
+        [permissionApiRef, permission],
       ]}
     >
-      <UpcomingTasksPage />
+      {/* usePermission caches decisions in SWR: a fresh cache per render keeps tests independent. */}
+      <SWRConfig value={{ provider: () => new Map() }}>
+        <UpcomingTasksPage />
+      </SWRConfig>
     </TestApiProvider>,
     { mountedRoutes: { '/lab-scheduler': rootRouteRef }, routeEntries: [path] },
   );
@@ -65,13 +73,11 @@ describe('UpcomingTasksPage', () => {
   it('hides every action from a user who may not act', async () => {
     await renderPage(AuthorizeResult.DENY);
     await screen.findByText('Task 1');
-    // Permission decisions are cached across renders in this file (usePermission's SWR cache): the
-    // previous test's ALLOW may show until the DENY decision replaces it.
-    await waitFor(() => {
-      expect(screen.queryByRole('button', { name: /Schedule a measurement/ })).not.toBeInTheDocument();
-      expect(screen.queryByRole('button', { name: 'Edit Task 1' })).not.toBeInTheDocument();
-      expect(screen.queryByRole('button', { name: 'Delete Task 1' })).not.toBeInTheDocument();
-      expect(screen.queryByRole('button', { name: 'Run Task 1 now' })).not.toBeInTheDocument();
-    });
+    // The decisions have arrived (the page asked for them) and hide every action.
+    await waitFor(() => expect(permission.authorize).toHaveBeenCalled());
+    expect(screen.queryByRole('button', { name: /Schedule a measurement/ })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Edit Task 1' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Delete Task 1' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Run Task 1 now' })).not.toBeInTheDocument();
   });
 });
