@@ -159,6 +159,19 @@ export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: 
     id: `lab-scheduler-${key}`,
   });
 
+  // The three instants of a schedule, entered on the task's wall clock.
+  const dateTimeField = (key: 'at' | 'startAt' | 'endAt', label: string) => (
+    <TextField
+      label={label}
+      type="datetime-local"
+      fullWidth
+      InputLabelProps={{ shrink: true }}
+      value={values[key]}
+      onChange={e => set(key, e.target.value)}
+      {...field(key)}
+    />
+  );
+
   return (
     <Dialog open={open} onClose={onClose} maxWidth="md" fullWidth aria-labelledby="lab-scheduler-form-title">
       <DialogTitle id="lab-scheduler-form-title">
@@ -263,15 +276,7 @@ export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: 
           </Grid>
           {values.scheduleType === 'once' ? (
             <Grid item xs={12} md={6}>
-              <TextField
-                label="Date and time"
-                type="datetime-local"
-                fullWidth
-                InputLabelProps={{ shrink: true }}
-                value={values.at}
-                onChange={e => set('at', e.target.value)}
-                {...field('at')}
-              />
+              {dateTimeField('at', 'Date and time')}
             </Grid>
           ) : (
             <>
@@ -328,26 +333,10 @@ export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: 
                 />
               </Grid>
               <Grid item xs={12} md={4}>
-                <TextField
-                  label="Starts (optional)"
-                  type="datetime-local"
-                  fullWidth
-                  InputLabelProps={{ shrink: true }}
-                  value={values.startAt}
-                  onChange={e => set('startAt', e.target.value)}
-                  {...field('startAt')}
-                />
+                {dateTimeField('startAt', 'Starts (optional)')}
               </Grid>
               <Grid item xs={12} md={4}>
-                <TextField
-                  label="Ends (optional)"
-                  type="datetime-local"
-                  fullWidth
-                  InputLabelProps={{ shrink: true }}
-                  value={values.endAt}
-                  onChange={e => set('endAt', e.target.value)}
-                  {...field('endAt')}
-                />
+                {dateTimeField('endAt', 'Ends (optional)')}
               </Grid>
             </>
           )}
