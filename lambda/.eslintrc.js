@@ -9,7 +9,10 @@ module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
       files: ['**/*.test.ts'],
       rules: {
         // CDK template assertions (t.hasResourceProperties …) are assertions too.
-        'jest/expect-expect': ['warn', { assertFunctionNames: ['expect', 't.*'] }],
+        'jest/expect-expect': [
+          'warn',
+          { assertFunctionNames: ['expect', 't.*'] },
+        ],
         // The end-to-end tests run the real backend plugin against this Lambda on purpose.
         '@backstage/no-mixed-plugin-imports': 'off',
       },

@@ -10,14 +10,24 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'node_modules/@backstage/cli/bin/backstage-cli');
 const run = (cwd, args, env = {}) =>
-  execFileSync(process.execPath, [cli, ...args], { cwd, stdio: 'inherit', env: { ...process.env, ...env } });
+  execFileSync(process.execPath, [cli, ...args], {
+    cwd,
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
 
-run(join(root, 'packages/app'), ['package', 'build'], { NODE_ENV: 'production' });
+run(join(root, 'packages/app'), ['package', 'build'], {
+  NODE_ENV: 'production',
+});
 const placeholder = join(root, 'yarn.lock');
 const created = !existsSync(placeholder);
 if (created) writeFileSync(placeholder, '');
 try {
-  run(join(root, 'packages/backend'), ['package', 'build', '--skip-build-dependencies']);
+  run(join(root, 'packages/backend'), [
+    'package',
+    'build',
+    '--skip-build-dependencies',
+  ]);
 } finally {
   if (created) rmSync(placeholder);
 }

@@ -26,12 +26,19 @@ const result = await build({
 
 const zip = new yazl.ZipFile();
 zip.addFile(join(dist, 'handler.js'), 'handler.js', { mtime: new Date(0) });
-zip.addFile(join(dist, 'handler.js.map'), 'handler.js.map', { mtime: new Date(0) });
+zip.addFile(join(dist, 'handler.js.map'), 'handler.js.map', {
+  mtime: new Date(0),
+});
 await new Promise((resolve, reject) => {
-  zip.outputStream.pipe(createWriteStream(join(dist, 'lambda.zip'))).on('close', resolve).on('error', reject);
+  zip.outputStream
+    .pipe(createWriteStream(join(dist, 'lambda.zip')))
+    .on('close', resolve)
+    .on('error', reject);
   zip.end();
 });
 const inputs = Object.keys(result.metafile.inputs).length;
 console.log(
-  `lambda.zip: ${statSync(join(dist, 'lambda.zip')).size} bytes (handler.js ${statSync(join(dist, 'handler.js')).size} bytes, ${inputs} modules)`,
+  `lambda.zip: ${statSync(join(dist, 'lambda.zip')).size} bytes (handler.js ${
+    statSync(join(dist, 'handler.js')).size
+  } bytes, ${inputs} modules)`,
 );

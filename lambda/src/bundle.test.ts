@@ -13,13 +13,19 @@ const root = resolve(__dirname, '..');
 /** Builds the deployable zip and runs a sample SQS event through the built bundle itself. */
 describe('built Lambda bundle', () => {
   beforeAll(() => {
-    execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'pipe' });
+    execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], {
+      cwd: root,
+      stdio: 'pipe',
+    });
   });
 
   it('is a small zip with the handler and no dev dependencies', () => {
     const zip = statSync(join(root, 'dist/lambda.zip'));
     expect(zip.size).toBeLessThan(2 * 1024 * 1024);
-    const bundle = require('node:fs').readFileSync(join(root, 'dist/handler.js'), 'utf8');
+    const bundle = require('node:fs').readFileSync(
+      join(root, 'dist/handler.js'),
+      'utf8',
+    );
     expect(bundle).not.toMatch(/aws-cdk-lib|esbuild|jest/);
   });
 
@@ -30,13 +36,21 @@ describe('built Lambda bundle', () => {
       let body = '';
       req.on('data', c => (body += c));
       req.on('end', () => {
-        calls.push({ url: req.url, auth: req.headers.authorization, body: JSON.parse(body) });
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ proceed: false, status: 'succeeded' }));
+        calls.push({
+          url: req.url,
+          auth: req.headers.authorization,
+          body: JSON.parse(body),
+        });
+        res
+          .writeHead(200, { 'Content-Type': 'application/json' })
+          .end(JSON.stringify({ proceed: false, status: 'succeeded' }));
       });
     });
     await new Promise<void>(r => api.listen(0, '127.0.0.1', r));
     Object.assign(process.env, {
-      LAB_SCHEDULER_API_URL: `http://127.0.0.1:${(api.address() as AddressInfo).port}/api/lab-scheduler`,
+      LAB_SCHEDULER_API_URL: `http://127.0.0.1:${
+        (api.address() as AddressInfo).port
+      }/api/lab-scheduler`,
       LAB_SCHEDULER_SERVICE_TOKEN: 'sample-token',
       RAW_DATA_DIRECTORY: mkdtempSync(join(tmpdir(), 'bundle-raw-')),
       POWERTOOLS_LOG_LEVEL: 'ERROR',
@@ -53,13 +67,21 @@ describe('built Lambda bundle', () => {
         owner: 'group:default/lab-ops',
         scheduledFor: '2026-12-01T09:00:00.000Z',
         attempt: 1,
-        measurement: { type: 'absorbance-spectrum', parameters: { startNm: 230, endNm: 700, stepNm: 2, qc: {} } },
+        measurement: {
+          type: 'absorbance-spectrum',
+          parameters: { startNm: 230, endNm: 700, stepNm: 2, qc: {} },
+        },
       };
       const record = (messageId: string, body: string) => ({
         messageId,
         receiptHandle: messageId,
         body,
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: '0',
+          SenderId: 'x',
+          ApproximateFirstReceiveTimestamp: '0',
+        },
         messageAttributes: {},
         md5OfBody: '',
         eventSource: 'aws:sqs',
@@ -67,10 +89,21 @@ describe('built Lambda bundle', () => {
         awsRegion: 'us-east-1',
       });
       const result = await handler(
-        { Records: [record('good', JSON.stringify(message)), record('bad', 'not json')] },
-        { functionName: 'f', awsRequestId: 'r', getRemainingTimeInMillis: () => 60_000 },
+        {
+          Records: [
+            record('good', JSON.stringify(message)),
+            record('bad', 'not json'),
+          ],
+        },
+        {
+          functionName: 'f',
+          awsRequestId: 'r',
+          getRemainingTimeInMillis: () => 60_000,
+        },
       );
-      expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
+      expect(result).toEqual({
+        batchItemFailures: [{ itemIdentifier: 'bad' }],
+      });
       expect(calls).toEqual([
         {
           url: `/api/lab-scheduler/runs/${message.runId}/events`,

@@ -1,4 +1,7 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
   DriverRegistry,
@@ -35,16 +38,23 @@ async function serviceToken(env: NodeJS.ProcessEnv): Promise<string> {
   if (env.LAB_SCHEDULER_SERVICE_TOKEN_SECRET_ARN) {
     const client = new SecretsManagerClient({});
     const secret = await client.send(
-      new GetSecretValueCommand({ SecretId: env.LAB_SCHEDULER_SERVICE_TOKEN_SECRET_ARN }),
+      new GetSecretValueCommand({
+        SecretId: env.LAB_SCHEDULER_SERVICE_TOKEN_SECRET_ARN,
+      }),
     );
-    if (!secret.SecretString) throw new Error('The service token secret is empty');
+    if (!secret.SecretString)
+      throw new Error('The service token secret is empty');
     return secret.SecretString.trim();
   }
   if (env.LAB_SCHEDULER_SERVICE_TOKEN) return env.LAB_SCHEDULER_SERVICE_TOKEN;
-  throw new Error('Set LAB_SCHEDULER_SERVICE_TOKEN_SECRET_ARN or LAB_SCHEDULER_SERVICE_TOKEN');
+  throw new Error(
+    'Set LAB_SCHEDULER_SERVICE_TOKEN_SECRET_ARN or LAB_SCHEDULER_SERVICE_TOKEN',
+  );
 }
 
-export async function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<LambdaSettings> {
+export async function settingsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LambdaSettings> {
   const apiUrl = env.LAB_SCHEDULER_API_URL;
   if (!apiUrl) throw new Error('LAB_SCHEDULER_API_URL is required');
   let rawData: RawDataStore;
@@ -68,7 +78,11 @@ export async function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Pro
   for (const g of JSON.parse(env.INSTRUMENT_GATEWAYS ?? '[]') as any[]) {
     gateways.set(
       String(g.instrumentRef).toLocaleLowerCase('en-US'),
-      new HttpInstrumentDriver({ endpoint: g.endpoint, token: g.token, timeoutMs: g.timeoutMs }),
+      new HttpInstrumentDriver({
+        endpoint: g.endpoint,
+        token: g.token,
+        timeoutMs: g.timeoutMs,
+      }),
     );
   }
   return {
@@ -81,5 +95,8 @@ export async function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): Pro
 }
 
 export function reporterFor(settings: LambdaSettings) {
-  return new HttpRunReporter({ baseUrl: settings.apiUrl, token: settings.token });
+  return new HttpRunReporter({
+    baseUrl: settings.apiUrl,
+    token: settings.token,
+  });
 }

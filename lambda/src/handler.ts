@@ -11,7 +11,12 @@ import {
   MeasurementFailedError,
 } from '@internal/plugin-lab-scheduler-node';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type {
+  Context,
+  SQSBatchResponse,
+  SQSEvent,
+  SQSRecord,
+} from 'aws-lambda';
 import { reporterFor, settingsFromEnv } from './config';
 
 /**
@@ -21,9 +26,14 @@ import { reporterFor, settingsFromEnv } from './config';
  */
 
 export const logger = new Logger({ serviceName: 'lab-scheduler-executor' });
-export const metrics = new Metrics({ namespace: 'LabScheduler', serviceName: 'lab-scheduler-executor' });
+export const metrics = new Metrics({
+  namespace: 'LabScheduler',
+  serviceName: 'lab-scheduler-executor',
+});
 
-let executorPromise: Promise<{ executor: MeasurementExecutor; maxReceiveCount: number }> | undefined;
+let executorPromise:
+  | Promise<{ executor: MeasurementExecutor; maxReceiveCount: number }>
+  | undefined;
 
 /** Built once per container (cold start): settings, secret, clients. */
 function getExecutor() {
@@ -77,26 +87,43 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? 1);
   logger.appendKeys({ runId: message.runId, taskId: message.taskId });
   try {
-    const outcome = await executor.execute(message, { receiveCount, maxReceiveCount });
+    const outcome = await executor.execute(message, {
+      receiveCount,
+      maxReceiveCount,
+    });
     if (outcome.outcome === 'succeeded') {
       metrics.addMetric('MeasurementSucceeded', MetricUnit.Count, 1);
-      metrics.addMetric('MeasurementDuration', MetricUnit.Milliseconds, outcome.result.durationMs);
-      if (outcome.result.qc.status === 'fail') metrics.addMetric('QcFailed', MetricUnit.Count, 1);
+      metrics.addMetric(
+        'MeasurementDuration',
+        MetricUnit.Milliseconds,
+        outcome.result.durationMs,
+      );
+      if (outcome.result.qc.status === 'fail')
+        metrics.addMetric('QcFailed', MetricUnit.Count, 1);
     } else {
       metrics.addMetric('DuplicateDelivery', MetricUnit.Count, 1);
     }
   } catch (error) {
     metrics.addMetric('MeasurementFailed', MetricUnit.Count, 1);
     // A permanent failure is recorded on the run: acknowledge it rather than retry in vain.
-    if (error instanceof MeasurementFailedError && !error.retrying && !error.deadLettered) return;
-    if (error instanceof MeasurementFailedError && error.retrying) await backOff(record, receiveCount);
+    if (
+      error instanceof MeasurementFailedError &&
+      !error.retrying &&
+      !error.deadLettered
+    )
+      return;
+    if (error instanceof MeasurementFailedError && error.retrying)
+      await backOff(record, receiveCount);
     throw error;
   } finally {
     logger.removeKeys(['runId', 'taskId']);
   }
 }
 
-export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+export async function handler(
+  event: SQSEvent,
+  context: Context,
+): Promise<SQSBatchResponse> {
   const processor = new BatchProcessor(EventType.SQS);
   try {
     return await processPartialResponse(event, recordHandler, processor, {

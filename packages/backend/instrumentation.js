@@ -6,13 +6,19 @@
  */
 if (process.env.OTEL_EXPORTER_OTLP_ENDPOINT) {
   const { NodeSDK } = require('@opentelemetry/sdk-node');
-  const { OTLPMetricExporter } = require('@opentelemetry/exporter-metrics-otlp-http');
-  const { PeriodicExportingMetricReader } = require('@opentelemetry/sdk-metrics');
+  const {
+    OTLPMetricExporter,
+  } = require('@opentelemetry/exporter-metrics-otlp-http');
+  const {
+    PeriodicExportingMetricReader,
+  } = require('@opentelemetry/sdk-metrics');
 
   const sdk = new NodeSDK({
     metricReader: new PeriodicExportingMetricReader({
       exporter: new OTLPMetricExporter(),
-      exportIntervalMillis: Number(process.env.OTEL_METRIC_EXPORT_INTERVAL ?? 30000),
+      exportIntervalMillis: Number(
+        process.env.OTEL_METRIC_EXPORT_INTERVAL ?? 30000,
+      ),
     }),
   });
   sdk.start();

@@ -42,7 +42,12 @@ export async function pollOnce(options: {
       messageAttributes: Object.fromEntries(
         Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [
           k,
-          { stringValue: v.StringValue, dataType: v.DataType!, stringListValues: [], binaryListValues: [] },
+          {
+            stringValue: v.StringValue,
+            dataType: v.DataType!,
+            stringListValues: [],
+            binaryListValues: [],
+          },
         ]),
       ),
       md5OfBody: m.MD5OfBody ?? '',
@@ -63,7 +68,10 @@ export async function pollOnce(options: {
     await sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: queueUrl,
-        Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        Entries: done.map((m, i) => ({
+          Id: String(i),
+          ReceiptHandle: m.ReceiptHandle!,
+        })),
       }),
     );
   }

@@ -48,7 +48,8 @@ export class FrontendHostingStack extends Stack {
       viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
       allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
       cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
-      originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+      originRequestPolicy:
+        cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
     };
     this.distribution = new cloudfront.Distribution(this, 'Portal', {
       comment: 'Lab portal (Backstage) frontend',
@@ -58,7 +59,8 @@ export class FrontendHostingStack extends Stack {
         origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
-        responseHeadersPolicy: cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+        responseHeadersPolicy:
+          cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
       },
       additionalBehaviors: {
         '/api/*': toBackend,
@@ -66,8 +68,18 @@ export class FrontendHostingStack extends Stack {
       },
       // The app routes in the browser: unknown paths get index.html.
       errorResponses: [
-        { httpStatus: 403, responseHttpStatus: 200, responsePagePath: '/index.html', ttl: Duration.seconds(0) },
-        { httpStatus: 404, responseHttpStatus: 200, responsePagePath: '/index.html', ttl: Duration.seconds(0) },
+        {
+          httpStatus: 403,
+          responseHttpStatus: 200,
+          responsePagePath: '/index.html',
+          ttl: Duration.seconds(0),
+        },
+        {
+          httpStatus: 404,
+          responseHttpStatus: 200,
+          responsePagePath: '/index.html',
+          ttl: Duration.seconds(0),
+        },
       ],
     });
     if (props.appDistPath) {
@@ -78,7 +90,9 @@ export class FrontendHostingStack extends Stack {
         distributionPaths: ['/index.html'],
       });
     }
-    new CfnOutput(this, 'PortalUrl', { value: `https://${this.distribution.distributionDomainName}` });
+    new CfnOutput(this, 'PortalUrl', {
+      value: `https://${this.distribution.distributionDomainName}`,
+    });
     new CfnOutput(this, 'AppBucketName', { value: this.bucket.bucketName });
   }
 }

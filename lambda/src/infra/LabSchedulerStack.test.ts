@@ -9,7 +9,9 @@ jest.setTimeout(120_000);
 
 const root = resolve(__dirname, '../..');
 
-function synth(props: Partial<ConstructorParameters<typeof LabSchedulerStack>[2]> = {}) {
+function synth(
+  props: Partial<ConstructorParameters<typeof LabSchedulerStack>[2]> = {},
+) {
   const app = new App();
   const stack = new LabSchedulerStack(app, 'Test', {
     apiUrl: 'https://portal.example.com/api/lab-scheduler',
@@ -22,7 +24,10 @@ function synth(props: Partial<ConstructorParameters<typeof LabSchedulerStack>[2]
 describe('LabSchedulerStack (cdk synth, offline)', () => {
   beforeAll(() => {
     if (!existsSync(join(root, 'dist/lambda.zip'))) {
-      execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'pipe' });
+      execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], {
+        cwd: root,
+        stdio: 'pipe',
+      });
     }
   });
 
@@ -30,22 +35,37 @@ describe('LabSchedulerStack (cdk synth, offline)', () => {
     const t = synth({ maxReceiveCount: 4 });
     t.resourceCountIs('AWS::SQS::Queue', 2);
     t.hasResourceProperties('AWS::SQS::Queue', {
-      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 4 },
+      RedrivePolicy: {
+        deadLetterTargetArn: Match.anyValue(),
+        maxReceiveCount: 4,
+      },
       VisibilityTimeout: 1800,
     });
   });
 
   it('offers a FIFO variant', () => {
     const t = synth({ fifo: true });
-    t.hasResourceProperties('AWS::SQS::Queue', { FifoQueue: true, ContentBasedDeduplication: false });
+    t.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      ContentBasedDeduplication: false,
+    });
   });
 
   it('runs the executor on Node 22 behind a warm alias fed by SQS with partial batch failures', () => {
-    const t = synth({ provisionedConcurrency: 3, batchSize: 5, maxConcurrency: 7 });
+    const t = synth({
+      provisionedConcurrency: 3,
+      batchSize: 5,
+      maxConcurrency: 7,
+    });
     t.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs22.x',
       Handler: 'handler.handler',
-      Environment: { Variables: Match.objectLike({ MAX_RECEIVE_COUNT: '5', LAB_SCHEDULER_API_URL: 'https://portal.example.com/api/lab-scheduler' }) },
+      Environment: {
+        Variables: Match.objectLike({
+          MAX_RECEIVE_COUNT: '5',
+          LAB_SCHEDULER_API_URL: 'https://portal.example.com/api/lab-scheduler',
+        }),
+      },
     });
     t.hasResourceProperties('AWS::Lambda::Alias', {
       Name: 'live',
@@ -57,7 +77,9 @@ describe('LabSchedulerStack (cdk synth, offline)', () => {
       ScalingConfig: { MaximumConcurrency: 7 },
     });
     // The mapping invokes the warm alias, not $LATEST.
-    const [mapping] = Object.values(t.findResources('AWS::Lambda::EventSourceMapping')) as any[];
+    const [mapping] = Object.values(
+      t.findResources('AWS::Lambda::EventSourceMapping'),
+    ) as any[];
     expect(JSON.stringify(mapping.Properties.FunctionName)).toContain(':live');
   });
 
@@ -65,7 +87,12 @@ describe('LabSchedulerStack (cdk synth, offline)', () => {
     const t = synth();
     t.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: Match.anyValue(),
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
     });
     t.resourceCountIs('AWS::SecretsManager::Secret', 1);
     t.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
@@ -75,10 +102,25 @@ describe('LabSchedulerStack (cdk synth, offline)', () => {
     const t = synth();
     const policies = t.findResources('AWS::IAM::Policy');
     const actions = Object.values(policies).flatMap((p: any) =>
-      p.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()),
+      p.Properties.PolicyDocument.Statement.flatMap((s: any) =>
+        [s.Action].flat(),
+      ),
     );
-    expect(actions.every((a: string) => !a.endsWith('*') || a.startsWith('s3:PutObject') || a.startsWith('s3:Abort'))).toBe(true);
-    expect(actions).toEqual(expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'secretsmanager:GetSecretValue']));
+    expect(
+      actions.every(
+        (a: string) =>
+          !a.endsWith('*') ||
+          a.startsWith('s3:PutObject') ||
+          a.startsWith('s3:Abort'),
+      ),
+    ).toBe(true);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'secretsmanager:GetSecretValue',
+      ]),
+    );
     expect(actions).not.toContain('s3:GetObject');
     expect(actions).not.toContain('sqs:SendMessage');
   });
@@ -86,10 +128,17 @@ describe('LabSchedulerStack (cdk synth, offline)', () => {
   it('alarms on the DLQ, message age, errors, throttles and dispatch lateness, with a dashboard', () => {
     const t = synth();
     t.resourceCountIs('AWS::CloudWatch::Alarm', 5);
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0 });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateAgeOfOldestMessage' });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+    });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors' });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles' });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Throttles',
+    });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'lab_scheduler.dispatch.lateness',
       Namespace: 'LabScheduler',

@@ -10,16 +10,25 @@ import { dirname, join } from 'node:path';
 import { FrontendHostingStack } from './FrontendHostingStack';
 import { LabSchedulerStack } from './LabSchedulerStack';
 
-const packageDir = dirname(require.resolve('lab-scheduler-lambda/package.json'));
+const packageDir = dirname(
+  require.resolve('lab-scheduler-lambda/package.json'),
+);
 const app = new App({ outdir: join(packageDir, 'cdk.out') });
-const ctx = (key: string, env: string) => app.node.tryGetContext(key) ?? process.env[env];
+const ctx = (key: string, env: string) =>
+  app.node.tryGetContext(key) ?? process.env[env];
 
 new LabSchedulerStack(app, 'LabScheduler', {
-  apiUrl: ctx('apiUrl', 'LAB_SCHEDULER_API_URL') ?? 'https://portal.example.com/api/lab-scheduler',
+  apiUrl:
+    ctx('apiUrl', 'LAB_SCHEDULER_API_URL') ??
+    'https://portal.example.com/api/lab-scheduler',
   codePath: join(packageDir, 'dist/lambda.zip'),
   fifo: String(ctx('fifo', 'LAB_SCHEDULER_FIFO') ?? 'false') === 'true',
-  maxReceiveCount: Number(ctx('maxReceiveCount', 'LAB_SCHEDULER_MAX_RECEIVE_COUNT') ?? 5),
-  provisionedConcurrency: Number(ctx('provisionedConcurrency', 'LAB_SCHEDULER_PROVISIONED_CONCURRENCY') ?? 2),
+  maxReceiveCount: Number(
+    ctx('maxReceiveCount', 'LAB_SCHEDULER_MAX_RECEIVE_COUNT') ?? 5,
+  ),
+  provisionedConcurrency: Number(
+    ctx('provisionedConcurrency', 'LAB_SCHEDULER_PROVISIONED_CONCURRENCY') ?? 2,
+  ),
   alarmEmail: ctx('alarmEmail', 'LAB_SCHEDULER_ALARM_EMAIL'),
 });
 

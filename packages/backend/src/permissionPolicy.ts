@@ -26,7 +26,10 @@ import {
  * - everything that is not a Lab Scheduler permission is allowed, as in a default portal.
  */
 export class LabSchedulerDemoPolicy implements PermissionPolicy {
-  async handle(request: PolicyQuery, user?: PolicyQueryUser): Promise<PolicyDecision> {
+  async handle(
+    request: PolicyQuery,
+    user?: PolicyQueryUser,
+  ): Promise<PolicyDecision> {
     if (!user) {
       return { result: AuthorizeResult.ALLOW };
     }

@@ -17,9 +17,15 @@ async function main() {
   await admin.raw('drop database if exists lab_claim_profile with (force)');
   await admin.raw('create database lab_claim_profile');
   await admin.destroy();
-  const knex = knexFactory({ client: 'pg', connection: `${PG}/lab_claim_profile`, pool: { min: 1, max: 8 } });
+  const knex = knexFactory({
+    client: 'pg',
+    connection: `${PG}/lab_claim_profile`,
+    pool: { min: 1, max: 8 },
+  });
   await applyDatabaseMigrations(knex);
-  for (const statement of (process.env.DDL ?? '').split(';').filter(x => x.trim())) {
+  for (const statement of (process.env.DDL ?? '')
+    .split(';')
+    .filter(x => x.trim())) {
     await knex.raw(statement);
   }
   const count = Number(process.env.N ?? 50_000);
@@ -29,7 +35,12 @@ async function main() {
 
   const totals = new Map<string, number>();
   const started = new Map<string, [number, string]>();
-  knex.on('query', q => started.set(q.__knexQueryUid, [performance.now(), q.sql.slice(0, 50).replace(/\s+/g, ' ')]));
+  knex.on('query', q =>
+    started.set(q.__knexQueryUid, [
+      performance.now(),
+      q.sql.slice(0, 50).replace(/\s+/g, ' '),
+    ]),
+  );
   knex.on('query-response', (_response, q) => {
     const [at, sql] = started.get(q.__knexQueryUid)!;
     totals.set(sql, (totals.get(sql) ?? 0) + performance.now() - at);
@@ -49,12 +60,24 @@ async function main() {
       });
       if (result.runs.length === 0) return;
       claimed += result.runs.length;
-      await store.markPublished(result.runs.map(r => ({ id: r.id, publishedAt: Date.now() })));
+      await store.markPublished(
+        result.runs.map(r => ({ id: r.id, publishedAt: Date.now() })),
+      );
     }
   };
-  await Promise.all(Array.from({ length: Number(process.env.C ?? 1) }, (_, i) => loop(`profile-${i}`)));
+  await Promise.all(
+    Array.from({ length: Number(process.env.C ?? 1) }, (_, i) =>
+      loop(`profile-${i}`),
+    ),
+  );
   const ms = performance.now() - t0;
-  process.stdout.write(`${JSON.stringify({ claimed, ms: Math.round(ms), runs_per_s: Math.round((claimed / ms) * 1000) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      claimed,
+      ms: Math.round(ms),
+      runs_per_s: Math.round((claimed / ms) * 1000),
+    })}\n`,
+  );
   for (const [sql, total] of [...totals].sort((a, b) => b[1] - a[1])) {
     process.stdout.write(`${Math.round(total)} ms  ${sql}\n`);
   }

@@ -13,7 +13,8 @@ async function main() {
   let firstAt = 0;
   let lastAt = 0;
   const flush = () => {
-    if (latenesses.length) process.stdout.write(`LATE ${latenesses.splice(0).join(',')}\n`);
+    if (latenesses.length)
+      process.stdout.write(`LATE ${latenesses.splice(0).join(',')}\n`);
   };
   const timer = setInterval(flush, 200);
   const runner = await run({

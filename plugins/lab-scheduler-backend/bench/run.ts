@@ -20,16 +20,26 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
 const CLAIM_BIG = Number(process.env.BENCH_CLAIM_BIG ?? 1_000_000);
 const REPLICAS = 3;
 /** BENCH_ONLY=steady,drain-sqs,drain-db,graphile,graphile-batch,claim: run a subset (e.g. while tuning). */
-const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const ONLY = process.env.BENCH_ONLY
+  ? new Set(process.env.BENCH_ONLY.split(','))
+  : null;
 const wanted = (part: string) => !ONLY || ONLY.has(part);
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
-const print = (record: object) => process.stdout.write(`${JSON.stringify(record)}\n`);
+const print = (record: object) =>
+  process.stdout.write(`${JSON.stringify(record)}\n`);
 
 function percentiles(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-  return { n: sorted.length, p50: at(50), p95: at(95), p99: at(99), max: sorted[sorted.length - 1] };
+  const at = (p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return {
+    n: sorted.length,
+    p50: at(50),
+    p95: at(95),
+    p99: at(99),
+    max: sorted[sorted.length - 1],
+  };
 }
 
 async function freshDatabase(name: string): Promise<Knex> {
@@ -37,7 +47,11 @@ async function freshDatabase(name: string): Promise<Knex> {
   await admin.raw(`drop database if exists ${name} with (force)`);
   await admin.raw(`create database ${name}`);
   await admin.destroy();
-  return knexFactory({ client: 'pg', connection: `${PG}/${name}`, pool: { min: 1, max: 8 } });
+  return knexFactory({
+    client: 'pg',
+    connection: `${PG}/${name}`,
+    pool: { min: 1, max: 8 },
+  });
 }
 
 async function transactions(knex: Knex): Promise<number> {
@@ -57,7 +71,10 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number) {
 
 // ---------------------------------------------------------------- Lab Scheduler
 
-async function ours(fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>, sqs: SQSClient) {
+async function ours(
+  fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>,
+  sqs: SQSClient,
+) {
   let knex = await freshDatabase('lab_bench_ours');
   await applyDatabaseMigrations(knex);
   const queueUrl = await createQueue(sqs, `bench-${Date.now()}`);
@@ -68,16 +85,27 @@ async function ours(fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>, sqs:
     LEASE_MS: '30000',
     POLL_MS: '5000',
     BATCH_SIZE: process.env.BENCH_BATCH ?? '500',
-    ...(process.env.BENCH_LOOKAHEAD_MS ? { LOOKAHEAD_MS: process.env.BENCH_LOOKAHEAD_MS } : {}),
+    ...(process.env.BENCH_LOOKAHEAD_MS
+      ? { LOOKAHEAD_MS: process.env.BENCH_LOOKAHEAD_MS }
+      : {}),
   };
   const startReplicas = async (extra: Record<string, string> = {}) => {
-    const workers = Array.from({ length: REPLICAS }, (_, i) => startWorker(`bench-${i}`, { ...env, ...extra }));
+    const workers = Array.from({ length: REPLICAS }, (_, i) =>
+      startWorker(`bench-${i}`, { ...env, ...extra }),
+    );
     await Promise.all(workers.map(w => w.waitFor('STARTED')));
     return workers;
   };
-  const stopAll = (workers: WorkerProcess[]) => Promise.all(workers.map(w => w.stop()));
+  const stopAll = (workers: WorkerProcess[]) =>
+    Promise.all(workers.map(w => w.stop()));
   const published = async () =>
-    Number((await knex('lab_scheduler_runs').count({ n: '*' }).where('status', 'queued'))[0].n);
+    Number(
+      (
+        await knex('lab_scheduler_runs')
+          .count({ n: '*' })
+          .where('status', 'queued')
+      )[0].n,
+    );
   // Index-only checks while waiting (a count over 100k rows every 100 ms would load the database).
   const drained = async () => {
     const { rows } = await knex.raw(
@@ -90,41 +118,56 @@ async function ours(fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>, sqs:
   // Steady load: RATE runs due per second for SECONDS, 3 replicas idle-waiting for them.
   let steady: any;
   if (wanted('steady')) {
-  const workers = await startReplicas();
-  const total = RATE * SECONDS;
-  const t0 = Date.now() + 3000;
-  await seedTasks(
-    knex,
-    Array.from({ length: total }, (_, i) => {
-      const at = t0 + Math.floor((i * 1000) / RATE);
-      return { schedule: { type: 'once' as const, at: new Date(at).toISOString() }, nextRunAt: at, policies: noGuards };
-    }),
-  );
-  // As the API does after a change: wake the dispatchers, which then sleep until the first due run.
-  await knex.raw("select pg_notify('lab_scheduler_wakeup', '')");
-  await waitUntil(async () => Date.now() > t0, 10_000);
-  const xactBefore = await transactions(knex);
-  await waitUntil(async () => (await published()) >= total, SECONDS * 1000 + 60_000);
-  const xacts = (await transactions(knex)) - xactBefore;
-  const rows = await knex('lab_scheduler_runs').select('scheduled_for', 'published_at');
-  const lateness = percentiles(rows.map(r => Number(r.published_at) - Number(r.scheduled_for)));
-  steady = {
-    system: 'lab-scheduler',
-    figure: 'lateness_ms',
-    rate_per_s: RATE,
-    seconds: SECONDS,
-    replicas: REPLICAS,
-    ...lateness,
-    db_transactions_per_s: Math.round(xacts / SECONDS),
-  };
-  print(steady);
-  await stopAll(workers);
+    const workers = await startReplicas();
+    const total = RATE * SECONDS;
+    const t0 = Date.now() + 3000;
+    await seedTasks(
+      knex,
+      Array.from({ length: total }, (_, i) => {
+        const at = t0 + Math.floor((i * 1000) / RATE);
+        return {
+          schedule: { type: 'once' as const, at: new Date(at).toISOString() },
+          nextRunAt: at,
+          policies: noGuards,
+        };
+      }),
+    );
+    // As the API does after a change: wake the dispatchers, which then sleep until the first due run.
+    await knex.raw("select pg_notify('lab_scheduler_wakeup', '')");
+    await waitUntil(async () => Date.now() > t0, 10_000);
+    const xactBefore = await transactions(knex);
+    await waitUntil(
+      async () => (await published()) >= total,
+      SECONDS * 1000 + 60_000,
+    );
+    const xacts = (await transactions(knex)) - xactBefore;
+    const rows = await knex('lab_scheduler_runs').select(
+      'scheduled_for',
+      'published_at',
+    );
+    const lateness = percentiles(
+      rows.map(r => Number(r.published_at) - Number(r.scheduled_for)),
+    );
+    steady = {
+      system: 'lab-scheduler',
+      figure: 'lateness_ms',
+      rate_per_s: RATE,
+      seconds: SECONDS,
+      replicas: REPLICAS,
+      ...lateness,
+      db_transactions_per_s: Math.round(xacts / SECONDS),
+    };
+    print(steady);
+    await stopAll(workers);
   }
 
   // Drain: DRAIN runs already due, replicas started together; claim + publish + record. Twice:
   // through the SQS server (fauxqs), and with a no-op queue (the database path alone, like
   // graphile-worker's no-op task).
-  const drainOnce = async (queueLabel: string, extra: Record<string, string>) => {
+  const drainOnce = async (
+    queueLabel: string,
+    extra: Record<string, string>,
+  ) => {
     // Each drain starts from a fresh database, as graphile-worker's do (not from tables holding the
     // dead rows of the previous phase while autovacuum works through them).
     await knex.destroy();
@@ -137,9 +180,13 @@ async function ours(fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>, sqs:
     const replicas = await startReplicas(extra);
     await knex.raw("select pg_notify('lab_scheduler_wakeup', '')");
     await waitUntil(drained, 900_000);
-    if ((await published()) !== DRAIN) throw new Error(`drain published ${await published()} of ${DRAIN}`);
-    const span = await knex('lab_scheduler_runs').min({ first: 'claimed_at' }).max({ last: 'published_at' });
-    const seconds = (Number(span[0].last) - Math.max(Number(span[0].first), due)) / 1000;
+    if ((await published()) !== DRAIN)
+      throw new Error(`drain published ${await published()} of ${DRAIN}`);
+    const span = await knex('lab_scheduler_runs')
+      .min({ first: 'claimed_at' })
+      .max({ last: 'published_at' });
+    const seconds =
+      (Number(span[0].last) - Math.max(Number(span[0].first), due)) / 1000;
     const record = {
       system: 'lab-scheduler',
       figure: 'drain_throughput',
@@ -153,8 +200,12 @@ async function ours(fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>, sqs:
     await stopAll(replicas);
     return record;
   };
-  const drain = wanted('drain-sqs') ? await drainOnce('sqs (fauxqs)', {}) : undefined;
-  const drainDb = wanted('drain-db') ? await drainOnce('none (database path only)', { NULL_QUEUE: '1' }) : undefined;
+  const drain = wanted('drain-sqs')
+    ? await drainOnce('sqs (fauxqs)', {})
+    : undefined;
+  const drainDb = wanted('drain-db')
+    ? await drainOnce('none (database path only)', { NULL_QUEUE: '1' })
+    : undefined;
   await knex.destroy();
   return { steady, drain, drainDb };
 }
@@ -186,12 +237,25 @@ async function claimCost() {
       const now = Date.now();
       await seedDueTasks(knex, 100, now - 10);
       const start = process.hrtime.bigint();
-      const result = await store.claimDueTasks({ instanceId: 'bench', nowMs: Date.now(), batchSize: 100, leaseMs: 30_000, graceMs: 60_000 });
+      const result = await store.claimDueTasks({
+        instanceId: 'bench',
+        nowMs: Date.now(),
+        batchSize: 100,
+        leaseMs: 30_000,
+        graceMs: 60_000,
+      });
       times.push(Number(process.hrtime.bigint() - start) / 1e6);
-      if (result.runs.length !== 100) throw new Error(`claimed ${result.runs.length}, expected 100`);
+      if (result.runs.length !== 100)
+        throw new Error(`claimed ${result.runs.length}, expected 100`);
     }
     const p = percentiles(times.slice(5)); // first rounds warm caches
-    const record = { system: 'lab-scheduler', figure: 'claim_ms_per_100_runs', stored_tasks: stored, p50: Number(p.p50.toFixed(2)), p95: Number(p.p95.toFixed(2)) };
+    const record = {
+      system: 'lab-scheduler',
+      figure: 'claim_ms_per_100_runs',
+      stored_tasks: stored,
+      p50: Number(p.p50.toFixed(2)),
+      p95: Number(p.p95.toFixed(2)),
+    };
     print(record);
     return record;
   };
@@ -199,7 +263,10 @@ async function claimCost() {
   const small = await measure(10_000);
   await addFuture(CLAIM_BIG - 10_000);
   const big = await measure(CLAIM_BIG);
-  print({ figure: 'claim_cost_ratio', big_over_small_p50: Number((big.p50 / small.p50).toFixed(2)) });
+  print({
+    figure: 'claim_cost_ratio',
+    big_over_small_p50: Number((big.p50 / small.p50).toFixed(2)),
+  });
   await knex.destroy();
 }
 
@@ -208,7 +275,11 @@ async function claimCost() {
 function startGraphile(env: Record<string, string>) {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--require', require.resolve('@backstage/cli/config/nodeTransform.cjs'), resolve(__dirname, 'graphileWorker.ts')],
+    [
+      '--require',
+      require.resolve('@backstage/cli/config/nodeTransform.cjs'),
+      resolve(__dirname, 'graphileWorker.ts'),
+    ],
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const late: number[] = [];
@@ -219,7 +290,8 @@ function startGraphile(env: Record<string, string>) {
     const lines = out.split('\n');
     out = lines.pop()!;
     for (const line of lines) {
-      if (line.startsWith('LATE ')) late.push(...line.slice(5).split(',').map(Number));
+      if (line.startsWith('LATE '))
+        late.push(...line.slice(5).split(',').map(Number));
       if (line.startsWith('SPAN ')) {
         const [first, last] = line.slice(5).split(' ').map(Number);
         span.first = Math.min(span.first, first);
@@ -261,14 +333,29 @@ async function graphile(batching: boolean) {
   const { makeWorkerUtils } = require('graphile-worker');
   const utils = await makeWorkerUtils({ connectionString: `${PG}/${name}` });
   await utils.migrate();
-  const env = { DATABASE_URL: `${PG}/${name}`, CONCURRENCY: '10', POLL_INTERVAL: '2000', BATCHING: batching ? '1' : '0' };
-  const label = batching ? 'graphile-worker (local queue 500, batched completion)' : 'graphile-worker (default)';
+  const env = {
+    DATABASE_URL: `${PG}/${name}`,
+    CONCURRENCY: '10',
+    POLL_INTERVAL: '2000',
+    BATCHING: batching ? '1' : '0',
+  };
+  const label = batching
+    ? 'graphile-worker (local queue 500, batched completion)'
+    : 'graphile-worker (default)';
   const addAll = async (runAts: Date[]) => {
     for (let i = 0; i < runAts.length; i += 1000) {
-      await utils.addJobs(runAts.slice(i, i + 1000).map(runAt => ({ identifier: 'noop', payload: {}, runAt })));
+      await utils.addJobs(
+        runAts
+          .slice(i, i + 1000)
+          .map(runAt => ({ identifier: 'noop', payload: {}, runAt })),
+      );
     }
   };
-  const jobsLeft = async () => Number((await knex.raw('select count(*) as n from graphile_worker.jobs')).rows[0].n);
+  const jobsLeft = async () =>
+    Number(
+      (await knex.raw('select count(*) as n from graphile_worker.jobs')).rows[0]
+        .n,
+    );
 
   const result: any = {};
   if (!batching && wanted('graphile')) {
@@ -277,10 +364,18 @@ async function graphile(batching: boolean) {
     await Promise.all(workers.map(w => w.started));
     const total = RATE * SECONDS;
     const t0 = Date.now() + 3000;
-    await addAll(Array.from({ length: total }, (_, i) => new Date(t0 + Math.floor((i * 1000) / RATE))));
+    await addAll(
+      Array.from(
+        { length: total },
+        (_, i) => new Date(t0 + Math.floor((i * 1000) / RATE)),
+      ),
+    );
     await waitUntil(async () => Date.now() > t0, 10_000);
     const xactBefore = await transactions(knex);
-    await waitUntil(async () => (await jobsLeft()) === 0, SECONDS * 1000 + 60_000);
+    await waitUntil(
+      async () => (await jobsLeft()) === 0,
+      SECONDS * 1000 + 60_000,
+    );
     const xacts = (await transactions(knex)) - xactBefore;
     await Promise.all(workers.map(w => w.stop()));
     const late = workers.flatMap(w => w.late);
@@ -296,7 +391,9 @@ async function graphile(batching: boolean) {
     print(result.steady);
   }
   // Drain: DRAIN jobs already due.
-  await addAll(Array.from({ length: DRAIN }, () => new Date(Date.now() - 1000)));
+  await addAll(
+    Array.from({ length: DRAIN }, () => new Date(Date.now() - 1000)),
+  );
   const workers = Array.from({ length: REPLICAS }, () => startGraphile(env));
   await Promise.all(workers.map(w => w.started));
   const start = Date.now();
@@ -324,7 +421,13 @@ async function graphile(batching: boolean) {
 }
 
 async function main() {
-  print({ figure: 'machine', cpus: require('node:os').cpus().length, node: process.version, drain_runs: DRAIN, steady: `${RATE}/s for ${SECONDS}s` });
+  print({
+    figure: 'machine',
+    cpus: require('node:os').cpus().length,
+    node: process.version,
+    drain_runs: DRAIN,
+    steady: `${RATE}/s for ${SECONDS}s`,
+  });
   const fauxqs = await startFauxqsProcess();
   const sqs = fauxqs.client();
   try {
@@ -335,13 +438,26 @@ async function main() {
     if (ONLY) return;
     print({
       figure: 'ratios (lab-scheduler / graphile-worker)',
-      throughput_vs_default: Number((mine.drain!.runs_per_s / gw!.drain.runs_per_s).toFixed(2)),
-      throughput_vs_batching: Number((mine.drain!.runs_per_s / gwBatch!.drain.runs_per_s).toFixed(2)),
-      db_path_throughput_vs_default: Number((mine.drainDb!.runs_per_s / gw!.drain.runs_per_s).toFixed(2)),
-      db_path_throughput_vs_batching: Number((mine.drainDb!.runs_per_s / gwBatch!.drain.runs_per_s).toFixed(2)),
-      p99_lateness_vs_default: Number((mine.steady.p99 / Math.max(1, gw!.steady.p99)).toFixed(3)),
+      throughput_vs_default: Number(
+        (mine.drain!.runs_per_s / gw!.drain.runs_per_s).toFixed(2),
+      ),
+      throughput_vs_batching: Number(
+        (mine.drain!.runs_per_s / gwBatch!.drain.runs_per_s).toFixed(2),
+      ),
+      db_path_throughput_vs_default: Number(
+        (mine.drainDb!.runs_per_s / gw!.drain.runs_per_s).toFixed(2),
+      ),
+      db_path_throughput_vs_batching: Number(
+        (mine.drainDb!.runs_per_s / gwBatch!.drain.runs_per_s).toFixed(2),
+      ),
+      p99_lateness_vs_default: Number(
+        (mine.steady.p99 / Math.max(1, gw!.steady.p99)).toFixed(3),
+      ),
       db_transactions_per_s_vs_default: Number(
-        (mine.steady.db_transactions_per_s / Math.max(1, gw!.steady.db_transactions_per_s)).toFixed(2),
+        (
+          mine.steady.db_transactions_per_s /
+          Math.max(1, gw!.steady.db_transactions_per_s)
+        ).toFixed(2),
       ),
     });
   } finally {

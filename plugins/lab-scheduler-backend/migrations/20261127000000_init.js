@@ -21,11 +21,16 @@ exports.up = async function up(knex) {
     table.string('schedule_type', 10).notNullable();
     table.text('schedule').notNullable().comment('JSON, normalised');
     table.string('state', 16).notNullable();
-    table.bigInteger('next_run_at').nullable().comment('epoch ms; null when not due again');
+    table
+      .bigInteger('next_run_at')
+      .nullable()
+      .comment('epoch ms; null when not due again');
     table
       .bigInteger('sort_at')
       .notNullable()
-      .comment('next_run_at, or a far-future value: the keyset of the upcoming list');
+      .comment(
+        'next_run_at, or a far-future value: the keyset of the upcoming list',
+      );
     table.integer('version').notNullable().defaultTo(1);
     table.bigInteger('created_at').notNullable();
     table.string('created_by', 255).notNullable();
@@ -62,7 +67,10 @@ exports.up = async function up(knex) {
       indexName: 'lab_scheduler_runs_occurrence_uniq',
     });
     // The unique occurrence index also serves a task's run history (task_id, scheduled_for).
-    table.index(['status', 'lease_expires_at'], 'lab_scheduler_runs_status_idx');
+    table.index(
+      ['status', 'lease_expires_at'],
+      'lab_scheduler_runs_status_idx',
+    );
   });
 
   await knex.schema.createTable('lab_scheduler_audit', table => {
@@ -108,7 +116,9 @@ exports.up = async function up(knex) {
  */
 exports.down = async function down(knex) {
   if (knex.client.config.client === 'pg') {
-    await knex.raw('DROP TRIGGER IF EXISTS lab_scheduler_audit_no_change ON lab_scheduler_audit');
+    await knex.raw(
+      'DROP TRIGGER IF EXISTS lab_scheduler_audit_no_change ON lab_scheduler_audit',
+    );
     await knex.raw('DROP FUNCTION IF EXISTS lab_scheduler_audit_immutable()');
   }
   await knex.schema.dropTable('lab_scheduler_audit');

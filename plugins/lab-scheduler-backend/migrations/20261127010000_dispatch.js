@@ -16,17 +16,23 @@ exports.up = async function up(knex) {
       .integer('instrument_concurrency')
       .nullable()
       .defaultTo(1)
-      .comment('at most this many queued/running runs per instrument; null = no limit');
+      .comment(
+        'at most this many queued/running runs per instrument; null = no limit',
+      );
   });
   await knex.schema.alterTable('lab_scheduler_runs', table => {
     table.string('instrument_ref', 255).nullable();
     table
       .integer('slot')
       .nullable()
-      .comment('instrument slot held from publish until the run ends; unique per instrument');
+      .comment(
+        'instrument slot held from publish until the run ends; unique per instrument',
+      );
     table.integer('publish_failures').notNullable().defaultTo(0);
     // NULLs are distinct in both PostgreSQL and SQLite: only runs holding a slot collide.
-    table.unique(['instrument_ref', 'slot'], { indexName: 'lab_scheduler_runs_slot_uniq' });
+    table.unique(['instrument_ref', 'slot'], {
+      indexName: 'lab_scheduler_runs_slot_uniq',
+    });
   });
 };
 
@@ -35,7 +41,10 @@ exports.up = async function up(knex) {
  */
 exports.down = async function down(knex) {
   await knex.schema.alterTable('lab_scheduler_runs', table => {
-    table.dropUnique(['instrument_ref', 'slot'], 'lab_scheduler_runs_slot_uniq');
+    table.dropUnique(
+      ['instrument_ref', 'slot'],
+      'lab_scheduler_runs_slot_uniq',
+    );
     table.dropColumn('instrument_ref');
     table.dropColumn('slot');
     table.dropColumn('publish_failures');

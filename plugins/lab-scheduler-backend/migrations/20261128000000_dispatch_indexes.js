@@ -48,8 +48,14 @@ exports.up = async function up(knex) {
   );
 
   await knex.schema.alterTable('lab_scheduler_runs', table => {
-    table.dropUnique(['instrument_ref', 'slot'], 'lab_scheduler_runs_slot_uniq');
-    table.dropIndex(['status', 'lease_expires_at'], 'lab_scheduler_runs_status_idx');
+    table.dropUnique(
+      ['instrument_ref', 'slot'],
+      'lab_scheduler_runs_slot_uniq',
+    );
+    table.dropIndex(
+      ['status', 'lease_expires_at'],
+      'lab_scheduler_runs_status_idx',
+    );
   });
   await knex.raw(
     `CREATE UNIQUE INDEX lab_scheduler_runs_slot_uniq ON lab_scheduler_runs (instrument_ref, slot)
@@ -65,7 +71,9 @@ exports.up = async function up(knex) {
   );
 
   if (isPostgres) {
-    await knex.raw('ALTER TABLE lab_scheduler_runs DROP CONSTRAINT lab_scheduler_runs_task_id_foreign');
+    await knex.raw(
+      'ALTER TABLE lab_scheduler_runs DROP CONSTRAINT lab_scheduler_runs_task_id_foreign',
+    );
     await setKeyCollation(knex, '"C"');
   }
 };
@@ -84,8 +92,13 @@ exports.down = async function down(knex) {
   await knex.raw('DROP INDEX lab_scheduler_runs_pending_idx');
   await knex.raw('DROP INDEX lab_scheduler_runs_slot_uniq');
   await knex.schema.alterTable('lab_scheduler_runs', table => {
-    table.unique(['instrument_ref', 'slot'], { indexName: 'lab_scheduler_runs_slot_uniq' });
-    table.index(['status', 'lease_expires_at'], 'lab_scheduler_runs_status_idx');
+    table.unique(['instrument_ref', 'slot'], {
+      indexName: 'lab_scheduler_runs_slot_uniq',
+    });
+    table.index(
+      ['status', 'lease_expires_at'],
+      'lab_scheduler_runs_status_idx',
+    );
   });
   await knex.raw('DROP INDEX lab_scheduler_tasks_due_idx');
   await knex.schema.alterTable('lab_scheduler_tasks', table => {

@@ -12,7 +12,10 @@ import { Dispatcher } from './dispatcher/Dispatcher';
 import { LocalWakeup, PgNotifyWakeup, Wakeup } from './dispatcher/Wakeup';
 import { driversFromConfig } from './execution/createExecutor';
 import { createInProcessQueue } from './execution/InProcessExecution';
-import { taskPermissionResourceRef, taskPermissionRules } from './permissions/rules';
+import {
+  taskPermissionResourceRef,
+  taskPermissionRules,
+} from './permissions/rules';
 import { SqsTaskQueue } from './queue/SqsTaskQueue';
 import { TaskQueue } from './queue/TaskQueue';
 import { InstrumentCatalog } from './service/InstrumentCatalog';
@@ -58,7 +61,9 @@ export const labSchedulerPlugin = createBackendPlugin({
         const settings = readLabSchedulerConfig(config);
         const store = await DatabaseTaskStore.create({ database });
         const knex = store.knex;
-        const runStates = new RunStateStore(knex, { staleRunningMs: settings.execution.runTimeoutMs });
+        const runStates = new RunStateStore(knex, {
+          staleRunningMs: settings.execution.runTimeoutMs,
+        });
 
         permissionsRegistry.addResourceType({
           resourceRef: taskPermissionResourceRef,
@@ -72,7 +77,9 @@ export const labSchedulerPlugin = createBackendPlugin({
         });
         permissionsRegistry.addPermissions(labSchedulerPermissions);
 
-        const instrumentsConfig = config.getOptionalConfig('labScheduler.instruments');
+        const instrumentsConfig = config.getOptionalConfig(
+          'labScheduler.instruments',
+        );
         const instruments = new InstrumentCatalog({
           catalog,
           auth,
@@ -80,14 +87,22 @@ export const labSchedulerPlugin = createBackendPlugin({
           type: instrumentsConfig?.has('type')
             ? instrumentsConfig.getString('type') || undefined
             : 'instrument',
-          validate: instrumentsConfig?.getOptionalBoolean('validateWithCatalog') ?? true,
+          validate:
+            instrumentsConfig?.getOptionalBoolean('validateWithCatalog') ??
+            true,
         });
 
         // Wake-ups cross replicas through PostgreSQL; on SQLite everything shares this process.
         const wakeup: Wakeup =
-          knex.client.config.client === 'pg' ? new PgNotifyWakeup(knex, logger) : new LocalWakeup();
+          knex.client.config.client === 'pg'
+            ? new PgNotifyWakeup(knex, logger)
+            : new LocalWakeup();
         const notify = () => {
-          wakeup.notify().catch(error => logger.warn(`Could not send a dispatcher wake-up: ${error}`));
+          wakeup
+            .notify()
+            .catch(error =>
+              logger.warn(`Could not send a dispatcher wake-up: ${error}`),
+            );
         };
 
         let dispatcher: Dispatcher | undefined;
@@ -103,7 +118,9 @@ export const labSchedulerPlugin = createBackendPlugin({
             queue = createInProcessQueue({
               runStates,
               drivers: driversFromConfig(settings.execution.config),
-              rawData: new LocalRawDataStore(settings.execution.rawDataDirectory),
+              rawData: new LocalRawDataStore(
+                settings.execution.rawDataDirectory,
+              ),
               logger: logger.child({ component: 'executor' }),
               concurrency: settings.queue.concurrency,
               maxAttempts: settings.execution.maxAttempts,
@@ -129,7 +146,9 @@ export const labSchedulerPlugin = createBackendPlugin({
             logger,
             runStates,
             rawDataDirectory: settings.execution.rawDataDirectory,
-            maxBodySize: config.getOptionalString('labScheduler.api.maxBodySize') ?? '64kb',
+            maxBodySize:
+              config.getOptionalString('labScheduler.api.maxBodySize') ??
+              '64kb',
             onTaskChanged: notify,
             onRunFinished: notify,
           }),
@@ -143,9 +162,14 @@ export const labSchedulerPlugin = createBackendPlugin({
           timeout: { minutes: 1 },
           scope: 'global',
           fn: async () => {
-            const failed = await runStates.failStaleRuns(Date.now(), settings.execution.runTimeoutMs * 2);
+            const failed = await runStates.failStaleRuns(
+              Date.now(),
+              settings.execution.runTimeoutMs * 2,
+            );
             if (failed > 0) {
-              logger.warn('Failed runs whose executor was lost', { count: failed });
+              logger.warn('Failed runs whose executor was lost', {
+                count: failed,
+              });
               notify();
             }
           },

@@ -101,7 +101,8 @@ export const measurementTypes: Record<string, MeasurementTypeDefinition> = {
   'plate-od': {
     type: 'plate-od',
     title: 'Plate optical density',
-    description: 'Optical density of every well of a micro-plate at one wavelength',
+    description:
+      'Optical density of every well of a micro-plate at one wavelength',
     parameters: plateOd,
   },
   'ph-timeseries': {
@@ -132,7 +133,8 @@ export const MEASUREMENT_TYPES = Object.keys(measurementTypes);
  * comma-separated.
  * @public
  */
-export const MEASUREMENT_TYPES_ANNOTATION = 'lab-scheduler.io/measurement-types';
+export const MEASUREMENT_TYPES_ANNOTATION =
+  'lab-scheduler.io/measurement-types';
 
 /** Reads the supported measurement types from an instrument entity's annotations. @public */
 export function getSupportedMeasurementTypes(entity: {

@@ -71,7 +71,10 @@ export type RunResult = z.infer<typeof runResultSchema>;
 
 /** Status events the executor reports (`POST /runs/:id/events`). @public */
 export const runEventSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('started'), attempt: z.number().int().min(1) }),
+  z.strictObject({
+    type: z.literal('started'),
+    attempt: z.number().int().min(1),
+  }),
   z.strictObject({ type: z.literal('succeeded'), result: runResultSchema }),
   z.strictObject({
     type: z.literal('failed'),

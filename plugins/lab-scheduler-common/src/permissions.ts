@@ -51,7 +51,9 @@ export const IS_TASK_OWNER_RULE = 'IS_TASK_OWNER';
  * owning group".
  * @public
  */
-export function isTaskOwner(claims: string[]): PermissionCondition<
+export function isTaskOwner(
+  claims: string[],
+): PermissionCondition<
   typeof LAB_SCHEDULER_TASK_RESOURCE_TYPE,
   { claims: string[] }
 > {

@@ -103,7 +103,6 @@ function parseFields(expression: string): CronFields {
   return result;
 }
 
-
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 /** Zone offset transitions (DST and others) never move the clock by more than this. */
@@ -145,7 +144,10 @@ function instantOfWall(zone: string, wallMs: number): number {
   let best: number | undefined;
   for (const offset of [before, guess, after]) {
     const candidate = wallMs - offset;
-    if (offsetAt(zone, candidate) === offset && (best === undefined || candidate < best)) {
+    if (
+      offsetAt(zone, candidate) === offset &&
+      (best === undefined || candidate < best)
+    ) {
       best = candidate;
     }
   }
@@ -156,7 +158,11 @@ function instantOfWall(zone: string, wallMs: number): number {
 
 const DAY_MS = 24 * HOUR;
 
-function dayMatchesWall(fields: CronFields, dayOfMonth: number, weekday: number): boolean {
+function dayMatchesWall(
+  fields: CronFields,
+  dayOfMonth: number,
+  weekday: number,
+): boolean {
   const dom = fields.dayOfMonth.has(dayOfMonth);
   const dow = fields.dayOfWeek.has(weekday);
   // Vixie cron: when both day fields are restricted, either may match.
@@ -186,9 +192,11 @@ export function nextCronOccurrence(
   const afterOffset = offsetAt(zone, afterMs);
   // Wall clock walks forward from the minute after `afterMs`; right after a spring-forward transition,
   // from before it, since a gap time shifted forward may still lie after `afterMs`.
-  const recentTransition = offsetAt(zone, afterMs - MAX_SHIFT_MS) !== afterOffset;
+  const recentTransition =
+    offsetAt(zone, afterMs - MAX_SHIFT_MS) !== afterOffset;
   let wall =
-    Math.floor((afterMs + afterOffset) / MINUTE) * MINUTE + (recentTransition ? -MAX_SHIFT_MS : MINUTE);
+    Math.floor((afterMs + afterOffset) / MINUTE) * MINUTE +
+    (recentTransition ? -MAX_SHIFT_MS : MINUTE);
   const lastWall = untilMs + 14 * HOUR + DAY_MS;
   while (wall <= lastWall) {
     const d = new Date(wall);
@@ -219,7 +227,6 @@ export function nextCronOccurrence(
   return null;
 }
 
-
 function parseInstant(value: string | undefined): number | undefined {
   return value === undefined ? undefined : Date.parse(value);
 }
@@ -240,14 +247,22 @@ export function firstOccurrenceAtOrAfter(
   const startAt = parseInstant(schedule.startAt);
   const endAt = parseInstant(schedule.endAt);
   const from = startAt !== undefined ? Math.max(fromMs, startAt) : fromMs;
-  return nextCronOccurrence(schedule.expression, schedule.timezone, from - 1, endAt);
+  return nextCronOccurrence(
+    schedule.expression,
+    schedule.timezone,
+    from - 1,
+    endAt,
+  );
 }
 
 /**
  * The occurrence that follows `previousMs` (strictly after it), or null when the schedule is finished.
  * @public
  */
-export function occurrenceAfter(schedule: TaskSchedule, previousMs: number): number | null {
+export function occurrenceAfter(
+  schedule: TaskSchedule,
+  previousMs: number,
+): number | null {
   if (schedule.type === 'once') {
     const at = Date.parse(schedule.at);
     return at > previousMs ? at : null;

@@ -12,7 +12,11 @@ const valid = {
   name: 'Daily blank',
   instrumentRef: 'resource:default/plate-reader-1',
   measurement: { type: 'absorbance-spectrum', parameters: {} },
-  schedule: { type: 'cron', expression: '0 9 * * 1-5', timezone: 'Europe/Berlin' },
+  schedule: {
+    type: 'cron',
+    expression: '0 9 * * 1-5',
+    timezone: 'Europe/Berlin',
+  },
 };
 
 function errorsOf(body: unknown) {
@@ -23,7 +27,11 @@ function errorsOf(body: unknown) {
 describe('task request schemas', () => {
   it('accepts a minimal task and fills measurement defaults', () => {
     const parsed = createTaskRequestSchema.parse(valid);
-    expect(parsed.measurement.parameters).toMatchObject({ startNm: 230, endNm: 700, stepNm: 2 });
+    expect(parsed.measurement.parameters).toMatchObject({
+      startNm: 230,
+      endNm: 700,
+      stepNm: 2,
+    });
     expect(parsed.instrumentRef).toBe('resource:default/plate-reader-1');
   });
 
@@ -32,7 +40,10 @@ describe('task request schemas', () => {
       ...valid,
       schedule: { type: 'once', at: '2026-12-01T10:00:00+01:00' },
     });
-    expect(parsed.schedule).toEqual({ type: 'once', at: '2026-12-01T09:00:00.000Z' });
+    expect(parsed.schedule).toEqual({
+      type: 'once',
+      at: '2026-12-01T09:00:00.000Z',
+    });
   });
 
   it('names each bad field', () => {
@@ -40,7 +51,10 @@ describe('task request schemas', () => {
       name: '',
       instrumentRef: 'plate-reader-1',
       owner: 'bob',
-      measurement: { type: 'absorbance-spectrum', parameters: { startNm: 500, endNm: 400 } },
+      measurement: {
+        type: 'absorbance-spectrum',
+        parameters: { startNm: 500, endNm: 400 },
+      },
       schedule: { type: 'cron', expression: '0 9 * *', timezone: 'Mars/Base' },
       extra: 1,
     });
@@ -54,15 +68,19 @@ describe('task request schemas', () => {
       'schedule.expression',
       'schedule.timezone',
     ]);
-    expect(describeFieldErrors(errors)).toContain('schedule.timezone must be an IANA time zone');
+    expect(describeFieldErrors(errors)).toContain(
+      'schedule.timezone must be an IANA time zone',
+    );
   });
 
   it('rejects an unknown measurement type and a missing field', () => {
     const { name: _n, ...noName } = valid;
-    expect(errorsOf({ ...noName, measurement: { type: 'telepathy' } })).toEqual([
-      { path: 'name', message: 'is required' },
-      expect.objectContaining({ path: 'measurement.type' }),
-    ]);
+    expect(errorsOf({ ...noName, measurement: { type: 'telepathy' } })).toEqual(
+      [
+        { path: 'name', message: 'is required' },
+        expect.objectContaining({ path: 'measurement.type' }),
+      ],
+    );
   });
 
   it('counts characters, not UTF-16 units, for the name limit', () => {
@@ -71,18 +89,31 @@ describe('task request schemas', () => {
   });
 
   it('accepts a partial update with a version', () => {
-    expect(updateTaskRequestSchema.parse({ name: 'x', version: 3 })).toEqual({ name: 'x', version: 3 });
-    expect(updateTaskRequestSchema.safeParse({ version: 0 }).success).toBe(false);
+    expect(updateTaskRequestSchema.parse({ name: 'x', version: 3 })).toEqual({
+      name: 'x',
+      version: 3,
+    });
+    expect(updateTaskRequestSchema.safeParse({ version: 0 }).success).toBe(
+      false,
+    );
   });
 
   it('checks timing against the clock', () => {
     const now = Date.parse('2026-11-27T12:00:00Z');
-    expect(validateScheduleTiming({ type: 'once', at: '2026-11-27T11:00:00.000Z' }, now)).toEqual([
-      { path: 'schedule.at', message: 'must not be in the past' },
-    ]);
     expect(
       validateScheduleTiming(
-        { type: 'cron', expression: '0 9 * * *', timezone: 'UTC', endAt: '2026-11-27T11:00:00.000Z' },
+        { type: 'once', at: '2026-11-27T11:00:00.000Z' },
+        now,
+      ),
+    ).toEqual([{ path: 'schedule.at', message: 'must not be in the past' }]);
+    expect(
+      validateScheduleTiming(
+        {
+          type: 'cron',
+          expression: '0 9 * * *',
+          timezone: 'UTC',
+          endAt: '2026-11-27T11:00:00.000Z',
+        },
         now,
       )[0].path,
     ).toBe('schedule.endAt');
@@ -105,8 +136,12 @@ describe('task request schemas', () => {
     for (const limit of ['0', '201', '-1', '1.5', 'abc', '']) {
       expect(listTasksQuerySchema.safeParse({ limit }).success).toBe(false);
     }
-    expect(listTasksQuerySchema.safeParse({ limit: ['1', '2'] }).success).toBe(false);
-    expect(listTasksQuerySchema.safeParse({ state: 'sleeping' }).success).toBe(false);
+    expect(listTasksQuerySchema.safeParse({ limit: ['1', '2'] }).success).toBe(
+      false,
+    );
+    expect(listTasksQuerySchema.safeParse({ state: 'sleeping' }).success).toBe(
+      false,
+    );
     expect(listTasksQuerySchema.safeParse({ page: '2' }).success).toBe(false);
   });
 });

@@ -14,37 +14,42 @@ export const MAX_PAGE_SIZE = 200;
 /** Default `limit` of a list request. @public */
 export const DEFAULT_PAGE_SIZE = 50;
 
-const ENTITY_REF = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*:[a-zA-Z0-9][a-zA-Z0-9_.-]*\/[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const ENTITY_REF =
+  /^[a-zA-Z0-9][a-zA-Z0-9_.-]*:[a-zA-Z0-9][a-zA-Z0-9_.-]*\/[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 /** A full entity ref `kind:namespace/name`, normalised to lower case. @public */
 export const entityRefSchema = z
   .string({ error: 'must be a string' })
   .max(255, 'must be at most 255 characters')
-  .regex(ENTITY_REF, 'must be a full entity ref of the form kind:namespace/name')
+  .regex(
+    ENTITY_REF,
+    'must be a full entity ref of the form kind:namespace/name',
+  )
   .transform(s => s.toLocaleLowerCase('en-US'));
 
 /** An ISO-8601 instant with an explicit offset or Z, normalised to UTC with milliseconds. @public */
 export const isoInstantSchema = z
   .string({ error: 'must be a string' })
-  .refine(
-    s => {
-      const m =
-        /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.exec(s);
-      if (!m || Number.isNaN(Date.parse(s))) return false;
-      // Date.parse rolls 30 February over to March: check the calendar date and clock really exist.
-      const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 7].map(i => Number(m[i] ?? 0));
-      const calendar = new Date(Date.UTC(year, month - 1, day));
-      return (
-        calendar.getUTCFullYear() === year &&
-        calendar.getUTCMonth() === month - 1 &&
-        calendar.getUTCDate() === day &&
-        hour <= 23 &&
-        minute <= 59 &&
-        second <= 59
+  .refine(s => {
+    const m =
+      /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(:(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.exec(
+        s,
       );
-    },
-    'must be an ISO-8601 date-time with an offset or Z, e.g. 2026-12-01T09:00:00Z',
-  )
+    if (!m || Number.isNaN(Date.parse(s))) return false;
+    // Date.parse rolls 30 February over to March: check the calendar date and clock really exist.
+    const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 7].map(i =>
+      Number(m[i] ?? 0),
+    );
+    const calendar = new Date(Date.UTC(year, month - 1, day));
+    return (
+      calendar.getUTCFullYear() === year &&
+      calendar.getUTCMonth() === month - 1 &&
+      calendar.getUTCDate() === day &&
+      hour <= 23 &&
+      minute <= 59 &&
+      second <= 59
+    );
+  }, 'must be an ISO-8601 date-time with an offset or Z, e.g. 2026-12-01T09:00:00Z')
   .transform(s => new Date(Date.parse(s)).toISOString());
 
 const characters = (s: string) => [...s].length;
@@ -76,13 +81,20 @@ const cronScheduleSchema = z
       .transform(s => s.trim().split(/\s+/).join(' ')),
     timezone: z
       .string({ error: 'must be a string' })
-      .refine(isValidTimeZone, 'must be an IANA time zone name, e.g. Europe/Berlin'),
+      .refine(
+        isValidTimeZone,
+        'must be an IANA time zone name, e.g. Europe/Berlin',
+      ),
     startAt: isoInstantSchema.optional(),
     endAt: isoInstantSchema.optional(),
   })
   .superRefine((s, ctx) => {
     if (s.startAt && s.endAt && Date.parse(s.endAt) <= Date.parse(s.startAt)) {
-      ctx.addIssue({ code: 'custom', message: 'must be after startAt', path: ['endAt'] });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be after startAt',
+        path: ['endAt'],
+      });
     }
   });
 
@@ -106,7 +118,9 @@ export const measurementSchema = z
     if (!definition) {
       ctx.addIssue({
         code: 'custom',
-        message: `unknown measurement type '${m.type}', expected one of ${MEASUREMENT_TYPES.join(', ')}`,
+        message: `unknown measurement type '${
+          m.type
+        }', expected one of ${MEASUREMENT_TYPES.join(', ')}`,
         path: ['type'],
       });
       return z.NEVER;
@@ -129,7 +143,9 @@ export const measurementSchema = z
 export const policiesSchema = z.strictObject(
   {
     misfire: z
-      .enum(['skip', 'run_once', 'run_all'], { error: 'must be one of skip, run_once, run_all' })
+      .enum(['skip', 'run_once', 'run_all'], {
+        error: 'must be one of skip, run_once, run_all',
+      })
       .optional(),
     misfireWindowSeconds: z
       .number({ error: 'must be an integer' })
@@ -137,7 +153,9 @@ export const policiesSchema = z.strictObject(
       .min(1, 'must be at least 1')
       .max(7 * 86400, 'must be at most 604800 (7 days)')
       .optional(),
-    overlap: z.enum(['skip', 'allow'], { error: 'must be one of skip, allow' }).optional(),
+    overlap: z
+      .enum(['skip', 'allow'], { error: 'must be one of skip, allow' })
+      .optional(),
     instrumentConcurrency: z
       .number({ error: 'must be an integer or null' })
       .int('must be an integer')
@@ -194,7 +212,10 @@ export const listTasksQuerySchema = z.strictObject({
   limit: queryString
     .regex(/^\d{1,4}$/, `must be an integer from 1 to ${MAX_PAGE_SIZE}`)
     .transform(Number)
-    .refine(n => n >= 1 && n <= MAX_PAGE_SIZE, `must be an integer from 1 to ${MAX_PAGE_SIZE}`)
+    .refine(
+      n => n >= 1 && n <= MAX_PAGE_SIZE,
+      `must be an integer from 1 to ${MAX_PAGE_SIZE}`,
+    )
     .optional(),
   cursor: queryString.max(500, 'is not a valid cursor').optional(),
   state: z

@@ -112,7 +112,13 @@ export interface Task {
 }
 
 /** @public */
-export type AuditAction = 'create' | 'update' | 'pause' | 'resume' | 'delete' | 'trigger';
+export type AuditAction =
+  | 'create'
+  | 'update'
+  | 'pause'
+  | 'resume'
+  | 'delete'
+  | 'trigger';
 
 /** An entry of a task's append-only audit trail. @public */
 export interface AuditEntry {

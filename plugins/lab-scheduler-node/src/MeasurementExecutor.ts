@@ -1,5 +1,8 @@
 import type { RunMessage } from '@internal/plugin-lab-scheduler-common';
-import { DriverRegistry, InstrumentFaultError } from './drivers/InstrumentDriver';
+import {
+  DriverRegistry,
+  InstrumentFaultError,
+} from './drivers/InstrumentDriver';
 import { processMeasurement } from './processing/processMeasurement';
 import { RunReporter, RunResult } from './reporting/RunReporter';
 import { RawDataStore } from './storage/RawDataStore';
@@ -57,12 +60,22 @@ export class MeasurementExecutor {
    * Resolves with the outcome. Throws MeasurementFailedError after reporting a failure, so that a queue
    * consumer can leave the message for redelivery (or the DLQ when it was the last attempt).
    */
-  async execute(message: RunMessage, delivery: Delivery): Promise<ExecutionOutcome> {
+  async execute(
+    message: RunMessage,
+    delivery: Delivery,
+  ): Promise<ExecutionOutcome> {
     const { reporter, logger } = this.options;
-    const ids = { runId: message.runId, taskId: message.taskId, instrumentRef: message.instrumentRef };
+    const ids = {
+      runId: message.runId,
+      taskId: message.taskId,
+      instrumentRef: message.instrumentRef,
+    };
     const decision = await reporter.start(message.runId, delivery.receiveCount);
     if (!decision.proceed) {
-      logger.info('Run already handled; acknowledging duplicate delivery', { ...ids, status: decision.status });
+      logger.info('Run already handled; acknowledging duplicate delivery', {
+        ...ids,
+        status: decision.status,
+      });
       return { outcome: 'duplicate', status: decision.status };
     }
     const started = Date.now();
@@ -91,16 +104,27 @@ export class MeasurementExecutor {
         durationMs: Date.now() - started,
       };
       await reporter.succeed(message.runId, result);
-      logger.info('Measurement succeeded', { ...ids, durationMs: result.durationMs, qc: result.qc.status });
+      logger.info('Measurement succeeded', {
+        ...ids,
+        durationMs: result.durationMs,
+        qc: result.qc.status,
+      });
       return { outcome: 'succeeded', result };
     } catch (error) {
       const text = `${(error as Error).name}: ${(error as Error).message}`;
       // Instrument faults are worth another try; anything else (bad data, refused request) is final.
       const retryable = error instanceof InstrumentFaultError;
-      const retrying = retryable && delivery.receiveCount < delivery.maxReceiveCount;
-      const deadLettered = retryable && !retrying && (this.options.deadLetterQueue ?? false);
+      const retrying =
+        retryable && delivery.receiveCount < delivery.maxReceiveCount;
+      const deadLettered =
+        retryable && !retrying && (this.options.deadLetterQueue ?? false);
       await reporter.fail(message.runId, text, { retrying, deadLettered });
-      logger.warn('Measurement failed', { ...ids, error: text, retrying, attempt: delivery.receiveCount });
+      logger.warn('Measurement failed', {
+        ...ids,
+        error: text,
+        retrying,
+        attempt: delivery.receiveCount,
+      });
       throw new MeasurementFailedError(text, retrying, deadLettered);
     }
   }

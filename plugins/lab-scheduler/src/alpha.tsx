@@ -11,7 +11,10 @@ import {
   PageBlueprint,
 } from '@backstage/frontend-plugin-api';
 import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
-import { compatWrapper, convertLegacyRouteRefs } from '@backstage/core-compat-api';
+import {
+  compatWrapper,
+  convertLegacyRouteRefs,
+} from '@backstage/core-compat-api';
 import ScheduleIcon from '@material-ui/icons/Schedule';
 import { labSchedulerApiRef, LabSchedulerClient } from './api';
 import { rootRouteRef, taskRouteRef } from './routes';
@@ -22,7 +25,8 @@ export const labSchedulerApi = ApiBlueprint.make({
     defineParams({
       api: labSchedulerApiRef,
       deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
-      factory: ({ discoveryApi, fetchApi }) => new LabSchedulerClient({ discoveryApi, fetchApi }),
+      factory: ({ discoveryApi, fetchApi }) =>
+        new LabSchedulerClient({ discoveryApi, fetchApi }),
     }),
 });
 
@@ -34,7 +38,9 @@ export const labSchedulerPage = PageBlueprint.make({
     icon: <ScheduleIcon />,
     routeRef: convertLegacyRouteRefs({ root: rootRouteRef }).root,
     loader: () =>
-      import('./components/LabSchedulerPage').then(m => compatWrapper(<m.LabSchedulerPage />)),
+      import('./components/LabSchedulerPage').then(m =>
+        compatWrapper(<m.LabSchedulerPage />),
+      ),
   },
 });
 

@@ -27,13 +27,19 @@ const TOKEN = 'lab-scheduler-dev-token-change-me';
 const ZONE = 'Europe/Berlin';
 
 if (!existsSync(CHROMIUM) && isCI) {
-  throw new Error(`Chromium not found at ${CHROMIUM}; .ci/run installs it (apt-get install chromium)`);
+  throw new Error(
+    `Chromium not found at ${CHROMIUM}; .ci/run installs it (apt-get install chromium)`,
+  );
 }
 const describeIfBrowser = existsSync(CHROMIUM) ? describe : describe.skip;
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
-async function waitForHttp(url: string, init: RequestInit = {}, timeoutMs = 120_000) {
+async function waitForHttp(
+  url: string,
+  init: RequestInit = {},
+  timeoutMs = 120_000,
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -56,19 +62,30 @@ describeIfBrowser('the portal in Chromium', () => {
 
   const shot = async (name: string) => {
     step++;
-    await page.screenshot({ path: join(artifacts, `${String(step).padStart(2, '0')}-${name}.png`), fullPage: true });
+    await page.screenshot({
+      path: join(artifacts, `${String(step).padStart(2, '0')}-${name}.png`),
+      fullPage: true,
+    });
   };
 
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true });
     const appDist = join(repo, 'packages/app/dist/index.html');
     if (!existsSync(appDist) || process.env.E2E_REBUILD !== '0') {
-      execFileSync(process.execPath, [require.resolve('@backstage/cli/bin/backstage-cli'), 'package', 'build'], {
-        cwd: join(repo, 'packages/app'),
-        // Jest runs with NODE_ENV=test, which has no browserslist entry: build as production.
-        env: { ...process.env, NODE_ENV: 'production' },
-        stdio: 'pipe',
-      });
+      execFileSync(
+        process.execPath,
+        [
+          require.resolve('@backstage/cli/bin/backstage-cli'),
+          'package',
+          'build',
+        ],
+        {
+          cwd: join(repo, 'packages/app'),
+          // Jest runs with NODE_ENV=test, which has no browserslist entry: build as production.
+          env: { ...process.env, NODE_ENV: 'production' },
+          stdio: 'pipe',
+        },
+      );
     }
     const data = mkdtempSync(join(tmpdir(), 'portal-e2e-'));
     const override = join(data, 'app-config.e2e.yaml');
@@ -80,9 +97,17 @@ describeIfBrowser('the portal in Chromium', () => {
           baseUrl: BASE,
           listen: { port: PORT },
           cors: { origin: BASE },
-          database: { client: 'better-sqlite3', connection: { directory: join(data, 'sqlite') } },
+          database: {
+            client: 'better-sqlite3',
+            connection: { directory: join(data, 'sqlite') },
+          },
         },
-        labScheduler: { execution: { rawDataDirectory: join(data, 'raw'), simulated: { delayMs: 1000 } } },
+        labScheduler: {
+          execution: {
+            rawDataDirectory: join(data, 'raw'),
+            simulated: { delayMs: 1000 },
+          },
+        },
       }),
     );
     backend = spawn(
@@ -96,15 +121,22 @@ describeIfBrowser('the portal in Chromium', () => {
         '--config',
         override,
       ],
-      { cwd: join(repo, 'packages/backend'), env: { ...process.env, NODE_ENV: 'development' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      {
+        cwd: join(repo, 'packages/backend'),
+        env: { ...process.env, NODE_ENV: 'development' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     backend.stdout!.on('data', c => (log += c));
     backend.stderr!.on('data', c => (log += c));
     await waitForHttp(`${BASE}/api/lab-scheduler/health`);
     // The catalog ingests the example instruments shortly after start.
-    await waitForHttp(`${BASE}/api/catalog/entities/by-name/resource/default/plate-reader-1`, {
-      headers: { Authorization: `Bearer ${TOKEN}` },
-    });
+    await waitForHttp(
+      `${BASE}/api/catalog/entities/by-name/resource/default/plate-reader-1`,
+      {
+        headers: { Authorization: `Bearer ${TOKEN}` },
+      },
+    );
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -119,7 +151,11 @@ describeIfBrowser('the portal in Chromium', () => {
         '--disable-sync',
       ],
     });
-    const context = await browser.newContext({ timezoneId: ZONE, locale: 'en-US', viewport: { width: 1440, height: 1000 } });
+    const context = await browser.newContext({
+      timezoneId: ZONE,
+      locale: 'en-US',
+      viewport: { width: 1440, height: 1000 },
+    });
     page = await context.newPage();
   });
 
@@ -137,13 +173,18 @@ describeIfBrowser('the portal in Chromium', () => {
     try {
       await page.goto(`${BASE}/lab-scheduler`);
       const enter = page.getByRole('button', { name: 'Enter' });
-      if (await enter.isVisible({ timeout: 15_000 }).catch(() => false)) await enter.click();
-      await page.getByRole('heading', { name: 'Upcoming tests' }).waitFor({ timeout: 60_000 });
+      if (await enter.isVisible({ timeout: 15_000 }).catch(() => false))
+        await enter.click();
+      await page
+        .getByRole('heading', { name: 'Upcoming tests' })
+        .waitFor({ timeout: 60_000 });
       await shot('upcoming-tests');
 
       // Create a recurring task through the modal.
       const name = `Blank check ${Date.now()}`;
-      await page.getByRole('button', { name: 'Schedule a measurement' }).click();
+      await page
+        .getByRole('button', { name: 'Schedule a measurement' })
+        .click();
       const dialog = page.getByRole('dialog');
       await dialog.getByLabel('Name').fill(name);
       await dialog.locator('#lab-scheduler-instrumentRef').click();
@@ -161,9 +202,14 @@ describeIfBrowser('the portal in Chromium', () => {
         { type: 'cron', expression: '0 9 * * 1-5', timezone: ZONE },
         Date.now(),
       )!;
-      const shown = DateTime.fromMillis(expected).setZone(ZONE).setLocale('en-US').toLocaleString(DateTime.DATETIME_MED);
+      const shown = DateTime.fromMillis(expected)
+        .setZone(ZONE)
+        .setLocale('en-US')
+        .toLocaleString(DateTime.DATETIME_MED);
       await row.getByText(shown, { exact: false }).waitFor();
-      expect(await row.textContent()).toContain('At 09:00, Monday through Friday (Europe/Berlin)');
+      expect(await row.textContent()).toContain(
+        'At 09:00, Monday through Friday (Europe/Berlin)',
+      );
       await shot('task-in-list');
 
       // Run now, and watch the status reach succeeded without reloading.
@@ -174,7 +220,11 @@ describeIfBrowser('the portal in Chromium', () => {
       // The task's page shows the run with its QC verdict and result.
       await row.getByRole('link', { name }).click();
       await page.getByText('Run history').waitFor();
-      await page.getByRole('row').filter({ hasText: 'peakWavelengthNm' }).first().waitFor({ timeout: 30_000 });
+      await page
+        .getByRole('row')
+        .filter({ hasText: 'peakWavelengthNm' })
+        .first()
+        .waitFor({ timeout: 30_000 });
       await shot('task-detail');
 
       // The instrument's catalog page has the card with the task.
@@ -187,7 +237,9 @@ describeIfBrowser('the portal in Chromium', () => {
       await shot('instrument-card');
     } catch (error) {
       if (page) await shot('failure').catch(() => {});
-      throw new Error(`${error}\n--- backend log (tail) ---\n${log.slice(-4000)}`);
+      throw new Error(
+        `${error}\n--- backend log (tail) ---\n${log.slice(-4000)}`,
+      );
     }
   });
 });

@@ -3,16 +3,24 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { K8sObject, renderKustomization, repoRoot } from './__testUtils__/kustomize';
+import {
+  K8sObject,
+  renderKustomization,
+  repoRoot,
+} from './__testUtils__/kustomize';
 
 const root = repoRoot();
 
 function validate(objects: K8sObject[]) {
   const file = join(mkdtempSync(join(tmpdir(), 'k8s-')), 'objects.json');
   writeFileSync(file, JSON.stringify(objects));
-  const out = execFileSync(process.execPath, [join(__dirname, '__testUtils__/validate.mjs'), file], {
-    cwd: root,
-  }).toString();
+  const out = execFileSync(
+    process.execPath,
+    [join(__dirname, '__testUtils__/validate.mjs'), file],
+    {
+      cwd: root,
+    },
+  ).toString();
   return JSON.parse(out);
 }
 
@@ -27,7 +35,9 @@ describe.each(['prod', 'dev'])('k8s overlay %s', overlay => {
   const api = find(objects, 'Deployment', 'lab-scheduler-api');
   const scheduler = find(objects, 'Deployment', 'lab-scheduler-scheduler');
   const env = (d: K8sObject) =>
-    Object.fromEntries(d.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+    Object.fromEntries(
+      d.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]),
+    );
 
   it('validates every object against the Kubernetes schemas', () => {
     expect(objects.map(o => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
@@ -47,7 +57,9 @@ describe.each(['prod', 'dev'])('k8s overlay %s', overlay => {
       ].sort(),
     );
     expect(validate(objects)).toEqual([]);
-    expect(objects.every(o => o.metadata.namespace?.startsWith('lab-scheduler'))).toBe(true);
+    expect(
+      objects.every(o => o.metadata.namespace?.startsWith('lab-scheduler')),
+    ).toBe(true);
   });
 
   it('runs the API without and the scheduler with the dispatcher, from one image', () => {
@@ -62,41 +74,70 @@ describe.each(['prod', 'dev'])('k8s overlay %s', overlay => {
   it('keeps at least two replicas of each, spread across zones, with disruption budgets and an HPA', () => {
     for (const d of [api, scheduler]) {
       expect(d.spec.replicas).toBeGreaterThanOrEqual(2);
-      expect(d.spec.template.spec.topologySpreadConstraints.map((c: any) => c.topologyKey)).toContain('topology.kubernetes.io/zone');
+      expect(
+        d.spec.template.spec.topologySpreadConstraints.map(
+          (c: any) => c.topologyKey,
+        ),
+      ).toContain('topology.kubernetes.io/zone');
     }
     const hpa = find(objects, 'HorizontalPodAutoscaler', 'lab-scheduler-api');
     expect(hpa.spec.scaleTargetRef.name).toBe('lab-scheduler-api');
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
     expect(hpa.spec.metrics[0].resource.name).toBe('cpu');
-    expect(find(objects, 'PodDisruptionBudget', 'lab-scheduler-scheduler').spec.minAvailable).toBe(1);
+    expect(
+      find(objects, 'PodDisruptionBudget', 'lab-scheduler-scheduler').spec
+        .minAvailable,
+    ).toBe(1);
   });
 
   it('probes Backstage health endpoints and runs locked down', () => {
     for (const d of [api, scheduler]) {
       const pod = d.spec.template.spec;
       const c = pod.containers[0];
-      expect(c.startupProbe.httpGet.path).toBe('/.backstage/health/v1/liveness');
-      expect(c.livenessProbe.httpGet.path).toBe('/.backstage/health/v1/liveness');
-      expect(c.readinessProbe.httpGet.path).toBe('/.backstage/health/v1/readiness');
+      expect(c.startupProbe.httpGet.path).toBe(
+        '/.backstage/health/v1/liveness',
+      );
+      expect(c.livenessProbe.httpGet.path).toBe(
+        '/.backstage/health/v1/liveness',
+      );
+      expect(c.readinessProbe.httpGet.path).toBe(
+        '/.backstage/health/v1/readiness',
+      );
       expect(c.resources.requests.cpu).toBeDefined();
       expect(c.resources.limits.memory).toBeDefined();
       expect(pod.securityContext.runAsNonRoot).toBe(true);
-      expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+      expect(c.securityContext).toMatchObject({
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: ['ALL'] },
+      });
       expect(pod.serviceAccountName).toBe('lab-scheduler');
       // Secrets come by reference only.
-      expect(c.envFrom).toEqual(expect.arrayContaining([{ secretRef: { name: 'lab-scheduler-secrets' } }]));
+      expect(c.envFrom).toEqual(
+        expect.arrayContaining([
+          { secretRef: { name: 'lab-scheduler-secrets' } },
+        ]),
+      );
     }
     expect(objects.some(o => o.kind === 'Secret')).toBe(false);
     const sa = find(objects, 'ServiceAccount', 'lab-scheduler');
-    expect(sa.metadata.annotations!['eks.amazonaws.com/role-arn']).toMatch(/^arn:aws:iam::\d{12}:role\/lab-scheduler-backend/);
+    expect(sa.metadata.annotations!['eks.amazonaws.com/role-arn']).toMatch(
+      /^arn:aws:iam::\d{12}:role\/lab-scheduler-backend/,
+    );
   });
 
   it('mounts the production app-config (kept identical to the root file), which has no secret values', () => {
-    const config = find(objects, 'ConfigMap', 'lab-scheduler-app-config').data['app-config.production.yaml'];
-    expect(config).toBe(readFileSync(join(root, 'app-config.production.yaml'), 'utf8'));
+    const config = find(objects, 'ConfigMap', 'lab-scheduler-app-config').data[
+      'app-config.production.yaml'
+    ];
+    expect(config).toBe(
+      readFileSync(join(root, 'app-config.production.yaml'), 'utf8'),
+    );
     const parsed = parse(config);
     expect(parsed.backend.database.client).toBe('pg');
-    expect(parsed.backend.auth.externalAccess[0].options.token).toBe('${LAB_SCHEDULER_SERVICE_TOKEN}');
+    expect(parsed.backend.auth.externalAccess[0].options.token).toBe(
+      '${LAB_SCHEDULER_SERVICE_TOKEN}',
+    );
     expect(parsed.labScheduler.queue.type).toBe('sqs');
     expect(parsed.auth.providers.guest).toBeUndefined();
     expect(config).not.toMatch(/dev-token-change-me/);
@@ -109,8 +150,14 @@ describe('schema validation', () => {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'broken' },
-      spec: { replicas: 'two', selector: {}, template: { spec: { containers: [{ image: 'x' }] } } },
+      spec: {
+        replicas: 'two',
+        selector: {},
+        template: { spec: { containers: [{ image: 'x' }] } },
+      },
     };
-    expect(validate([broken])).toEqual([expect.objectContaining({ kind: 'Deployment', name: 'broken' })]);
+    expect(validate([broken])).toEqual([
+      expect.objectContaining({ kind: 'Deployment', name: 'broken' }),
+    ]);
   });
 });

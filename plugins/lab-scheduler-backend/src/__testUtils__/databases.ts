@@ -13,7 +13,9 @@ export const DEFAULT_PG_CONNECTION = 'postgresql://postgres@127.0.0.1:5432';
 process.env.BACKSTAGE_TEST_DISABLE_DOCKER = '1';
 process.env[PG_ENV] ??= DEFAULT_PG_CONNECTION;
 
-export const isCI = ['1', 'true'].includes(String(process.env.CI).toLowerCase());
+export const isCI = ['1', 'true'].includes(
+  String(process.env.CI).toLowerCase(),
+);
 
 /** Synchronous reachability probe: the test ids must be known when jest collects the tests. */
 function postgresReachable(connectionString: string): boolean {
@@ -22,7 +24,9 @@ function postgresReachable(connectionString: string): boolean {
     process.execPath,
     [
       '-e',
-      `const s=require('net').connect(${Number(url.port || 5432)},${JSON.stringify(
+      `const s=require('net').connect(${Number(
+        url.port || 5432,
+      )},${JSON.stringify(
         url.hostname,
       )});s.on('connect',()=>process.exit(0));s.on('error',()=>process.exit(1));setTimeout(()=>process.exit(1),3000);`,
     ],
@@ -40,7 +44,9 @@ if (!postgresAvailable) {
     );
   }
   // eslint-disable-next-line no-console
-  console.warn(`PostgreSQL not reachable at ${process.env[PG_ENV]}: running the SQLite cases only`);
+  console.warn(
+    `PostgreSQL not reachable at ${process.env[PG_ENV]}: running the SQLite cases only`,
+  );
   delete process.env[PG_ENV];
 }
 

@@ -14,7 +14,9 @@ const env = process.env;
 const instanceId = env.INSTANCE_ID!;
 
 const log = (level: string) => (message: string, meta?: object) =>
-  process.stderr.write(`${JSON.stringify({ level, instanceId, message, ...meta })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ level, instanceId, message, ...meta })}\n`,
+  );
 const logger: any = {
   info: log('info'),
   warn: log('warn'),

@@ -4,7 +4,12 @@ import { startFauxqs } from 'fauxqs';
 
 const port = Number(process.argv[2] ?? 0);
 const dataDir = process.argv[3] || undefined;
-const server = await startFauxqs({ port, logger: false, host: '127.0.0.1', dataDir });
+const server = await startFauxqs({
+  port,
+  logger: false,
+  host: '127.0.0.1',
+  dataDir,
+});
 process.stdout.write(`READY ${server.port}\n`);
 const shutdown = async () => {
   await server.stop();

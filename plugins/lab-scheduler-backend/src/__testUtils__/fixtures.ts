@@ -7,7 +7,9 @@ export const instrumentEntities: Entity[] = [
     metadata: {
       name: 'plate-reader-1',
       namespace: 'default',
-      annotations: { 'lab-scheduler.io/measurement-types': 'absorbance-spectrum,plate-od' },
+      annotations: {
+        'lab-scheduler.io/measurement-types': 'absorbance-spectrum,plate-od',
+      },
     },
     spec: { type: 'instrument', owner: 'group:default/lab-ops' },
   },
@@ -34,5 +36,9 @@ export const validTask = {
   description: 'Blank absorbance before the morning runs',
   instrumentRef: 'resource:default/plate-reader-1',
   measurement: { type: 'absorbance-spectrum', parameters: {} },
-  schedule: { type: 'cron', expression: '0 9 * * 1-5', timezone: 'Europe/Berlin' },
+  schedule: {
+    type: 'cron',
+    expression: '0 9 * * 1-5',
+    timezone: 'Europe/Berlin',
+  },
 };

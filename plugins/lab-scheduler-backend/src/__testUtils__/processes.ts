@@ -15,14 +15,23 @@ export interface WorkerProcess {
   kill(): Promise<void>;
 }
 
-export function startWorker(id: string, env: Record<string, string>): WorkerProcess {
+export function startWorker(
+  id: string,
+  env: Record<string, string>,
+): WorkerProcess {
   // WORKER_NODE_ARGS: extra node flags for profiling the workers (e.g. --cpu-prof).
-  const nodeArgs = (process.env.WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--require', TRANSFORM, WORKER], {
-    env: { ...process.env, ...env, INSTANCE_ID: id },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    cwd: resolve(__dirname, '../..'),
-  });
+  const nodeArgs = (process.env.WORKER_NODE_ARGS ?? '')
+    .split(' ')
+    .filter(Boolean);
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, '--require', TRANSFORM, WORKER],
+    {
+      env: { ...process.env, ...env, INSTANCE_ID: id },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: resolve(__dirname, '../..'),
+    },
+  );
   const stdout: string[] = [];
   const stderr: string[] = [];
   child.stdout!.on('data', c => stdout.push(String(c)));
@@ -37,7 +46,11 @@ export function startWorker(id: string, env: Record<string, string>): WorkerProc
       const deadline = Date.now() + timeoutMs;
       while (!stdout.join('').includes(text)) {
         if (Date.now() > deadline || child.exitCode !== null) {
-          throw new Error(`worker ${id} did not print ${text}: ${stdout.join('')}${stderr.join('').slice(-2000)}`);
+          throw new Error(
+            `worker ${id} did not print ${text}: ${stdout.join('')}${stderr
+              .join('')
+              .slice(-2000)}`,
+          );
         }
         await new Promise(r => setTimeout(r, 20));
       }

@@ -1,4 +1,8 @@
-import { DEFAULT_TASK_POLICIES, TaskPolicies, TaskSchedule } from '@internal/plugin-lab-scheduler-common';
+import {
+  DEFAULT_TASK_POLICIES,
+  TaskPolicies,
+  TaskSchedule,
+} from '@internal/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 
@@ -11,7 +15,10 @@ export interface SeedTask {
 }
 
 /** Inserts many tasks at once (tests and benchmarks), the way the store would store them. */
-export async function seedTasks(knex: Knex, tasks: SeedTask[]): Promise<string[]> {
+export async function seedTasks(
+  knex: Knex,
+  tasks: SeedTask[],
+): Promise<string[]> {
   const now = Date.now();
   const ids: string[] = [];
   const rows = tasks.map((t, i) => {
@@ -22,10 +29,15 @@ export async function seedTasks(knex: Knex, tasks: SeedTask[]): Promise<string[]
       id,
       name: `Seeded task ${i}`,
       description: '',
-      instrument_ref: t.instrumentRef ?? `resource:default/instrument-${i % 50}`,
+      instrument_ref:
+        t.instrumentRef ?? `resource:default/instrument-${i % 50}`,
       owner: 'group:default/lab-ops',
       measurement_type: 'mass-reading',
-      measurement_parameters: JSON.stringify({ replicates: 3, unit: 'g', qc: {} }),
+      measurement_parameters: JSON.stringify({
+        replicates: 3,
+        unit: 'g',
+        qc: {},
+      }),
       schedule_type: t.schedule.type,
       schedule: JSON.stringify(t.schedule),
       state: t.state ?? 'active',
@@ -48,10 +60,17 @@ export async function seedTasks(knex: Knex, tasks: SeedTask[]): Promise<string[]
   return ids;
 }
 
-export const noGuards: Partial<TaskPolicies> = { overlap: 'allow', instrumentConcurrency: null };
+export const noGuards: Partial<TaskPolicies> = {
+  overlap: 'allow',
+  instrumentConcurrency: null,
+};
 
 /** `count` one-time tasks all due at `dueAt`, without instrument or overlap guards (benchmarks, load tests). */
-export function seedDueTasks(knex: Knex, count: number, dueAt: number): Promise<string[]> {
+export function seedDueTasks(
+  knex: Knex,
+  count: number,
+  dueAt: number,
+): Promise<string[]> {
   return seedTasks(
     knex,
     Array.from({ length: count }, () => ({

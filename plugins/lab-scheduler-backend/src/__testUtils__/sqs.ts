@@ -22,13 +22,19 @@ export interface FauxqsProcess {
 
 const SCRIPT = resolve(__dirname, 'fauxqsServer.mjs');
 
-function launch(port: number, dataDir: string): Promise<{ child: ChildProcess; port: number }> {
+function launch(
+  port: number,
+  dataDir: string,
+): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [SCRIPT, String(port), dataDir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`fauxqs did not start: ${output}`)), 15_000);
+    const timer = setTimeout(
+      () => reject(new Error(`fauxqs did not start: ${output}`)),
+      15_000,
+    );
     child.stdout!.on('data', chunk => {
       output += chunk;
       const match = /READY (\d+)/.exec(output);
@@ -42,7 +48,8 @@ function launch(port: number, dataDir: string): Promise<{ child: ChildProcess; p
     });
     child.on('exit', code => {
       clearTimeout(timer);
-      if (!/READY/.test(output)) reject(new Error(`fauxqs exited with ${code}: ${output}`));
+      if (!/READY/.test(output))
+        reject(new Error(`fauxqs exited with ${code}: ${output}`));
     });
   });
 }
@@ -89,11 +96,17 @@ export async function createQueue(
   return result.QueueUrl!;
 }
 
-export async function approximateCount(client: SQSClient, queueUrl: string): Promise<number> {
+export async function approximateCount(
+  client: SQSClient,
+  queueUrl: string,
+): Promise<number> {
   const result = await client.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+      ],
     }),
   );
   return (
@@ -103,7 +116,10 @@ export async function approximateCount(client: SQSClient, queueUrl: string): Pro
 }
 
 /** Receives and deletes every message on the queue; returns the parsed bodies. */
-export async function drainQueue(client: SQSClient, queueUrl: string): Promise<any[]> {
+export async function drainQueue(
+  client: SQSClient,
+  queueUrl: string,
+): Promise<any[]> {
   const bodies: any[] = [];
   for (;;) {
     const result = await client.send(
@@ -117,11 +133,15 @@ export async function drainQueue(client: SQSClient, queueUrl: string): Promise<a
     );
     const messages = result.Messages ?? [];
     if (messages.length === 0) return bodies;
-    for (const m of messages) bodies.push({ ...JSON.parse(m.Body!), _attributes: m.MessageAttributes });
+    for (const m of messages)
+      bodies.push({ ...JSON.parse(m.Body!), _attributes: m.MessageAttributes });
     await client.send(
       new DeleteMessageBatchCommand({
         QueueUrl: queueUrl,
-        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        Entries: messages.map((m, i) => ({
+          Id: String(i),
+          ReceiptHandle: m.ReceiptHandle!,
+        })),
       }),
     );
   }

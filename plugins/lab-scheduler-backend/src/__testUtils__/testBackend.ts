@@ -42,9 +42,13 @@ const policyPermissions = createServiceFactory({
   factory(): PermissionsService {
     const decide = (permission: any, credentials: any) => {
       const principal = credentials.principal;
-      if (principal.type !== 'user') return { result: AuthorizeResult.ALLOW } as const;
+      if (principal.type !== 'user')
+        return { result: AuthorizeResult.ALLOW } as const;
       const user = principal.userEntityRef as string;
-      if (isPermission(permission, taskCreatePermission) && user === 'user:default/viewer') {
+      if (
+        isPermission(permission, taskCreatePermission) &&
+        user === 'user:default/viewer'
+      ) {
         return { result: AuthorizeResult.DENY } as const;
       }
       if (
@@ -65,7 +69,12 @@ const policyPermissions = createServiceFactory({
         // Only used for basic permissions by the plugin; resource checks go through authorizeConditional.
         return requests.map(r => {
           const d = decide(r.permission, credentials);
-          return { result: d.result === AuthorizeResult.ALLOW ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
+          return {
+            result:
+              d.result === AuthorizeResult.ALLOW
+                ? AuthorizeResult.ALLOW
+                : AuthorizeResult.DENY,
+          };
         }) as any;
       },
       async authorizeConditional(requests, { credentials }) {
@@ -84,12 +93,15 @@ export async function startLabSchedulerBackend(
       labSchedulerPlugin,
       mockServices.database.factory({ knex }),
       mockServices.rootConfig.factory({ data: config }),
-      mockServices.httpAuth.factory({ defaultCredentials: mockCredentials.none() }),
+      mockServices.httpAuth.factory({
+        defaultCredentials: mockCredentials.none(),
+      }),
       catalogServiceMock.factory({ entities: instrumentEntities }),
       policyPermissions,
     ],
   });
 }
 
-export const asUser = (ref = 'user:default/ada') => mockCredentials.user.header(ref);
+export const asUser = (ref = 'user:default/ada') =>
+  mockCredentials.user.header(ref);
 export const asService = () => mockCredentials.service.header();

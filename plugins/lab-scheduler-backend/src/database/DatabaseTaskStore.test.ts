@@ -1,8 +1,16 @@
 import { TestDatabaseId } from '@backstage/backend-test-utils';
 import { DEFAULT_TASK_POLICIES } from '@internal/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
-import { createTestDatabases, databaseIds, isCI, postgresAvailable } from '../__testUtils__/databases';
-import { applyDatabaseMigrations, DatabaseTaskStore } from './DatabaseTaskStore';
+import {
+  createTestDatabases,
+  databaseIds,
+  isCI,
+  postgresAvailable,
+} from '../__testUtils__/databases';
+import {
+  applyDatabaseMigrations,
+  DatabaseTaskStore,
+} from './DatabaseTaskStore';
 import { TaskFields } from './TaskStore';
 
 jest.setTimeout(120_000);
@@ -27,78 +35,110 @@ function fields(i: number, nextRunAt: number | null): TaskFields {
 
 it('runs the PostgreSQL cases whenever CI is set', () => {
   // Guard: under CI a missing PostgreSQL must fail the run, never shrink it to SQLite silently.
-  const coverage = { ci: isCI, postgres: postgresAvailable && databaseIds.includes('POSTGRES_15') };
+  const coverage = {
+    ci: isCI,
+    postgres: postgresAvailable && databaseIds.includes('POSTGRES_15'),
+  };
   expect(coverage).not.toEqual({ ci: true, postgres: false });
   expect(databaseIds).toContain('SQLITE_3');
 });
 
-describe.each(databaseIds)('DatabaseTaskStore on %s', (databaseId: TestDatabaseId) => {
-  let knex: Knex;
-  let store: DatabaseTaskStore;
+describe.each(databaseIds)(
+  'DatabaseTaskStore on %s',
+  (databaseId: TestDatabaseId) => {
+    let knex: Knex;
+    let store: DatabaseTaskStore;
 
-  beforeAll(async () => {
-    knex = await databases.init(databaseId);
-    await applyDatabaseMigrations(knex);
-    store = new DatabaseTaskStore(knex);
-  });
-
-  it('applies its migrations idempotently', async () => {
-    await applyDatabaseMigrations(knex);
-    expect(await knex.schema.hasTable('lab_scheduler_tasks')).toBe(true);
-    expect(await knex.schema.hasTable('lab_scheduler_runs')).toBe(true);
-    expect(await knex.schema.hasTable('lab_scheduler_audit')).toBe(true);
-  });
-
-  it('keeps one run row per task and occurrence', async () => {
-    const task = await store.createTask(fields(0, BASE), 'user:default/ada', Date.now());
-    const row = { task_id: task.id, scheduled_for: BASE, status: 'pending', attempt: 0, created_at: Date.now() };
-    await knex('lab_scheduler_runs').insert({ ...row, id: '11111111-1111-4111-8111-111111111111' });
-    await expect(
-      knex('lab_scheduler_runs').insert({ ...row, id: '22222222-2222-4222-8222-222222222222' }),
-    ).rejects.toThrow();
-    const latest = await store.getTask(task.id);
-    expect(latest?.lastRun).toMatchObject({
-      id: '11111111-1111-4111-8111-111111111111',
-      scheduledFor: new Date(BASE).toISOString(),
-      status: 'pending',
-      claimedAt: null,
+    beforeAll(async () => {
+      knex = await databases.init(databaseId);
+      await applyDatabaseMigrations(knex);
+      store = new DatabaseTaskStore(knex);
     });
-  });
 
-  it('walks 1,000 tasks in pages with no duplicate and no gap while tasks are inserted', async () => {
-    await knex('lab_scheduler_runs').delete();
-    await knex('lab_scheduler_tasks').delete();
-    const originals = new Set<string>();
-    // Many equal nextRunAt values (ties broken by id) and some tasks with none (listed last).
-    for (let i = 0; i < 1000; i++) {
-      const next = i % 10 === 0 ? null : BASE + Math.floor(i / 7) * 60_000;
-      const task = await store.createTask(fields(i, next), 'user:default/ada', Date.now());
-      originals.add(task.id);
-    }
+    it('applies its migrations idempotently', async () => {
+      await applyDatabaseMigrations(knex);
+      expect(await knex.schema.hasTable('lab_scheduler_tasks')).toBe(true);
+      expect(await knex.schema.hasTable('lab_scheduler_runs')).toBe(true);
+      expect(await knex.schema.hasTable('lab_scheduler_audit')).toBe(true);
+    });
 
-    const seen: string[] = [];
-    let after;
-    let pages = 0;
-    let inserted = 0;
-    do {
-      const page = await store.listTasks({ limit: 37, after });
-      seen.push(...page.items.map(t => t.id));
-      after = page.next;
-      pages++;
-      // Concurrent writers: new tasks before, inside and after the current position.
-      for (const offset of [-3_600_000, 0, 30_000, 86_400_000]) {
-        const at = BASE + (pages % 20) * 10 * 60_000 + offset;
-        await store.createTask(fields(5000 + inserted++, at), 'user:default/ada', Date.now());
+    it('keeps one run row per task and occurrence', async () => {
+      const task = await store.createTask(
+        fields(0, BASE),
+        'user:default/ada',
+        Date.now(),
+      );
+      const row = {
+        task_id: task.id,
+        scheduled_for: BASE,
+        status: 'pending',
+        attempt: 0,
+        created_at: Date.now(),
+      };
+      await knex('lab_scheduler_runs').insert({
+        ...row,
+        id: '11111111-1111-4111-8111-111111111111',
+      });
+      await expect(
+        knex('lab_scheduler_runs').insert({
+          ...row,
+          id: '22222222-2222-4222-8222-222222222222',
+        }),
+      ).rejects.toThrow();
+      const latest = await store.getTask(task.id);
+      expect(latest?.lastRun).toMatchObject({
+        id: '11111111-1111-4111-8111-111111111111',
+        scheduledFor: new Date(BASE).toISOString(),
+        status: 'pending',
+        claimedAt: null,
+      });
+    });
+
+    it('walks 1,000 tasks in pages with no duplicate and no gap while tasks are inserted', async () => {
+      await knex('lab_scheduler_runs').delete();
+      await knex('lab_scheduler_tasks').delete();
+      const originals = new Set<string>();
+      // Many equal nextRunAt values (ties broken by id) and some tasks with none (listed last).
+      for (let i = 0; i < 1000; i++) {
+        const next = i % 10 === 0 ? null : BASE + Math.floor(i / 7) * 60_000;
+        const task = await store.createTask(
+          fields(i, next),
+          'user:default/ada',
+          Date.now(),
+        );
+        originals.add(task.id);
       }
-    } while (after);
 
-    expect(new Set(seen).size).toBe(seen.length);
-    for (const id of originals) expect(seen).toContain(id);
-    expect(pages).toBeGreaterThanOrEqual(Math.ceil(1000 / 37));
-    // Order is by nextRunAt, then id; tasks that will not run again come last.
-    const tasks = await store.getTasks(seen.slice(0, 200));
-    const byId = new Map(tasks.map(t => [t.id, t]));
-    const keys = seen.slice(0, 200).map(id => byId.get(id)!.nextRunAt ?? '9999');
-    expect([...keys].sort()).toEqual(keys);
-  });
-});
+      const seen: string[] = [];
+      let after;
+      let pages = 0;
+      let inserted = 0;
+      do {
+        const page = await store.listTasks({ limit: 37, after });
+        seen.push(...page.items.map(t => t.id));
+        after = page.next;
+        pages++;
+        // Concurrent writers: new tasks before, inside and after the current position.
+        for (const offset of [-3_600_000, 0, 30_000, 86_400_000]) {
+          const at = BASE + (pages % 20) * 10 * 60_000 + offset;
+          await store.createTask(
+            fields(5000 + inserted++, at),
+            'user:default/ada',
+            Date.now(),
+          );
+        }
+      } while (after);
+
+      expect(new Set(seen).size).toBe(seen.length);
+      for (const id of originals) expect(seen).toContain(id);
+      expect(pages).toBeGreaterThanOrEqual(Math.ceil(1000 / 37));
+      // Order is by nextRunAt, then id; tasks that will not run again come last.
+      const tasks = await store.getTasks(seen.slice(0, 200));
+      const byId = new Map(tasks.map(t => [t.id, t]));
+      const keys = seen
+        .slice(0, 200)
+        .map(id => byId.get(id)!.nextRunAt ?? '9999');
+      expect([...keys].sort()).toEqual(keys);
+    });
+  },
+);

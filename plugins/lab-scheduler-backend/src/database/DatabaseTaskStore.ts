@@ -137,7 +137,9 @@ function taskFromRow(row: TaskRow, lastRun: Run | null): Task {
       misfireWindowSeconds: Number(row.misfire_window_seconds),
       overlap: row.overlap_policy as TaskPolicies['overlap'],
       instrumentConcurrency:
-        row.instrument_concurrency === null ? null : Number(row.instrument_concurrency),
+        row.instrument_concurrency === null
+          ? null
+          : Number(row.instrument_concurrency),
     },
     state: row.state as TaskState,
     nextRunAt: iso(row.next_run_at),
@@ -154,7 +156,8 @@ function fieldsToRow(fields: Partial<TaskFields>): Partial<TaskRow> {
   const row: Partial<TaskRow> = {};
   if (fields.name !== undefined) row.name = fields.name;
   if (fields.description !== undefined) row.description = fields.description;
-  if (fields.instrumentRef !== undefined) row.instrument_ref = fields.instrumentRef;
+  if (fields.instrumentRef !== undefined)
+    row.instrument_ref = fields.instrumentRef;
   if (fields.owner !== undefined) row.owner = fields.owner;
   if (fields.measurement !== undefined) {
     row.measurement_type = fields.measurement.type;
@@ -227,7 +230,11 @@ export class DatabaseTaskStore implements TaskStore {
     await this.knex.raw('select 1');
   }
 
-  async createTask(fields: TaskFields, actor: string, nowMs: number): Promise<Task> {
+  async createTask(
+    fields: TaskFields,
+    actor: string,
+    nowMs: number,
+  ): Promise<Task> {
     const id = randomUUID();
     const row = {
       ...fieldsToRow(fields),
@@ -265,7 +272,9 @@ export class DatabaseTaskStore implements TaskStore {
     if (options.instrument) query.where('instrument_ref', options.instrument);
     if (options.owner) query.where('owner', options.owner);
     if (options.text) {
-      const pattern = `%${escapeLike(options.text.toLocaleLowerCase('en-US'))}%`;
+      const pattern = `%${escapeLike(
+        options.text.toLocaleLowerCase('en-US'),
+      )}%`;
       query.where(q =>
         q
           .whereRaw(`LOWER(name) LIKE ? ESCAPE '\\'`, [pattern])
@@ -276,7 +285,9 @@ export class DatabaseTaskStore implements TaskStore {
     if (options.after) {
       const { k, id } = options.after;
       query.where(q =>
-        q.where('sort_at', '>', k).orWhere(q2 => q2.where('sort_at', k).andWhere('id', '>', id)),
+        q
+          .where('sort_at', '>', k)
+          .orWhere(q2 => q2.where('sort_at', k).andWhere('id', '>', id)),
       );
     }
     const rows: TaskRow[] = await query
@@ -291,7 +302,8 @@ export class DatabaseTaskStore implements TaskStore {
     const last = pageRows[pageRows.length - 1];
     return {
       items,
-      next: hasMore && last ? { k: Number(last.sort_at), id: last.id } : undefined,
+      next:
+        hasMore && last ? { k: Number(last.sort_at), id: last.id } : undefined,
     };
   }
 
@@ -304,7 +316,14 @@ export class DatabaseTaskStore implements TaskStore {
     nowMs: number,
   ): Promise<Task> {
     return this.knex.transaction(async tx => {
-      const before = await this.changeAtVersion(tx, id, expectedVersion, nowMs, actor, fieldsToRow(fields));
+      const before = await this.changeAtVersion(
+        tx,
+        id,
+        expectedVersion,
+        nowMs,
+        actor,
+        fieldsToRow(fields),
+      );
       const after = await this.readTask(tx, id);
       await this.appendAudit(tx, id, nowMs, actor, action, before, after!);
       return after!;
@@ -319,14 +338,24 @@ export class DatabaseTaskStore implements TaskStore {
   ): Promise<void> {
     await this.knex.transaction(async tx => {
       // Soft delete: runs and the audit trail stay for traceability.
-      const before = await this.changeAtVersion(tx, id, expectedVersion, nowMs, actor, {
-        deleted_at: nowMs,
-        next_run_at: null,
-        sort_at: NEVER_SORT_AT,
+      const before = await this.changeAtVersion(
+        tx,
+        id,
+        expectedVersion,
+        nowMs,
+        actor,
+        {
+          deleted_at: nowMs,
+          next_run_at: null,
+          sort_at: NEVER_SORT_AT,
+        },
+      );
+      await tx(RUNS).where({ task_id: id, status: 'pending' }).update({
+        status: 'cancelled',
+        finished_at: nowMs,
+        slot: null,
+        lease_expires_at: null,
       });
-      await tx(RUNS)
-        .where({ task_id: id, status: 'pending' })
-        .update({ status: 'cancelled', finished_at: nowMs, slot: null, lease_expires_at: null });
       await this.appendAudit(tx, id, nowMs, actor, 'delete', before, null);
     });
   }
@@ -357,7 +386,10 @@ export class DatabaseTaskStore implements TaskStore {
         actor,
         action: 'trigger',
         before: null,
-        after: JSON.stringify({ runId: row.id, scheduledFor: new Date(nowMs).toISOString() }),
+        after: JSON.stringify({
+          runId: row.id,
+          scheduledFor: new Date(nowMs).toISOString(),
+        }),
       });
       return runFromRow(row);
     });
@@ -385,7 +417,10 @@ export class DatabaseTaskStore implements TaskStore {
     const last = pageRows[pageRows.length - 1];
     return {
       items: pageRows.map(runFromRow),
-      next: hasMore && last ? { k: Number(last.scheduled_for), id: last.id } : undefined,
+      next:
+        hasMore && last
+          ? { k: Number(last.scheduled_for), id: last.id }
+          : undefined,
     };
   }
 
@@ -394,10 +429,15 @@ export class DatabaseTaskStore implements TaskStore {
     return row ? runFromRow(row) : undefined;
   }
 
-  async listAudit(taskId: string, page: PageOptions): Promise<PageResult<AuditEntry>> {
+  async listAudit(
+    taskId: string,
+    page: PageOptions,
+  ): Promise<PageResult<AuditEntry>> {
     const query = this.knex<AuditRow>(AUDIT).where('task_id', taskId);
     if (page.after) query.where('seq', '>', page.after.k);
-    const rows: AuditRow[] = await query.orderBy('seq', 'asc').limit(page.limit + 1);
+    const rows: AuditRow[] = await query
+      .orderBy('seq', 'asc')
+      .limit(page.limit + 1);
     const hasMore = rows.length > page.limit;
     const pageRows = hasMore ? rows.slice(0, page.limit) : rows;
     const last = pageRows[pageRows.length - 1];
@@ -409,7 +449,10 @@ export class DatabaseTaskStore implements TaskStore {
         before: row.before ? JSON.parse(row.before) : null,
         after: row.after ? JSON.parse(row.after) : null,
       })),
-      next: hasMore && last ? { k: Number(last.seq), id: String(last.seq) } : undefined,
+      next:
+        hasMore && last
+          ? { k: Number(last.seq), id: String(last.seq) }
+          : undefined,
     };
   }
 
@@ -431,7 +474,12 @@ export class DatabaseTaskStore implements TaskStore {
     const updated = await tx(TASKS)
       .where({ id, version })
       .whereNull('deleted_at')
-      .update({ ...row, version: version + 1, updated_at: nowMs, updated_by: actor });
+      .update({
+        ...row,
+        version: version + 1,
+        updated_at: nowMs,
+        updated_by: actor,
+      });
     if (updated !== 1) {
       throw new ConflictError(
         `Task ${id} was changed by someone else: it is at version ${before.version}, not ${version}. Reload it and try again.`,
@@ -440,7 +488,10 @@ export class DatabaseTaskStore implements TaskStore {
     return before;
   }
 
-  private async readTask(db: Knex | Knex.Transaction, id: string): Promise<Task | undefined> {
+  private async readTask(
+    db: Knex | Knex.Transaction,
+    id: string,
+  ): Promise<Task | undefined> {
     const row: TaskRow | undefined = await db(TASKS)
       .where({ id })
       .whereNull('deleted_at')
@@ -451,7 +502,10 @@ export class DatabaseTaskStore implements TaskStore {
   }
 
   /** Attaches each task's latest run (by scheduled time) in one query for the whole page. */
-  private async withLastRuns(db: Knex | Knex.Transaction, rows: TaskRow[]): Promise<Task[]> {
+  private async withLastRuns(
+    db: Knex | Knex.Transaction,
+    rows: TaskRow[],
+  ): Promise<Task[]> {
     if (rows.length === 0) return [];
     const ids = rows.map(r => r.id);
     const runRows: RunRow[] = await db(`${RUNS} as r`)

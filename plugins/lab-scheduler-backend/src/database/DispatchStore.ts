@@ -58,7 +58,12 @@ type ClaimRow = {
 };
 
 /** A task's schedule after a claim. */
-type TaskUpdate = { id: string; nextRunAt: number | null; sortAt: number; state: string };
+type TaskUpdate = {
+  id: string;
+  nextRunAt: number | null;
+  sortAt: number;
+  state: string;
+};
 
 /** A new run row, as the claim inserts it. */
 type RunRow = {
@@ -85,7 +90,9 @@ function toClaimed(row: ClaimRow): ClaimedRun {
     attempt: Number(row.attempt),
     instrumentRef: row.instrument_ref,
     instrumentConcurrency:
-      row.instrument_concurrency === null ? null : Number(row.instrument_concurrency),
+      row.instrument_concurrency === null
+        ? null
+        : Number(row.instrument_concurrency),
     slot: row.slot === null ? null : Number(row.slot),
     publishFailures: Number(row.publish_failures ?? 0),
     previousClaimant: row.claimed_by,
@@ -170,9 +177,12 @@ export class DispatchStore {
           .orderBy('next_run_at', 'asc')
           .limit(batchSize),
       );
-      if (tasks.length === 0) return { runs: [], tasksClaimed: 0, skipped: 0, more: false };
+      if (tasks.length === 0)
+        return { runs: [], tasksClaimed: 0, skipped: 0, more: false };
 
-      const overlapSkip = tasks.filter(t => t.overlap_policy === 'skip').map(t => t.id);
+      const overlapSkip = tasks
+        .filter(t => t.overlap_policy === 'skip')
+        .map(t => t.id);
       const activeTaskIds = new Set<string>();
       for (let i = 0; i < overlapSkip.length; i += 500) {
         const rows = await tx(RUNS)
@@ -330,7 +340,9 @@ export class DispatchStore {
       const chunk = taskUpdates.slice(i, i + 1000);
       await tx.raw(
         `with v(id, next_run_at, sort_at, state) as (
-           values ${chunk.map(() => '(?, cast(? as bigint), cast(? as bigint), ?)').join(', ')}
+           values ${chunk
+             .map(() => '(?, cast(? as bigint), cast(? as bigint), ?)')
+             .join(', ')}
          )
          update ${TASKS} set next_run_at = v.next_run_at, sort_at = v.sort_at, state = v.state
          from v where ${TASKS}.id = v.id`,
@@ -372,7 +384,8 @@ export class DispatchStore {
           .orderByRaw(CLAIMABLE_AT)
           .limit(batchSize),
       );
-      if (rows.length === 0) return { runs: [], tasksClaimed: 0, skipped: 0, more: false };
+      if (rows.length === 0)
+        return { runs: [], tasksClaimed: 0, skipped: 0, more: false };
       const previous = new Map(rows.map(r => [r.id, r.claimed_by]));
       const ids = rows.map(r => r.id);
       for (let i = 0; i < ids.length; i += 500) {
@@ -385,8 +398,14 @@ export class DispatchStore {
           });
       }
       const claimed = await this.selectClaimRows(tx, ids, instanceId);
-      for (const run of claimed) run.previousClaimant = previous.get(run.id) ?? null;
-      return { runs: claimed, tasksClaimed: 0, skipped: 0, more: rows.length === batchSize };
+      for (const run of claimed)
+        run.previousClaimant = previous.get(run.id) ?? null;
+      return {
+        runs: claimed,
+        tasksClaimed: 0,
+        skipped: 0,
+        more: rows.length === batchSize,
+      };
     });
   }
 
@@ -448,7 +467,11 @@ export class DispatchStore {
   }
 
   /** Leaves runs pending for another attempt no earlier than `retryAtMs`, by any instance. */
-  async deferRuns(ids: string[], retryAtMs: number, error?: string): Promise<void> {
+  async deferRuns(
+    ids: string[],
+    retryAtMs: number,
+    error?: string,
+  ): Promise<void> {
     if (ids.length === 0) return;
     const update: Record<string, unknown> = { lease_expires_at: retryAtMs };
     if (error !== undefined) {
@@ -456,12 +479,17 @@ export class DispatchStore {
       update.publish_failures = this.knex.raw('publish_failures + 1');
     }
     for (let i = 0; i < ids.length; i += 500) {
-      await this.knex(RUNS).whereIn('id', ids.slice(i, i + 500)).where('status', 'pending').update(update);
+      await this.knex(RUNS)
+        .whereIn('id', ids.slice(i, i + 500))
+        .where('status', 'pending')
+        .update(update);
     }
   }
 
   /** Records successful publishes, each with its own time, in one statement. */
-  async markPublished(entries: { id: string; publishedAt: number }[]): Promise<void> {
+  async markPublished(
+    entries: { id: string; publishedAt: number }[],
+  ): Promise<void> {
     const set = `status = 'queued', published_at = v.published_at, attempt = attempt + 1,
       lease_expires_at = null, error = null`;
     if (this.isPostgres) {
@@ -470,14 +498,19 @@ export class DispatchStore {
         `update ${RUNS} set ${set}
          from unnest(?::text[], ?::bigint[]) as v(id, published_at)
          where ${RUNS}.id = v.id and ${RUNS}.status = 'pending'`,
-        [entries.map(e => e.id), entries.map(e => e.publishedAt)] as unknown as readonly Knex.RawBinding[],
+        [
+          entries.map(e => e.id),
+          entries.map(e => e.publishedAt),
+        ] as unknown as readonly Knex.RawBinding[],
       );
       return;
     }
     for (let i = 0; i < entries.length; i += 1000) {
       const chunk = entries.slice(i, i + 1000);
       await this.knex.raw(
-        `with v(id, published_at) as (values ${chunk.map(() => '(?, cast(? as bigint))').join(', ')})
+        `with v(id, published_at) as (values ${chunk
+          .map(() => '(?, cast(? as bigint))')
+          .join(', ')})
          update ${RUNS} set ${set} from v where ${RUNS}.id = v.id and ${RUNS}.status = 'pending'`,
         chunk.flatMap(e => [e.id, e.publishedAt]),
       );
@@ -508,7 +541,8 @@ export class DispatchStore {
         .where('status', 'pending')
         .as('run_at'),
     );
-    const toMs = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    const toMs = (v: unknown) =>
+      v === null || v === undefined ? null : Number(v);
     return { taskAt: toMs(row.task_at), runAt: toMs(row.run_at) };
   }
 

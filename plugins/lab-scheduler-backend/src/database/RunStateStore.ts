@@ -5,7 +5,13 @@ import { runFromRow } from './DatabaseTaskStore';
 
 const RUNS = 'lab_scheduler_runs';
 
-const TERMINAL = ['succeeded', 'failed', 'dead_lettered', 'skipped', 'cancelled'];
+const TERMINAL = [
+  'succeeded',
+  'failed',
+  'dead_lettered',
+  'skipped',
+  'cancelled',
+];
 
 /**
  * Status transitions reported by the executor. Every transition is a conditional UPDATE, so concurrent
@@ -27,20 +33,29 @@ export class RunStateStore {
   }
 
   /** queued (or unmarked pending) → running. Returns whether this delivery should measure. */
-  async start(runId: string, attempt: number, nowMs: number): Promise<{ proceed: boolean; run: Run }> {
+  async start(
+    runId: string,
+    attempt: number,
+    nowMs: number,
+  ): Promise<{ proceed: boolean; run: Run }> {
     const updated = await this.knex(RUNS)
       .where({ id: runId })
       .where(q =>
         q
           .whereIn('status', ['queued', 'pending'])
           .orWhere(q2 =>
-            q2.where('status', 'running').where('started_at', '<', nowMs - this.options.staleRunningMs),
+            q2
+              .where('status', 'running')
+              .where('started_at', '<', nowMs - this.options.staleRunningMs),
           ),
       )
       .update({
         status: 'running',
         started_at: nowMs,
-        attempt: this.knex.raw('case when attempt < ? then ? else attempt end', [attempt, attempt]),
+        attempt: this.knex.raw(
+          'case when attempt < ? then ? else attempt end',
+          [attempt, attempt],
+        ),
         // The message reached the queue even if the dispatcher died before recording it.
         published_at: this.knex.raw('coalesce(published_at, ?)', [nowMs]),
         lease_expires_at: null,
@@ -86,14 +101,18 @@ export class RunStateStore {
           error,
           slot: null,
         };
-    const allowedFrom = options.retrying ? ['running'] : ['running', 'queued', 'pending'];
+    const allowedFrom = options.retrying
+      ? ['running']
+      : ['running', 'queued', 'pending'];
     const updated = await this.knex(RUNS)
       .where({ id: runId })
       .whereIn('status', allowedFrom)
       .update(update);
     const run = await this.current(runId);
     if (updated !== 1 && !TERMINAL.includes(run.status)) {
-      throw new ConflictError(`Run ${runId} is ${run.status}; cannot record failure`);
+      throw new ConflictError(
+        `Run ${runId} is ${run.status}; cannot record failure`,
+      );
     }
     return run;
   }
@@ -106,7 +125,9 @@ export class RunStateStore {
       .update({
         status: 'failed',
         finished_at: nowMs,
-        error: `No result within ${Math.round(timeoutMs / 1000)} s of the start: the executor was lost`,
+        error: `No result within ${Math.round(
+          timeoutMs / 1000,
+        )} s of the start: the executor was lost`,
         slot: null,
       });
   }

@@ -8,7 +8,10 @@ import { DispatchStore } from './DispatchStore';
 jest.setTimeout(120_000);
 
 const databases = createTestDatabases();
-const MIGRATIONS = { directory: migrationsDir, tableName: 'lab_scheduler_knex_migrations' };
+const MIGRATIONS = {
+  directory: migrationsDir,
+  tableName: 'lab_scheduler_knex_migrations',
+};
 
 describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {
   let knex: Knex;
@@ -30,7 +33,12 @@ describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {
 
   it('keeps the instrument guard unique only for held slots', async () => {
     await applyDatabaseMigrations(knex);
-    const [taskId] = await seedTasks(knex, [{ schedule: { type: 'once', at: new Date().toISOString() }, nextRunAt: null }]);
+    const [taskId] = await seedTasks(knex, [
+      {
+        schedule: { type: 'once', at: new Date().toISOString() },
+        nextRunAt: null,
+      },
+    ]);
     const run = (id: string, slot: number | null, at: number) => ({
       id,
       task_id: taskId,
@@ -41,9 +49,17 @@ describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {
       slot,
     });
     // Runs without a slot never collide; two runs holding slot 0 of one instrument do.
-    await knex('lab_scheduler_runs').insert([run('r-1', null, 1), run('r-2', null, 2), run('r-3', 0, 3)]);
-    await expect(knex('lab_scheduler_runs').insert(run('r-4', 0, 4))).rejects.toThrow(/unique/i);
-    expect(Number((await knex('lab_scheduler_runs').count({ n: '*' }))[0].n)).toBe(3);
+    await knex('lab_scheduler_runs').insert([
+      run('r-1', null, 1),
+      run('r-2', null, 2),
+      run('r-3', 0, 3),
+    ]);
+    await expect(
+      knex('lab_scheduler_runs').insert(run('r-4', 0, 4)),
+    ).rejects.toThrow(/unique/i);
+    expect(
+      Number((await knex('lab_scheduler_runs').count({ n: '*' }))[0].n),
+    ).toBe(3);
   });
 
   if (databaseId.startsWith('POSTGRES')) {
@@ -51,14 +67,18 @@ describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {
       await applyDatabaseMigrations(knex);
       const due = Date.now() - 1000;
       await seedDueTasks(knex, 3000, due);
-      await knex.raw(`delete from pg_statistic where starelid = 'lab_scheduler_tasks'::regclass`);
+      await knex.raw(
+        `delete from pg_statistic where starelid = 'lab_scheduler_tasks'::regclass`,
+      );
       const { rows } = await knex.raw(
         `explain select id from lab_scheduler_tasks
          where state = 'active' and next_run_at <= ? and deleted_at is null
          order by next_run_at limit 500 for update skip locked`,
         [Date.now()],
       );
-      const plan = rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+      const plan = rows
+        .map((r: Record<string, string>) => r['QUERY PLAN'])
+        .join('\n');
       expect(plan).toContain('Index Scan using lab_scheduler_tasks_due_idx');
       expect(plan).not.toContain('Sort');
       const claim = await new DispatchStore(knex).claimDueTasks({
@@ -72,16 +92,24 @@ describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {
 
       // Pending runs: claimed in the order they became claimable, by an index scan that stops at the
       // limit, even with thousands of index entries left behind by runs published since.
-      await new DispatchStore(knex).markPublished(claim.runs.map(r => ({ id: r.id, publishedAt: Date.now() })));
-      await knex.raw(`delete from pg_statistic where starelid = 'lab_scheduler_runs'::regclass`);
+      await new DispatchStore(knex).markPublished(
+        claim.runs.map(r => ({ id: r.id, publishedAt: Date.now() })),
+      );
+      await knex.raw(
+        `delete from pg_statistic where starelid = 'lab_scheduler_runs'::regclass`,
+      );
       const pending = await knex.raw(
         `explain select id from lab_scheduler_runs
          where status = 'pending' and coalesce(lease_expires_at, 0) <= ? and scheduled_for <= ?
          order by coalesce(lease_expires_at, 0) limit 500 for no key update skip locked`,
         [Date.now(), Date.now()],
       );
-      const pendingPlan = pending.rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
-      expect(pendingPlan).toContain('Index Scan using lab_scheduler_runs_pending_idx');
+      const pendingPlan = pending.rows
+        .map((r: Record<string, string>) => r['QUERY PLAN'])
+        .join('\n');
+      expect(pendingPlan).toContain(
+        'Index Scan using lab_scheduler_runs_pending_idx',
+      );
       expect(pendingPlan).not.toContain('Sort');
     });
   }

@@ -3,7 +3,12 @@ import knexFactory, { Knex } from 'knex';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
 import { startWorker, WorkerProcess } from '../__testUtils__/processes';
 import { noGuards, seedTasks } from '../__testUtils__/seed';
-import { createQueue, drainQueue, FauxqsProcess, startFauxqsProcess } from '../__testUtils__/sqs';
+import {
+  createQueue,
+  drainQueue,
+  FauxqsProcess,
+  startFauxqsProcess,
+} from '../__testUtils__/sqs';
 import { applyDatabaseMigrations } from '../database/DatabaseTaskStore';
 
 /*
@@ -46,7 +51,11 @@ pgOnly('dispatcher replicas in separate processes (PostgreSQL)', () => {
     workers = [];
   });
 
-  function spawnWorkers(count: number, env: Record<string, string> = {}, prefix = 'replica') {
+  function spawnWorkers(
+    count: number,
+    env: Record<string, string> = {},
+    prefix = 'replica',
+  ) {
     const connection = knex.client.config.connection;
     const started = Array.from({ length: count }, (_, i) =>
       startWorker(`${prefix}-${i}`, {
@@ -67,51 +76,97 @@ pgOnly('dispatcher replicas in separate processes (PostgreSQL)', () => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const now = Date.now();
-      const [due] = await knex('lab_scheduler_tasks').count({ n: '*' }).where('state', 'active').where('next_run_at', '<=', now - 1500);
-      const [pending] = await knex('lab_scheduler_runs').count({ n: '*' }).where('status', 'pending');
+      const [due] = await knex('lab_scheduler_tasks')
+        .count({ n: '*' })
+        .where('state', 'active')
+        .where('next_run_at', '<=', now - 1500);
+      const [pending] = await knex('lab_scheduler_runs')
+        .count({ n: '*' })
+        .where('status', 'pending');
       if (Number(due.n) === 0 && Number(pending.n) === 0) return;
-      if (Date.now() > deadline) throw new Error(`not drained: ${due.n} tasks due, ${pending.n} runs pending`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `not drained: ${due.n} tasks due, ${pending.n} runs pending`,
+        );
       await sleep(200);
     }
   }
 
-  async function checkExactlyOnce(oneTimeIds: string[], recurringIds: string[]) {
-    const runs = await knex('lab_scheduler_runs').select('id', 'task_id', 'scheduled_for', 'status', 'published_at');
+  async function checkExactlyOnce(
+    oneTimeIds: string[],
+    recurringIds: string[],
+  ) {
+    const runs = await knex('lab_scheduler_runs').select(
+      'id',
+      'task_id',
+      'scheduled_for',
+      'status',
+      'published_at',
+    );
     const messages = await drainQueue(sqs, queueUrl);
     const runIds = new Set(runs.map(r => r.id));
     const messageRunIds = new Set(messages.map(m => m.runId));
     // Every run reached the queue and recorded when; every message belongs to a run.
-    expect(runs.every(r => r.status === 'queued' && r.published_at !== null)).toBe(true);
+    expect(
+      runs.every(r => r.status === 'queued' && r.published_at !== null),
+    ).toBe(true);
     expect(messageRunIds).toEqual(runIds);
     // One run per one-time task; recurring tasks have one run per minute, without gaps.
     const byTask = new Map<string, number[]>();
-    for (const r of runs) byTask.set(r.task_id, [...(byTask.get(r.task_id) ?? []), Number(r.scheduled_for)]);
+    for (const r of runs)
+      byTask.set(r.task_id, [
+        ...(byTask.get(r.task_id) ?? []),
+        Number(r.scheduled_for),
+      ]);
     for (const id of oneTimeIds) expect(byTask.get(id)).toHaveLength(1);
     for (const id of recurringIds) {
       const times = byTask.get(id)!.sort((a, b) => a - b);
-      for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBe(MINUTE);
+      for (let i = 1; i < times.length; i++)
+        expect(times[i] - times[i - 1]).toBe(MINUTE);
     }
     // No run published before its time.
-    expect(runs.every(r => Number(r.published_at) >= Number(r.scheduled_for))).toBe(true);
-    return { runs: runs.length, messages: messages.length, distinct: messageRunIds.size };
+    expect(
+      runs.every(r => Number(r.published_at) >= Number(r.scheduled_for)),
+    ).toBe(true);
+    return {
+      runs: runs.length,
+      messages: messages.length,
+      distinct: messageRunIds.size,
+    };
   }
 
-  async function seedWorkload(oneTime: number, recurring: number, missedMinutes: number) {
+  async function seedWorkload(
+    oneTime: number,
+    recurring: number,
+    missedMinutes: number,
+  ) {
     const now = Date.now();
     const oneTimeIds = await seedTasks(
       knex,
       Array.from({ length: oneTime }, (_, i) => {
         const at = now + 500 + Math.floor((i / oneTime) * 3000);
-        return { schedule: { type: 'once' as const, at: new Date(at).toISOString() }, nextRunAt: at, policies: noGuards };
+        return {
+          schedule: { type: 'once' as const, at: new Date(at).toISOString() },
+          nextRunAt: at,
+          policies: noGuards,
+        };
       }),
     );
     const start = Math.floor(now / MINUTE) * MINUTE - missedMinutes * MINUTE;
     const recurringIds = await seedTasks(
       knex,
       Array.from({ length: recurring }, () => ({
-        schedule: { type: 'cron' as const, expression: '* * * * *', timezone: 'UTC' },
+        schedule: {
+          type: 'cron' as const,
+          expression: '* * * * *',
+          timezone: 'UTC',
+        },
         nextRunAt: start,
-        policies: { ...noGuards, misfire: 'run_all' as const, misfireWindowSeconds: 7200 },
+        policies: {
+          ...noGuards,
+          misfire: 'run_all' as const,
+          misfireWindowSeconds: 7200,
+        },
       })),
     );
     return { oneTimeIds, recurringIds };
@@ -130,7 +185,11 @@ pgOnly('dispatcher replicas in separate processes (PostgreSQL)', () => {
 
   it('a replica SIGKILLed mid-batch: its claims are recovered by the others after the lease', async () => {
     const { oneTimeIds, recurringIds } = await seedWorkload(1500, 50, 10);
-    const [victim] = spawnWorkers(1, { PUBLISH_DELAY_MS: '60000', BATCH_SIZE: '300' }, 'victim');
+    const [victim] = spawnWorkers(
+      1,
+      { PUBLISH_DELAY_MS: '60000', BATCH_SIZE: '300' },
+      'victim',
+    );
     await victim.waitFor('CLAIMED');
     const survivors = spawnWorkers(2);
     await victim.kill(); // claimed, never published
@@ -181,7 +240,9 @@ pgOnly('dispatcher replicas in separate processes (PostgreSQL)', () => {
     await fauxqs.stop();
     const { oneTimeIds, recurringIds } = await seedWorkload(500, 20, 3);
     await sleep(30_000);
-    const [stuck] = await knex('lab_scheduler_runs').count({ n: '*' }).where('status', 'pending');
+    const [stuck] = await knex('lab_scheduler_runs')
+      .count({ n: '*' })
+      .where('status', 'pending');
     expect(Number(stuck.n)).toBeGreaterThan(500); // due, claimed, not publishable
     await fauxqs.start();
     await waitUntilDrained();

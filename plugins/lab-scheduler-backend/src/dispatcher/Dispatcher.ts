@@ -1,7 +1,11 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { ClaimedRun, ClaimResult, DispatchStore } from '../database/DispatchStore';
+import {
+  ClaimedRun,
+  ClaimResult,
+  DispatchStore,
+} from '../database/DispatchStore';
 import { TaskQueue } from '../queue/TaskQueue';
 import { createDispatcherMetrics, DispatcherMetrics } from './metrics';
 import { Wakeup } from './Wakeup';
@@ -94,7 +98,8 @@ export class Dispatcher {
     this.now = options.now ?? Date.now;
     this.metrics = options.metrics ?? createDispatcherMetrics();
     this.instanceId =
-      options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+      options.instanceId ??
+      `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.batchSize = options.batchSize ?? 200;
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
@@ -112,7 +117,9 @@ export class Dispatcher {
     this.unsubscribe = this.options.wakeup?.subscribe(() => this.wake());
     this.metrics.backlog.addCallback(this.observeBacklog);
     this.loop = this.runLoop();
-    this.logger.info('Lab Scheduler dispatcher started', { instanceId: this.instanceId });
+    this.logger.info('Lab Scheduler dispatcher started', {
+      instanceId: this.instanceId,
+    });
   }
 
   /**
@@ -127,14 +134,24 @@ export class Dispatcher {
     this.wake();
     await this.loop;
     try {
-      const released = await this.store.releaseClaims(this.instanceId, this.now());
+      const released = await this.store.releaseClaims(
+        this.instanceId,
+        this.now(),
+      );
       if (released > 0) {
-        this.logger.info('Released unpublished claims on shutdown', { instanceId: this.instanceId, released });
+        this.logger.info('Released unpublished claims on shutdown', {
+          instanceId: this.instanceId,
+          released,
+        });
       }
     } catch (error) {
-      this.logger.warn(`Could not release claims on shutdown (the lease will expire): ${error}`);
+      this.logger.warn(
+        `Could not release claims on shutdown (the lease will expire): ${error}`,
+      );
     }
-    this.logger.info('Lab Scheduler dispatcher stopped', { instanceId: this.instanceId });
+    this.logger.info('Lab Scheduler dispatcher stopped', {
+      instanceId: this.instanceId,
+    });
   }
 
   /** Interrupts the current sleep: something may be due. */
@@ -162,10 +179,16 @@ export class Dispatcher {
         this.consecutiveErrors = 0;
       } catch (error) {
         this.consecutiveErrors++;
-        const delay = Math.min(this.pollIntervalMs, 100 * 2 ** Math.min(this.consecutiveErrors, 6));
-        this.logger.error(`Dispatch failed; retrying in ${delay} ms: ${error}`, {
-          instanceId: this.instanceId,
-        });
+        const delay = Math.min(
+          this.pollIntervalMs,
+          100 * 2 ** Math.min(this.consecutiveErrors, 6),
+        );
+        this.logger.error(
+          `Dispatch failed; retrying in ${delay} ms: ${error}`,
+          {
+            instanceId: this.instanceId,
+          },
+        );
         await this.sleep(delay);
         continue;
       }
@@ -173,7 +196,8 @@ export class Dispatcher {
         // Draining a backlog of due tasks skips nextDueAt below, so do not ask for pending runs on
         // every round either: that query would compete with the claims. Expired leases are then
         // recovered at most this much later; "run now" wakes the loop at once.
-        this.pendingDueAt = this.now() + Math.min(this.pollIntervalMs, PENDING_RECHECK_MS);
+        this.pendingDueAt =
+          this.now() + Math.min(this.pollIntervalMs, PENDING_RECHECK_MS);
       }
       if (result.more || this.wokenEarly || !this.running) continue;
       let delay = this.pollIntervalMs;
@@ -181,7 +205,10 @@ export class Dispatcher {
         const { taskAt, runAt } = await this.store.nextDueAt();
         const now = this.now();
         this.pendingDueAt = runAt ?? now + this.pollIntervalMs;
-        for (const at of [taskAt === null ? null : taskAt - this.lookAheadMs, runAt]) {
+        for (const at of [
+          taskAt === null ? null : taskAt - this.lookAheadMs,
+          runAt,
+        ]) {
           if (at !== null) delay = Math.min(delay, Math.max(0, at - now));
         }
         // Something is due but another replica holds it (its claim is not committed yet): do not
@@ -227,7 +254,8 @@ export class Dispatcher {
     this.pendingBacklog = pending.more;
     const runs = [...fresh.runs, ...pending.runs];
     const recovered = pending.runs.filter(
-      r => r.previousClaimant !== null && r.previousClaimant !== this.instanceId,
+      r =>
+        r.previousClaimant !== null && r.previousClaimant !== this.instanceId,
     );
     for (const run of recovered) {
       this.logger.info('Recovered run from an expired claim', {
@@ -249,7 +277,10 @@ export class Dispatcher {
     }
     await this.store.deferRuns(waiting, this.now() + this.slotRetryMs);
     if (waiting.length > 0) {
-      this.pendingDueAt = Math.min(this.pendingDueAt, this.now() + this.slotRetryMs);
+      this.pendingDueAt = Math.min(
+        this.pendingDueAt,
+        this.now() + this.slotRetryMs,
+      );
     }
     publishable.sort((a, b) => a.scheduledFor - b.scheduledFor);
 
@@ -276,7 +307,10 @@ export class Dispatcher {
         failed++;
         // Exponential backoff per run, by its number of publish failures so far.
         const attempt = Math.min(run.publishFailures + 1, 20);
-        const delay = Math.min(this.retryMaxDelayMs, this.retryInitialDelayMs * 2 ** (attempt - 1));
+        const delay = Math.min(
+          this.retryMaxDelayMs,
+          this.retryInitialDelayMs * 2 ** (attempt - 1),
+        );
         this.logger.warn('Publish failed; will retry', {
           runId: run.id,
           taskId: run.taskId,
@@ -298,22 +332,32 @@ export class Dispatcher {
         await new Promise(r => setTimeout(r, wait));
       }
       if (this.now() > leaseDeadline) {
-        this.logger.warn('Lease nearly expired before publishing; leaving runs for recovery', {
-          instanceId: this.instanceId,
-          left: publishable.length - i,
-        });
+        this.logger.warn(
+          'Lease nearly expired before publishing; leaving runs for recovery',
+          {
+            instanceId: this.instanceId,
+            left: publishable.length - i,
+          },
+        );
         break;
       }
       const due = Math.max(this.now(), publishable[i].scheduledFor);
       let end = i;
-      while (end < publishable.length && end - i < PUBLISH_CHUNK && publishable[end].scheduledFor <= due) {
+      while (
+        end < publishable.length &&
+        end - i < PUBLISH_CHUNK &&
+        publishable[end].scheduledFor <= due
+      ) {
         end++;
       }
       // Pipelined: a slow publish does not hold back the runs due after it.
-      const promise = publishChunk(publishable.slice(i, end)).finally(() => inFlight.delete(promise));
+      const promise = publishChunk(publishable.slice(i, end)).finally(() =>
+        inFlight.delete(promise),
+      );
       inFlight.add(promise);
       i = end;
-      if (inFlight.size >= MAX_PUBLISHES_IN_FLIGHT) await Promise.race(inFlight);
+      if (inFlight.size >= MAX_PUBLISHES_IN_FLIGHT)
+        await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
     // One statement records every publish of the round, each with its own time.

@@ -83,7 +83,9 @@ export class PgNotifyWakeup implements Wakeup {
 
   private reconnect(error: Error) {
     if (this.closed || this.reconnectTimer) return;
-    this.logger.warn(`Lab Scheduler wake-up listener lost (${error.message}); reconnecting`);
+    this.logger.warn(
+      `Lab Scheduler wake-up listener lost (${error.message}); reconnecting`,
+    );
     const old = this.connection;
     this.connection = undefined;
     if (old) {

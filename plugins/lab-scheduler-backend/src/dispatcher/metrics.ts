@@ -11,7 +11,9 @@ export function createDispatcherMetrics() {
       description: 'publishedAt - scheduledFor of each run published',
       unit: 'ms',
       advice: {
-        explicitBucketBoundaries: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000],
+        explicitBucketBoundaries: [
+          1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 5000, 30000,
+        ],
       },
     }),
     claimed: meter.createCounter('lab_scheduler.dispatch.claimed', {
@@ -20,9 +22,12 @@ export function createDispatcherMetrics() {
     published: meter.createCounter('lab_scheduler.dispatch.published', {
       description: 'Runs published to the queue',
     }),
-    publishFailed: meter.createCounter('lab_scheduler.dispatch.publish_failed', {
-      description: 'Publish attempts that failed (retried with backoff)',
-    }),
+    publishFailed: meter.createCounter(
+      'lab_scheduler.dispatch.publish_failed',
+      {
+        description: 'Publish attempts that failed (retried with backoff)',
+      },
+    ),
     recovered: meter.createCounter('lab_scheduler.dispatch.recovered', {
       description: 'Runs recovered from another instance whose lease expired',
     }),

@@ -42,7 +42,11 @@ export function planOccurrences(options: {
   const { schedule, policies, nowMs, graceMs } = options;
   const due: number[] = [];
   let occurrence: number | null = options.nextRunAt;
-  while (occurrence !== null && occurrence <= nowMs && due.length < MAX_OCCURRENCES_PER_CLAIM) {
+  while (
+    occurrence !== null &&
+    occurrence <= nowMs &&
+    due.length < MAX_OCCURRENCES_PER_CLAIM
+  ) {
     due.push(occurrence);
     occurrence = occurrenceAfter(schedule, occurrence);
   }
@@ -54,7 +58,10 @@ export function planOccurrences(options: {
 
   const onTime = due.filter(o => nowMs - o <= graceMs);
   const missed = due.filter(o => nowMs - o > graceMs);
-  const runs: PlannedRun[] = onTime.map(o => ({ scheduledFor: o, status: 'pending' }));
+  const runs: PlannedRun[] = onTime.map(o => ({
+    scheduledFor: o,
+    status: 'pending',
+  }));
 
   if (missed.length > 0) {
     const latest = missed[missed.length - 1];
@@ -63,16 +70,24 @@ export function planOccurrences(options: {
         runs.unshift({
           scheduledFor: latest,
           status: 'skipped',
-          error: `Missed by ${Math.round((nowMs - latest) / 1000)} s (misfire policy: skip)`,
+          error: `Missed by ${Math.round(
+            (nowMs - latest) / 1000,
+          )} s (misfire policy: skip)`,
         });
         break;
       case 'run_once':
-        if (onTime.length === 0) runs.unshift({ scheduledFor: latest, status: 'pending' });
+        if (onTime.length === 0)
+          runs.unshift({ scheduledFor: latest, status: 'pending' });
         break;
       case 'run_all': {
         const windowMs = policies.misfireWindowSeconds * 1000;
         const inWindow = missed.filter(o => nowMs - o <= windowMs);
-        runs.unshift(...inWindow.map(o => ({ scheduledFor: o, status: 'pending' as const })));
+        runs.unshift(
+          ...inWindow.map(o => ({
+            scheduledFor: o,
+            status: 'pending' as const,
+          })),
+        );
         break;
       }
       default:
@@ -84,7 +99,8 @@ export function planOccurrences(options: {
     for (const run of runs) {
       if (run.status === 'pending') {
         run.status = 'skipped';
-        run.error = 'Skipped: the previous run of this task is still active (overlap policy: skip)';
+        run.error =
+          'Skipped: the previous run of this task is still active (overlap policy: skip)';
       }
     }
   }

@@ -1,5 +1,8 @@
 import type { RunResult } from '@internal/plugin-lab-scheduler-common';
-import type { RunReporter, StartDecision } from '@internal/plugin-lab-scheduler-node';
+import type {
+  RunReporter,
+  StartDecision,
+} from '@internal/plugin-lab-scheduler-node';
 import { RunStateStore } from '../database/RunStateStore';
 
 /** Reports run events straight to the store: the in-process executor shares the plugin's database. */
@@ -11,7 +14,11 @@ export class DirectRunReporter implements RunReporter {
   ) {}
 
   async start(runId: string, attempt: number): Promise<StartDecision> {
-    const { proceed, run } = await this.runStates.start(runId, attempt, this.now());
+    const { proceed, run } = await this.runStates.start(
+      runId,
+      attempt,
+      this.now(),
+    );
     return { proceed, status: run.status };
   }
 
@@ -20,7 +27,11 @@ export class DirectRunReporter implements RunReporter {
     this.onRunFinished();
   }
 
-  async fail(runId: string, error: string, options: { retrying: boolean; deadLettered?: boolean }) {
+  async fail(
+    runId: string,
+    error: string,
+    options: { retrying: boolean; deadLettered?: boolean },
+  ) {
     await this.runStates.fail(runId, error, options, this.now());
     if (!options.retrying) this.onRunFinished();
   }

@@ -44,13 +44,17 @@ export function createInProcessQueue(options: {
           if (!(error instanceof MeasurementFailedError)) throw error;
           return;
         }
-        await new Promise(r => setTimeout(r, options.retryDelayMs * 2 ** (attempt - 1)));
+        await new Promise(r =>
+          setTimeout(r, options.retryDelayMs * 2 ** (attempt - 1)),
+        );
       }
     }
   };
   return new InProcessTaskQueue(handle, {
     concurrency: options.concurrency,
     onError: (error, message) =>
-      options.logger.error(`In-process run failed unexpectedly: ${error}`, { runId: message.runId }),
+      options.logger.error(`In-process run failed unexpectedly: ${error}`, {
+        runId: message.runId,
+      }),
   });
 }

@@ -16,8 +16,11 @@ export function driversFromConfig(config?: Config): DriverRegistry {
     delayMs: config?.getOptionalNumber('simulated.delayMs') ?? 0,
   });
   const byInstrument = new Map<string, InstrumentDriver>();
-  for (const instrument of config?.getOptionalConfigArray('instruments') ?? []) {
-    const ref = instrument.getString('instrumentRef').toLocaleLowerCase('en-US');
+  for (const instrument of config?.getOptionalConfigArray('instruments') ??
+    []) {
+    const ref = instrument
+      .getString('instrumentRef')
+      .toLocaleLowerCase('en-US');
     const driver = instrument.getOptionalString('driver') ?? 'http';
     if (driver === 'simulated') {
       byInstrument.set(ref, simulated);
@@ -31,7 +34,9 @@ export function driversFromConfig(config?: Config): DriverRegistry {
         }),
       );
     } else {
-      throw new Error(`labScheduler.execution.instruments: unknown driver '${driver}' for ${ref}`);
+      throw new Error(
+        `labScheduler.execution.instruments: unknown driver '${driver}' for ${ref}`,
+      );
     }
   }
   return new DriverRegistry(simulated, byInstrument);

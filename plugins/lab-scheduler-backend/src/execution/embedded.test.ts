@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
 import { validTask } from '../__testUtils__/fixtures';
-import { asService, asUser, startLabSchedulerBackend } from '../__testUtils__/testBackend';
+import {
+  asService,
+  asUser,
+  startLabSchedulerBackend,
+} from '../__testUtils__/testBackend';
 
 jest.setTimeout(60_000);
 
@@ -17,110 +21,186 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
  * The embedded default end to end: API → dispatcher → in-process queue → executor (the Lambda's code)
  * → run succeeded with summary and raw data, with no AWS at all.
  */
-describe.each(databaseIds)('embedded execution on %s', (databaseId: TestDatabaseId) => {
-  const rawDir = mkdtempSync(join(tmpdir(), 'lab-raw-'));
-  let backend: Awaited<ReturnType<typeof startLabSchedulerBackend>>;
+describe.each(databaseIds)(
+  'embedded execution on %s',
+  (databaseId: TestDatabaseId) => {
+    const rawDir = mkdtempSync(join(tmpdir(), 'lab-raw-'));
+    let backend: Awaited<ReturnType<typeof startLabSchedulerBackend>>;
 
-  async function start(faultRate: number) {
-    const knex = await databases.init(databaseId);
-    backend = await startLabSchedulerBackend(knex, {
-      labScheduler: {
-        dispatcher: { enabled: true, pollIntervalMs: 1000 },
-        queue: { type: 'inProcess' },
-        execution: { rawDataDirectory: rawDir, maxAttempts: 3, retryDelayMs: 20, simulated: { faultRate } },
-      },
-    });
-  }
-
-  afterEach(async () => {
-    await backend.stop();
-  });
-
-  async function runsOf(taskId: string) {
-    return (await request(backend.server).get(`${API}/tasks/${taskId}/runs`).set('Authorization', asUser())).body.items;
-  }
-
-  async function waitForStatus(taskId: string, statuses: string[]) {
-    for (let i = 0; i < 400; i++) {
-      const runs = await runsOf(taskId);
-      if (runs.length > 0 && statuses.includes(runs[0].status)) return runs;
-      await sleep(50);
-    }
-    return runsOf(taskId);
-  }
-
-  it('measures a task that comes due and records summary, QC and raw data', async () => {
-    await start(0);
-    const at = new Date(Date.now() + 1500).toISOString();
-    const created = await request(backend.server)
-      .post(`${API}/tasks`)
-      .set('Authorization', asUser())
-      .send({
-        ...validTask,
-        measurement: { type: 'absorbance-spectrum', parameters: { qc: { minPeakAbsorbance: 0.1 } } },
-        schedule: { type: 'once', at },
+    async function start(faultRate: number) {
+      const knex = await databases.init(databaseId);
+      backend = await startLabSchedulerBackend(knex, {
+        labScheduler: {
+          dispatcher: { enabled: true, pollIntervalMs: 1000 },
+          queue: { type: 'inProcess' },
+          execution: {
+            rawDataDirectory: rawDir,
+            maxAttempts: 3,
+            retryDelayMs: 20,
+            simulated: { faultRate },
+          },
+        },
       });
-    expect(created.status).toBe(201);
-    const [run] = await waitForStatus(created.body.id, ['succeeded', 'failed']);
-    expect(run).toMatchObject({
-      status: 'succeeded',
-      attempt: 1,
-      scheduledFor: at,
-      error: null,
-      result: {
-        measurementType: 'absorbance-spectrum',
-        driver: 'simulated',
-        qc: { status: 'pass' },
-        summary: expect.objectContaining({ peakWavelengthNm: expect.any(Number) }),
-      },
+    }
+
+    afterEach(async () => {
+      await backend.stop();
     });
-    expect(Date.parse(run.publishedAt)).toBeGreaterThanOrEqual(Date.parse(run.scheduledFor));
-    expect(Date.parse(run.finishedAt)).toBeGreaterThanOrEqual(Date.parse(run.startedAt));
-    const file = run.result.rawData.uri.replace('file://', '');
-    expect(existsSync(file)).toBe(true);
-    expect(JSON.parse(readFileSync(file, 'utf8')).data.absorbance.length).toBe(run.result.summary.points);
-    const raw = await request(backend.server).get(`${API}/runs/${run.id}/raw`).set('Authorization', asUser());
-    expect(raw.status).toBe(200);
-    expect(raw.body.data.absorbance).toHaveLength(run.result.summary.points);
-    expect((await request(backend.server).get(`${API}/runs/${run.id}/raw`)).status).toBe(401);
-    const task = (await request(backend.server).get(`${API}/tasks/${created.body.id}`).set('Authorization', asUser())).body;
-    expect(task).toMatchObject({ state: 'completed', nextRunAt: null, lastRun: { id: run.id, status: 'succeeded' } });
-  });
 
-  it('retries an instrument fault and then records the failure; "run now" goes the same way', async () => {
-    await start(1);
-    const created = await request(backend.server)
-      .post(`${API}/tasks`)
-      .set('Authorization', asUser())
-      .send({ ...validTask, schedule: { type: 'once', at: new Date(Date.now() + 3_600_000).toISOString() } });
-    const triggered = await request(backend.server).post(`${API}/tasks/${created.body.id}/trigger`).set('Authorization', asUser());
-    expect(triggered.status).toBe(202);
-    const [run] = await waitForStatus(created.body.id, ['failed', 'succeeded']);
-    expect(run).toMatchObject({ id: triggered.body.id, status: 'failed', attempt: 3 });
-    expect(run.error).toMatch(/InstrumentFaultError: Simulated instrument fault/);
-    const audit = (await request(backend.server).get(`${API}/tasks/${created.body.id}/audit`).set('Authorization', asUser())).body.items;
-    expect(audit.map((a: any) => a.action)).toEqual(['create', 'trigger']);
-  });
+    async function runsOf(taskId: string) {
+      return (
+        await request(backend.server)
+          .get(`${API}/tasks/${taskId}/runs`)
+          .set('Authorization', asUser())
+      ).body.items;
+    }
 
-  it('accepts run events from services only, validates them and never starts a run twice', async () => {
-    await start(0);
-    const created = await request(backend.server)
-      .post(`${API}/tasks`)
-      .set('Authorization', asUser())
-      .send({ ...validTask, schedule: { type: 'once', at: new Date(Date.now() + 3_600_000).toISOString() } });
-    const knexRun = await request(backend.server).post(`${API}/tasks/${created.body.id}/trigger`).set('Authorization', asUser());
-    await waitForStatus(created.body.id, ['succeeded']);
-    const events = `${API}/runs/${knexRun.body.id}/events`;
-    const user = await request(backend.server).post(events).set('Authorization', asUser()).send({ type: 'started', attempt: 1 });
-    expect(user.status).toBe(403);
-    const bad = await request(backend.server).post(events).set('Authorization', asService()).send({ type: 'exploded' });
-    expect(bad.status).toBe(400);
-    const again = await request(backend.server).post(events).set('Authorization', asService()).send({ type: 'started', attempt: 2 });
-    expect(again.body).toMatchObject({ proceed: false, status: 'succeeded' });
-    const late = await request(backend.server)
-      .post(events)
-      .set('Authorization', asService())
-      .send({ type: 'failed', error: 'late duplicate', retrying: false });
-    expect(late.body.status).toBe('succeeded'); // a finished run is never overwritten
-  });
-});
+    async function waitForStatus(taskId: string, statuses: string[]) {
+      for (let i = 0; i < 400; i++) {
+        const runs = await runsOf(taskId);
+        if (runs.length > 0 && statuses.includes(runs[0].status)) return runs;
+        await sleep(50);
+      }
+      return runsOf(taskId);
+    }
+
+    it('measures a task that comes due and records summary, QC and raw data', async () => {
+      await start(0);
+      const at = new Date(Date.now() + 1500).toISOString();
+      const created = await request(backend.server)
+        .post(`${API}/tasks`)
+        .set('Authorization', asUser())
+        .send({
+          ...validTask,
+          measurement: {
+            type: 'absorbance-spectrum',
+            parameters: { qc: { minPeakAbsorbance: 0.1 } },
+          },
+          schedule: { type: 'once', at },
+        });
+      expect(created.status).toBe(201);
+      const [run] = await waitForStatus(created.body.id, [
+        'succeeded',
+        'failed',
+      ]);
+      expect(run).toMatchObject({
+        status: 'succeeded',
+        attempt: 1,
+        scheduledFor: at,
+        error: null,
+        result: {
+          measurementType: 'absorbance-spectrum',
+          driver: 'simulated',
+          qc: { status: 'pass' },
+          summary: expect.objectContaining({
+            peakWavelengthNm: expect.any(Number),
+          }),
+        },
+      });
+      expect(Date.parse(run.publishedAt)).toBeGreaterThanOrEqual(
+        Date.parse(run.scheduledFor),
+      );
+      expect(Date.parse(run.finishedAt)).toBeGreaterThanOrEqual(
+        Date.parse(run.startedAt),
+      );
+      const file = run.result.rawData.uri.replace('file://', '');
+      expect(existsSync(file)).toBe(true);
+      expect(
+        JSON.parse(readFileSync(file, 'utf8')).data.absorbance.length,
+      ).toBe(run.result.summary.points);
+      const raw = await request(backend.server)
+        .get(`${API}/runs/${run.id}/raw`)
+        .set('Authorization', asUser());
+      expect(raw.status).toBe(200);
+      expect(raw.body.data.absorbance).toHaveLength(run.result.summary.points);
+      expect(
+        (await request(backend.server).get(`${API}/runs/${run.id}/raw`)).status,
+      ).toBe(401);
+      const task = (
+        await request(backend.server)
+          .get(`${API}/tasks/${created.body.id}`)
+          .set('Authorization', asUser())
+      ).body;
+      expect(task).toMatchObject({
+        state: 'completed',
+        nextRunAt: null,
+        lastRun: { id: run.id, status: 'succeeded' },
+      });
+    });
+
+    it('retries an instrument fault and then records the failure; "run now" goes the same way', async () => {
+      await start(1);
+      const created = await request(backend.server)
+        .post(`${API}/tasks`)
+        .set('Authorization', asUser())
+        .send({
+          ...validTask,
+          schedule: {
+            type: 'once',
+            at: new Date(Date.now() + 3_600_000).toISOString(),
+          },
+        });
+      const triggered = await request(backend.server)
+        .post(`${API}/tasks/${created.body.id}/trigger`)
+        .set('Authorization', asUser());
+      expect(triggered.status).toBe(202);
+      const [run] = await waitForStatus(created.body.id, [
+        'failed',
+        'succeeded',
+      ]);
+      expect(run).toMatchObject({
+        id: triggered.body.id,
+        status: 'failed',
+        attempt: 3,
+      });
+      expect(run.error).toMatch(
+        /InstrumentFaultError: Simulated instrument fault/,
+      );
+      const audit = (
+        await request(backend.server)
+          .get(`${API}/tasks/${created.body.id}/audit`)
+          .set('Authorization', asUser())
+      ).body.items;
+      expect(audit.map((a: any) => a.action)).toEqual(['create', 'trigger']);
+    });
+
+    it('accepts run events from services only, validates them and never starts a run twice', async () => {
+      await start(0);
+      const created = await request(backend.server)
+        .post(`${API}/tasks`)
+        .set('Authorization', asUser())
+        .send({
+          ...validTask,
+          schedule: {
+            type: 'once',
+            at: new Date(Date.now() + 3_600_000).toISOString(),
+          },
+        });
+      const knexRun = await request(backend.server)
+        .post(`${API}/tasks/${created.body.id}/trigger`)
+        .set('Authorization', asUser());
+      await waitForStatus(created.body.id, ['succeeded']);
+      const events = `${API}/runs/${knexRun.body.id}/events`;
+      const user = await request(backend.server)
+        .post(events)
+        .set('Authorization', asUser())
+        .send({ type: 'started', attempt: 1 });
+      expect(user.status).toBe(403);
+      const bad = await request(backend.server)
+        .post(events)
+        .set('Authorization', asService())
+        .send({ type: 'exploded' });
+      expect(bad.status).toBe(400);
+      const again = await request(backend.server)
+        .post(events)
+        .set('Authorization', asService())
+        .send({ type: 'started', attempt: 2 });
+      expect(again.body).toMatchObject({ proceed: false, status: 'succeeded' });
+      const late = await request(backend.server)
+        .post(events)
+        .set('Authorization', asService())
+        .send({ type: 'failed', error: 'late duplicate', retrying: false });
+      expect(late.body.status).toBe('succeeded'); // a finished run is never overwritten
+    });
+  },
+);

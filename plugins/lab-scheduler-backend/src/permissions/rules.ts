@@ -27,7 +27,9 @@ export const isTaskOwnerRule = createPermissionRule({
   paramsSchema: z.object({
     claims: z
       .array(z.string())
-      .describe('Entity refs of the owners to match, e.g. the user and their groups'),
+      .describe(
+        'Entity refs of the owners to match, e.g. the user and their groups',
+      ),
   }),
   apply: (task: Task, { claims }) =>
     claims.map(c => c.toLocaleLowerCase('en-US')).includes(task.owner),
@@ -43,10 +45,14 @@ export const isOnInstrumentRule = createPermissionRule({
   description: 'Allow tasks on one of the given instruments',
   resourceRef: taskPermissionResourceRef,
   paramsSchema: z.object({
-    instrumentRefs: z.array(z.string()).describe('Entity refs of the instruments'),
+    instrumentRefs: z
+      .array(z.string())
+      .describe('Entity refs of the instruments'),
   }),
   apply: (task: Task, { instrumentRefs }) =>
-    instrumentRefs.map(c => c.toLocaleLowerCase('en-US')).includes(task.instrumentRef),
+    instrumentRefs
+      .map(c => c.toLocaleLowerCase('en-US'))
+      .includes(task.instrumentRef),
   toQuery: ({ instrumentRefs }) => ({
     property: 'instrument_ref' as const,
     values: instrumentRefs.map(c => c.toLocaleLowerCase('en-US')),

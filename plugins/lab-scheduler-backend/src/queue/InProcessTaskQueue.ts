@@ -17,12 +17,19 @@ export class InProcessTaskQueue implements TaskQueue {
 
   constructor(
     private readonly handler: RunMessageHandler,
-    private readonly options: { concurrency?: number; onError?: (error: unknown, message: RunMessage) => void } = {},
+    private readonly options: {
+      concurrency?: number;
+      onError?: (error: unknown, message: RunMessage) => void;
+    } = {},
   ) {}
 
   async publish(messages: RunMessage[]): Promise<PublishOutcome[]> {
     if (this.closed) {
-      return messages.map(m => ({ runId: m.runId, ok: false, error: 'queue is closed' }));
+      return messages.map(m => ({
+        runId: m.runId,
+        ok: false,
+        error: 'queue is closed',
+      }));
     }
     this.waiting.push(...messages);
     this.pump();

@@ -43,18 +43,33 @@ export class SqsTaskQueue implements TaskQueue {
     this.maxConcurrentBatches = options.maxConcurrentBatches ?? 16;
   }
 
-  private entry(message: RunMessage, index: number): SendMessageBatchRequestEntry {
+  private entry(
+    message: RunMessage,
+    index: number,
+  ): SendMessageBatchRequestEntry {
     return {
       Id: `m${index}`,
       MessageBody: JSON.stringify(message),
       MessageAttributes: {
-        schemaVersion: { DataType: 'Number', StringValue: String(message.schemaVersion) },
-        measurementType: { DataType: 'String', StringValue: message.measurement.type },
-        instrumentRef: { DataType: 'String', StringValue: message.instrumentRef },
+        schemaVersion: {
+          DataType: 'Number',
+          StringValue: String(message.schemaVersion),
+        },
+        measurementType: {
+          DataType: 'String',
+          StringValue: message.measurement.type,
+        },
+        instrumentRef: {
+          DataType: 'String',
+          StringValue: message.instrumentRef,
+        },
         runId: { DataType: 'String', StringValue: message.runId },
       },
       ...(this.fifo
-        ? { MessageDeduplicationId: message.runId, MessageGroupId: message.instrumentRef }
+        ? {
+            MessageDeduplicationId: message.runId,
+            MessageGroupId: message.instrumentRef,
+          }
         : {}),
     };
   }
@@ -68,14 +83,21 @@ export class SqsTaskQueue implements TaskQueue {
         }),
       );
       const failed = new Map(
-        (response.Failed ?? []).map(f => [f.Id, `${f.Code}: ${f.Message ?? ''}`]),
+        (response.Failed ?? []).map(f => [
+          f.Id,
+          `${f.Code}: ${f.Message ?? ''}`,
+        ]),
       );
       return messages.map((m, i) => {
         const error = failed.get(`m${i}`);
-        return error ? { runId: m.runId, ok: false, error } : { runId: m.runId, ok: true };
+        return error
+          ? { runId: m.runId, ok: false, error }
+          : { runId: m.runId, ok: true };
       });
     } catch (error) {
-      const text = `SQS SendMessageBatch failed: ${(error as Error).name}: ${(error as Error).message}`;
+      const text = `SQS SendMessageBatch failed: ${(error as Error).name}: ${
+        (error as Error).message
+      }`;
       return messages.map(m => ({ runId: m.runId, ok: false, error: text }));
     }
   }
@@ -88,7 +110,9 @@ export class SqsTaskQueue implements TaskQueue {
     const outcomes: PublishOutcome[] = [];
     for (let i = 0; i < batches.length; i += this.maxConcurrentBatches) {
       const results = await Promise.all(
-        batches.slice(i, i + this.maxConcurrentBatches).map(b => this.sendBatch(b)),
+        batches
+          .slice(i, i + this.maxConcurrentBatches)
+          .map(b => this.sendBatch(b)),
       );
       results.forEach(r => outcomes.push(...r));
     }

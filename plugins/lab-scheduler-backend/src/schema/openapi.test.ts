@@ -32,14 +32,25 @@ describe('OpenAPI document', () => {
   afterAll(() => backend.stop());
 
   it('describes the real responses', async () => {
-    const created = await request(backend.server).post(`${API}/tasks`).set('Authorization', asUser()).send(validTask);
+    const created = await request(backend.server)
+      .post(`${API}/tasks`)
+      .set('Authorization', asUser())
+      .send(validTask);
     expect(validate('TaskInput', validTask)).toEqual([]);
     expect(validate('Task', created.body)).toEqual([]);
-    const list = await request(backend.server).get(`${API}/tasks?limit=1`).set('Authorization', asUser());
+    const list = await request(backend.server)
+      .get(`${API}/tasks?limit=1`)
+      .set('Authorization', asUser());
     expect(validate('TaskPage', list.body)).toEqual([]);
-    const audit = await request(backend.server).get(`${API}/tasks/${created.body.id}/audit`).set('Authorization', asUser());
-    for (const entry of audit.body.items) expect(validate('AuditEntry', entry)).toEqual([]);
-    const bad = await request(backend.server).post(`${API}/tasks`).set('Authorization', asUser()).send({});
+    const audit = await request(backend.server)
+      .get(`${API}/tasks/${created.body.id}/audit`)
+      .set('Authorization', asUser());
+    for (const entry of audit.body.items)
+      expect(validate('AuditEntry', entry)).toEqual([]);
+    const bad = await request(backend.server)
+      .post(`${API}/tasks`)
+      .set('Authorization', asUser())
+      .send({});
     expect(validate('Error', bad.body)).toEqual([]);
     expect(bad.body.error.details.length).toBeGreaterThan(0);
   });
@@ -58,7 +69,9 @@ describe('OpenAPI document', () => {
           .send(method === 'get' || method === 'delete' ? undefined : '{}');
         // A documented route answers with its own error (404 NotFoundError for the unknown id, 400 for
         // the empty body), never the router's "no such route".
-        expect(res.body?.error?.message ?? '').not.toMatch(/^Not found$|Cannot /);
+        expect(res.body?.error?.message ?? '').not.toMatch(
+          /^Not found$|Cannot /,
+        );
       }
     }
     expect(documented.sort()).toEqual(

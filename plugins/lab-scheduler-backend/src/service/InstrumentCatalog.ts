@@ -41,7 +41,8 @@ export class InstrumentCatalog {
     const { kind, type } = this.options;
     if (
       !entity ||
-      entity.kind.toLocaleLowerCase('en-US') !== kind.toLocaleLowerCase('en-US') ||
+      entity.kind.toLocaleLowerCase('en-US') !==
+        kind.toLocaleLowerCase('en-US') ||
       (type !== undefined && (entity.spec as { type?: unknown })?.type !== type)
     ) {
       return [

@@ -16,11 +16,7 @@ export class RequestValidationError extends InputError {
 
 /** An error answered with an explicit HTTP status, in Backstage's error shape. */
 export class HttpStatusError extends Error {
-  constructor(
-    readonly statusCode: number,
-    name: string,
-    message: string,
-  ) {
+  constructor(readonly statusCode: number, name: string, message: string) {
     super(message);
     this.name = name;
   }

@@ -30,7 +30,9 @@ export function readLabSchedulerConfig(root: Config): LabSchedulerConfig {
   const e = c?.getOptionalConfig('execution');
   const type = q?.getOptionalString('type') ?? 'inProcess';
   if (type !== 'inProcess' && type !== 'sqs') {
-    throw new Error(`labScheduler.queue.type must be 'inProcess' or 'sqs', got '${type}'`);
+    throw new Error(
+      `labScheduler.queue.type must be 'inProcess' or 'sqs', got '${type}'`,
+    );
   }
   return {
     dispatcher: {
@@ -38,9 +40,12 @@ export function readLabSchedulerConfig(root: Config): LabSchedulerConfig {
       batchSize: d?.getOptionalNumber('batchSize') ?? 200,
       leaseMs: (d?.getOptionalNumber('leaseSeconds') ?? 30) * 1000,
       pollIntervalMs: d?.getOptionalNumber('pollIntervalMs') ?? 5000,
-      misfireGraceMs: (d?.getOptionalNumber('misfireGraceSeconds') ?? 60) * 1000,
-      retryInitialDelayMs: d?.getOptionalNumber('publishRetry.initialDelayMs') ?? 500,
-      retryMaxDelayMs: d?.getOptionalNumber('publishRetry.maxDelayMs') ?? 60_000,
+      misfireGraceMs:
+        (d?.getOptionalNumber('misfireGraceSeconds') ?? 60) * 1000,
+      retryInitialDelayMs:
+        d?.getOptionalNumber('publishRetry.initialDelayMs') ?? 500,
+      retryMaxDelayMs:
+        d?.getOptionalNumber('publishRetry.maxDelayMs') ?? 60_000,
     },
     queue:
       type === 'sqs'
@@ -50,7 +55,10 @@ export function readLabSchedulerConfig(root: Config): LabSchedulerConfig {
             region: q!.getOptionalString('sqs.region'),
             endpoint: q!.getOptionalString('sqs.endpoint'),
           }
-        : { type, concurrency: q?.getOptionalNumber('inProcess.concurrency') ?? 4 },
+        : {
+            type,
+            concurrency: q?.getOptionalNumber('inProcess.concurrency') ?? 4,
+          },
     execution: {
       maxAttempts: e?.getOptionalNumber('maxAttempts') ?? 3,
       retryDelayMs: e?.getOptionalNumber('retryDelayMs') ?? 1000,

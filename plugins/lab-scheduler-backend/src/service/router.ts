@@ -4,7 +4,11 @@ import {
   LoggerService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { NotAllowedError, NotFoundError, serializeError } from '@backstage/errors';
+import {
+  NotAllowedError,
+  NotFoundError,
+  serializeError,
+} from '@backstage/errors';
 import {
   AuthorizeResult,
   BasicPermission,
@@ -70,15 +74,21 @@ export interface RouterOptions {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+): z.output<S> {
   const result = schema.safeParse(input);
-  if (!result.success) throw new RequestValidationError(toFieldErrors(result.error));
+  if (!result.success)
+    throw new RequestValidationError(toFieldErrors(result.error));
   return result.data;
 }
 
 function requireUuid(value: string, what = 'id'): string {
   if (!UUID.test(value)) {
-    throw new RequestValidationError([{ path: what, message: 'must be a UUID' }]);
+    throw new RequestValidationError([
+      { path: what, message: 'must be a UUID' },
+    ]);
   }
   return value.toLowerCase();
 }
@@ -87,19 +97,29 @@ function parseCursor(cursor: string | undefined): KeysetPosition | undefined {
   if (cursor === undefined) return undefined;
   const position = decodeCursor(cursor);
   if (!position) {
-    throw new RequestValidationError([{ path: 'cursor', message: 'is not a valid cursor' }]);
+    throw new RequestValidationError([
+      { path: 'cursor', message: 'is not a valid cursor' },
+    ]);
   }
   return position;
 }
 
 function actorOf(credentials: BackstageCredentials): string {
-  const principal = credentials.principal as { type: string; userEntityRef?: string; subject?: string };
-  if (principal.type === 'user' && principal.userEntityRef) return principal.userEntityRef;
+  const principal = credentials.principal as {
+    type: string;
+    userEntityRef?: string;
+    subject?: string;
+  };
+  if (principal.type === 'user' && principal.userEntityRef)
+    return principal.userEntityRef;
   return `service:${principal.subject ?? 'unknown'}`;
 }
 
 /** The version a PATCH or DELETE expects, from the body or an If-Match header. */
-function expectedVersion(req: Request, bodyVersion: number | undefined): number | undefined {
+function expectedVersion(
+  req: Request,
+  bodyVersion: number | undefined,
+): number | undefined {
   if (bodyVersion !== undefined) return bodyVersion;
   const header = req.header('if-match');
   if (header === undefined) return undefined;
@@ -132,10 +152,14 @@ function activeTiming(
     return { state: 'active', nextRunAt: Date.parse(schedule.at) };
   }
   const next = firstOccurrenceAtOrAfter(schedule, nowMs);
-  return next === null ? { state: 'completed', nextRunAt: null } : { state: 'active', nextRunAt: next };
+  return next === null
+    ? { state: 'completed', nextRunAt: null }
+    : { state: 'active', nextRunAt: next };
 }
 
-export async function createRouter(options: RouterOptions): Promise<express.Router> {
+export async function createRouter(
+  options: RouterOptions,
+): Promise<express.Router> {
   const { store, instruments, httpAuth, permissions, logger } = options;
   const now = options.now ?? Date.now;
   const notify = options.onTaskChanged ?? (() => {});
@@ -150,8 +174,12 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   );
 
   async function authorizeBasic(req: Request, permission: BasicPermission) {
-    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
-    const [decision] = await permissions.authorize([{ permission }], { credentials });
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    const [decision] = await permissions.authorize([{ permission }], {
+      credentials,
+    });
     if (decision.result !== AuthorizeResult.ALLOW) {
       throw new NotAllowedError(`Not allowed: ${permission.name}`);
     }
@@ -164,12 +192,19 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     permission: ResourcePermission,
     task: Task | undefined,
   ): Promise<void> {
-    const [decision] = await permissions.authorizeConditional([{ permission }], { credentials });
+    const [decision] = await permissions.authorizeConditional(
+      [{ permission }],
+      { credentials },
+    );
     const allowed =
       decision.result === AuthorizeResult.ALLOW ||
-      (decision.result === AuthorizeResult.CONDITIONAL && task !== undefined && isAllowedBy(decision, task));
+      (decision.result === AuthorizeResult.CONDITIONAL &&
+        task !== undefined &&
+        isAllowedBy(decision, task));
     if (!allowed) {
-      throw new NotAllowedError(`Not allowed: ${permission.name}${task ? ` on task ${task.id}` : ''}`);
+      throw new NotAllowedError(
+        `Not allowed: ${permission.name}${task ? ` on task ${task.id}` : ''}`,
+      );
     }
   }
 
@@ -179,7 +214,9 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     id: string,
     permission: ResourcePermission,
   ): Promise<{ task: Task; credentials: BackstageCredentials }> {
-    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
     const task = await store.getTask(requireUuid(id));
     if (!task) throw new NotFoundError(`Task ${id} not found`);
     await requireTaskPermission(credentials, permission, task);
@@ -201,13 +238,23 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const credentials = await authorizeBasic(req, taskCreatePermission);
     const body = parseOrThrow(createTaskRequestSchema, req.body);
     const nowMs = now();
-    const errors: FieldError[] = [...validateScheduleTiming(body.schedule, nowMs)];
+    const errors: FieldError[] = [
+      ...validateScheduleTiming(body.schedule, nowMs),
+    ];
     const isUser = credentials.principal.type === 'user';
     if (!body.owner && !isUser) {
-      errors.push({ path: 'owner', message: 'is required when the caller is a service' });
+      errors.push({
+        path: 'owner',
+        message: 'is required when the caller is a service',
+      });
     }
     if (errors.length === 0) {
-      errors.push(...(await instruments.validate(body.instrumentRef, body.measurement.type)));
+      errors.push(
+        ...(await instruments.validate(
+          body.instrumentRef,
+          body.measurement.type,
+        )),
+      );
     }
     if (errors.length > 0) throw new RequestValidationError(errors);
     const actor = actorOf(credentials);
@@ -223,13 +270,19 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       ...timing,
     };
     const task = await store.createTask(fields, actor, nowMs);
-    logger.info('Task created', { taskId: task.id, actor, instrumentRef: task.instrumentRef });
+    logger.info('Task created', {
+      taskId: task.id,
+      actor,
+      instrumentRef: task.instrumentRef,
+    });
     notify(task);
     res.status(201).json(task);
   });
 
   router.get('/tasks', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
     const query = parseOrThrow(listTasksQuerySchema, req.query);
     const after = parseCursor(query.cursor);
     const [decision] = await permissions.authorizeConditional(
@@ -252,11 +305,18 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
       limit: query.limit ?? DEFAULT_PAGE_SIZE,
       after,
     });
-    res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
+    res.json({
+      items: page.items,
+      nextCursor: page.next ? encodeCursor(page.next) : null,
+    });
   });
 
   router.get('/tasks/:id', async (req, res) => {
-    const { task } = await authorizedTask(req, req.params.id, taskReadPermission);
+    const { task } = await authorizedTask(
+      req,
+      req.params.id,
+      taskReadPermission,
+    );
     res.json(task);
   });
 
@@ -266,19 +326,28 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const version = expectedVersion(req, body.version);
     if (version === undefined) {
       throw new RequestValidationError([
-        { path: 'version', message: 'is required (in the body or an If-Match header)' },
+        {
+          path: 'version',
+          message: 'is required (in the body or an If-Match header)',
+        },
       ]);
     }
-    const { task, credentials } = await authorizedTask(req, req.params.id, taskUpdatePermission);
+    const { task, credentials } = await authorizedTask(
+      req,
+      req.params.id,
+      taskUpdatePermission,
+    );
     const nowMs = now();
     const errors: FieldError[] = [];
     const changes: Partial<TaskFields> = {};
     if (body.name !== undefined) changes.name = body.name;
     if (body.description !== undefined) changes.description = body.description;
     if (body.owner !== undefined) changes.owner = body.owner;
-    if (body.instrumentRef !== undefined) changes.instrumentRef = body.instrumentRef;
+    if (body.instrumentRef !== undefined)
+      changes.instrumentRef = body.instrumentRef;
     if (body.measurement !== undefined) changes.measurement = body.measurement;
-    if (body.policies !== undefined) changes.policies = { ...task.policies, ...body.policies };
+    if (body.policies !== undefined)
+      changes.policies = { ...task.policies, ...body.policies };
     if (body.schedule !== undefined) {
       errors.push(...validateScheduleTiming(body.schedule, nowMs));
       changes.schedule = body.schedule;
@@ -288,7 +357,10 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
         Object.assign(changes, activeTiming(body.schedule, nowMs));
       }
     }
-    if (errors.length === 0 && (body.instrumentRef !== undefined || body.measurement !== undefined)) {
+    if (
+      errors.length === 0 &&
+      (body.instrumentRef !== undefined || body.measurement !== undefined)
+    ) {
       errors.push(
         ...(await instruments.validate(
           body.instrumentRef ?? task.instrumentRef,
@@ -311,17 +383,32 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   router.delete('/tasks/:id', async (req, res) => {
     const version = expectedVersion(req, undefined);
-    const { task, credentials } = await authorizedTask(req, req.params.id, taskDeletePermission);
+    const { task, credentials } = await authorizedTask(
+      req,
+      req.params.id,
+      taskDeletePermission,
+    );
     await store.deleteTask(task.id, version, actorOf(credentials), now());
-    logger.info('Task deleted', { taskId: task.id, actor: actorOf(credentials) });
+    logger.info('Task deleted', {
+      taskId: task.id,
+      actor: actorOf(credentials),
+    });
     notify(undefined);
     res.status(204).end();
   });
 
   router.post('/tasks/:id/pause', async (req, res) => {
-    const { task, credentials } = await authorizedTask(req, req.params.id, taskUpdatePermission);
+    const { task, credentials } = await authorizedTask(
+      req,
+      req.params.id,
+      taskUpdatePermission,
+    );
     if (task.state === 'completed') {
-      throw new HttpStatusError(409, 'ConflictError', `Task ${task.id} is completed and cannot be paused`);
+      throw new HttpStatusError(
+        409,
+        'ConflictError',
+        `Task ${task.id} is completed and cannot be paused`,
+      );
     }
     if (task.state === 'paused') {
       res.json(task);
@@ -340,9 +427,17 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.post('/tasks/:id/resume', async (req, res) => {
-    const { task, credentials } = await authorizedTask(req, req.params.id, taskUpdatePermission);
+    const { task, credentials } = await authorizedTask(
+      req,
+      req.params.id,
+      taskUpdatePermission,
+    );
     if (task.state === 'completed') {
-      throw new HttpStatusError(409, 'ConflictError', `Task ${task.id} is completed and cannot be resumed`);
+      throw new HttpStatusError(
+        409,
+        'ConflictError',
+        `Task ${task.id} is completed and cannot be resumed`,
+      );
     }
     if (task.state === 'active') {
       res.json(task);
@@ -361,9 +456,17 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.post('/tasks/:id/trigger', async (req, res) => {
-    const { task, credentials } = await authorizedTask(req, req.params.id, taskUpdatePermission);
+    const { task, credentials } = await authorizedTask(
+      req,
+      req.params.id,
+      taskUpdatePermission,
+    );
     const run = await store.triggerRun(task.id, actorOf(credentials), now());
-    logger.info('Task triggered', { taskId: task.id, runId: run.id, actor: actorOf(credentials) });
+    logger.info('Task triggered', {
+      taskId: task.id,
+      runId: run.id,
+      actor: actorOf(credentials),
+    });
     notify(task);
     res.status(202).json(run);
   });
@@ -371,24 +474,43 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   router.get('/tasks/:id/runs', async (req, res) => {
     const query = parseOrThrow(pageQuerySchema, req.query);
     const after = parseCursor(query.cursor);
-    const { task } = await authorizedTask(req, req.params.id, taskReadPermission);
-    const page = await store.listRuns(task.id, { limit: query.limit ?? DEFAULT_PAGE_SIZE, after });
-    res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
+    const { task } = await authorizedTask(
+      req,
+      req.params.id,
+      taskReadPermission,
+    );
+    const page = await store.listRuns(task.id, {
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      after,
+    });
+    res.json({
+      items: page.items,
+      nextCursor: page.next ? encodeCursor(page.next) : null,
+    });
   });
 
   router.get('/tasks/:id/audit', async (req, res) => {
     const query = parseOrThrow(pageQuerySchema, req.query);
     const after = parseCursor(query.cursor);
-    const { task } = await authorizedTask(req, req.params.id, taskReadPermission);
+    const { task } = await authorizedTask(
+      req,
+      req.params.id,
+      taskReadPermission,
+    );
     const page = await store.listAudit(task.id, {
       limit: query.limit ?? DEFAULT_PAGE_SIZE,
       after,
     });
-    res.json({ items: page.items, nextCursor: page.next ? encodeCursor(page.next) : null });
+    res.json({
+      items: page.items,
+      nextCursor: page.next ? encodeCursor(page.next) : null,
+    });
   });
 
   router.get('/runs/:id', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
     const run = await store.getRun(requireUuid(req.params.id));
     if (!run) throw new NotFoundError(`Run ${req.params.id} not found`);
     const task = await store.getTask(run.taskId);
@@ -398,19 +520,27 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
   });
 
   router.get('/runs/:id/raw', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, { allow: ['user', 'service'] });
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
     const run = await store.getRun(requireUuid(req.params.id));
     const task = run && (await store.getTask(run.taskId));
-    if (!run || !task) throw new NotFoundError(`Run ${req.params.id} not found`);
+    if (!run || !task)
+      throw new NotFoundError(`Run ${req.params.id} not found`);
     await requireTaskPermission(credentials, taskReadPermission, task);
     const uri = (run.result as any)?.rawData?.uri as string | undefined;
     if (!uri) throw new NotFoundError(`Run ${run.id} has no raw data`);
     if (!uri.startsWith('file://') || !options.rawDataDirectory) {
-      throw new NotFoundError(`Raw data of run ${run.id} is stored at ${uri}; read it from there`);
+      throw new NotFoundError(
+        `Raw data of run ${run.id} is stored at ${uri}; read it from there`,
+      );
     }
     const root = resolvePath(options.rawDataDirectory);
     const file = resolvePath(uri.slice('file://'.length));
-    if (!file.startsWith(`${root}/`)) throw new NotFoundError(`Raw data of run ${run.id} is not available here`);
+    if (!file.startsWith(`${root}/`))
+      throw new NotFoundError(
+        `Raw data of run ${run.id} is not available here`,
+      );
     res.type('application/json');
     res.sendFile(file);
   });
@@ -421,32 +551,63 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const credentials = await httpAuth.credentials(req, { allow: ['service'] });
     const runId = requireUuid(req.params.id);
     const event = parseOrThrow(runEventSchema, req.body);
-    if (!options.runStates) throw new NotFoundError('Run events are not enabled');
+    if (!options.runStates)
+      throw new NotFoundError('Run events are not enabled');
     const run = await store.getRun(runId);
     if (!run) throw new NotFoundError(`Run ${runId} not found`);
-    await requireTaskPermission(credentials, taskUpdatePermission, await store.getTask(run.taskId));
+    await requireTaskPermission(
+      credentials,
+      taskUpdatePermission,
+      await store.getTask(run.taskId),
+    );
     const ids = { runId, taskId: run.taskId };
     const nowMs = now();
     if (event.type === 'started') {
-      const { proceed, run: updated } = await options.runStates.start(runId, event.attempt, nowMs);
-      logger.info(proceed ? 'Run started' : 'Duplicate start refused', { ...ids, status: updated.status });
+      const { proceed, run: updated } = await options.runStates.start(
+        runId,
+        event.attempt,
+        nowMs,
+      );
+      logger.info(proceed ? 'Run started' : 'Duplicate start refused', {
+        ...ids,
+        status: updated.status,
+      });
       res.json({ proceed, status: updated.status, run: updated });
       return;
     }
     if (event.type === 'succeeded') {
-      if (Buffer.byteLength(JSON.stringify(event.result)) > MAX_RUN_RESULT_BYTES) {
+      if (
+        Buffer.byteLength(JSON.stringify(event.result)) > MAX_RUN_RESULT_BYTES
+      ) {
         throw new RequestValidationError([
-          { path: 'result', message: `must be at most ${MAX_RUN_RESULT_BYTES} bytes as JSON` },
+          {
+            path: 'result',
+            message: `must be at most ${MAX_RUN_RESULT_BYTES} bytes as JSON`,
+          },
         ]);
       }
-      const updated = await options.runStates.succeed(runId, event.result, nowMs);
+      const updated = await options.runStates.succeed(
+        runId,
+        event.result,
+        nowMs,
+      );
       logger.info('Run succeeded', { ...ids, qc: event.result.qc.status });
       options.onRunFinished?.();
       res.json(updated);
       return;
     }
-    const updated = await options.runStates.fail(runId, event.error, event, nowMs);
-    logger.warn('Run failed', { ...ids, status: updated.status, retrying: event.retrying, error: event.error });
+    const updated = await options.runStates.fail(
+      runId,
+      event.error,
+      event,
+      nowMs,
+    );
+    logger.warn('Run failed', {
+      ...ids,
+      status: updated.status,
+      retrying: event.retrying,
+      error: event.error,
+    });
     if (!event.retrying) options.onRunFinished?.();
     res.json(updated);
   });
@@ -458,7 +619,11 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     let body: Record<string, unknown> | undefined;
     if (error instanceof RequestValidationError) {
       statusCode = 400;
-      body = { name: 'InputError', message: error.message, details: error.details };
+      body = {
+        name: 'InputError',
+        message: error.message,
+        details: error.details,
+      };
     } else if (error instanceof HttpStatusError) {
       statusCode = error.statusCode;
       body = { name: error.name, message: error.message };
@@ -471,7 +636,10 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     } else if (error?.type === 'entity.parse.failed') {
       statusCode = 400;
       body = { name: 'InputError', message: 'Request body is not valid JSON' };
-    } else if (error?.type === 'encoding.unsupported' || error?.type === 'charset.unsupported') {
+    } else if (
+      error?.type === 'encoding.unsupported' ||
+      error?.type === 'charset.unsupported'
+    ) {
       statusCode = 415;
       body = { name: 'UnsupportedMediaTypeError', message: error.message };
     }

@@ -20,7 +20,10 @@ export interface RawMeasurement {
 /** Talks to one kind of instrument (or a simulation of it). */
 export interface InstrumentDriver {
   readonly name: string;
-  measure(request: MeasurementRequest, options?: { signal?: AbortSignal }): Promise<RawMeasurement>;
+  measure(
+    request: MeasurementRequest,
+    options?: { signal?: AbortSignal },
+  ): Promise<RawMeasurement>;
 }
 
 /**
@@ -42,6 +45,9 @@ export class DriverRegistry {
   ) {}
 
   driverFor(instrumentRef: string): InstrumentDriver {
-    return this.byInstrument.get(instrumentRef.toLocaleLowerCase('en-US')) ?? this.defaultDriver;
+    return (
+      this.byInstrument.get(instrumentRef.toLocaleLowerCase('en-US')) ??
+      this.defaultDriver
+    );
   }
 }

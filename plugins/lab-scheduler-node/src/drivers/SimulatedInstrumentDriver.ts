@@ -24,7 +24,10 @@ export class SimulatedInstrumentDriver implements InstrumentDriver {
 
   constructor(private readonly options: SimulatedDriverOptions = {}) {}
 
-  async measure(request: MeasurementRequest, options: { signal?: AbortSignal } = {}): Promise<RawMeasurement> {
+  async measure(
+    request: MeasurementRequest,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<RawMeasurement> {
     const random = seededRandom(seedOf(request.runId));
     if (this.options.delayMs) {
       await new Promise((resolve, reject) => {
@@ -36,8 +39,13 @@ export class SimulatedInstrumentDriver implements InstrumentDriver {
       });
     }
     // Faults draw from their own stream so that they do not change the data of healthy runs.
-    const faultRandom = seededRandom(seedOf(`${request.runId}:fault:${Date.now()}`));
-    if ((this.options.faultRate ?? 0) > 0 && faultRandom() < this.options.faultRate!) {
+    const faultRandom = seededRandom(
+      seedOf(`${request.runId}:fault:${Date.now()}`),
+    );
+    if (
+      (this.options.faultRate ?? 0) > 0 &&
+      faultRandom() < this.options.faultRate!
+    ) {
       throw new InstrumentFaultError(
         `Simulated instrument fault on ${request.instrumentRef}: detector saturated`,
       );
@@ -50,17 +58,31 @@ export class SimulatedInstrumentDriver implements InstrumentDriver {
     };
     switch (request.measurement.type) {
       case 'absorbance-spectrum':
-        return { ...base, units: { wavelength: 'nm', absorbance: 'AU' }, data: spectrum(random, p) };
+        return {
+          ...base,
+          units: { wavelength: 'nm', absorbance: 'AU' },
+          data: spectrum(random, p),
+        };
       case 'plate-od':
         return { ...base, units: { od: 'OD' }, data: plate(random, p) };
       case 'ph-timeseries':
-        return { ...base, units: { ph: 'pH', t: 's', temperature: '°C' }, data: phSeries(random, p) };
+        return {
+          ...base,
+          units: { ph: 'pH', t: 's', temperature: '°C' },
+          data: phSeries(random, p),
+        };
       case 'qpcr-amplification':
-        return { ...base, units: { fluorescence: 'RFU' }, data: qpcr(random, p) };
+        return {
+          ...base,
+          units: { fluorescence: 'RFU' },
+          data: qpcr(random, p),
+        };
       case 'mass-reading':
         return { ...base, units: { mass: p.unit }, data: mass(random, p) };
       default:
-        throw new Error(`The simulated driver cannot measure '${request.measurement.type}'`);
+        throw new Error(
+          `The simulated driver cannot measure '${request.measurement.type}'`,
+        );
     }
   }
 }
@@ -73,10 +95,13 @@ function spectrum(random: () => number, p: any) {
   const absorbance: number[] = [];
   for (let nm = p.startNm; nm <= p.endNm; nm += p.stepNm) {
     const main = height * Math.exp(-((nm - peak) ** 2) / (2 * 14 ** 2));
-    const shoulder = 0.35 * height * Math.exp(-((nm - 280) ** 2) / (2 * 10 ** 2));
+    const shoulder =
+      0.35 * height * Math.exp(-((nm - 280) ** 2) / (2 * 10 ** 2));
     const scatter = 0.02 * (320 / nm) ** 4;
     wavelengthNm.push(nm);
-    absorbance.push(round(main + shoulder + scatter + gaussian(random, 0, 0.003)));
+    absorbance.push(
+      round(main + shoulder + scatter + gaussian(random, 0, 0.003)),
+    );
   }
   return { wavelengthNm, absorbance };
 }
@@ -97,7 +122,13 @@ function plate(random: () => number, p: any) {
     }
     od.push(row);
   }
-  return { wavelengthNm: p.wavelengthNm, rows, cols, rowLabels: ROWS.slice(0, rows).split(''), od };
+  return {
+    wavelengthNm: p.wavelengthNm,
+    rows,
+    cols,
+    rowLabels: ROWS.slice(0, rows).split(''),
+    od,
+  };
 }
 
 function phSeries(random: () => number, p: any) {
@@ -116,7 +147,11 @@ function phSeries(random: () => number, p: any) {
 }
 
 function qpcr(random: () => number, p: any) {
-  const wells: { well: string; sample: 'unknown' | 'ntc'; fluorescence: number[] }[] = [];
+  const wells: {
+    well: string;
+    sample: 'unknown' | 'ntc';
+    fluorescence: number[];
+  }[] = [];
   for (let i = 0; i < p.wells; i++) {
     const ntc = i % 12 === 11; // the last column holds no-template controls
     const ct = 18 + random() * 12;
@@ -124,7 +159,9 @@ function qpcr(random: () => number, p: any) {
     const fluorescence: number[] = [];
     for (let cycle = 1; cycle <= p.cycles; cycle++) {
       const signal = ntc ? 0 : plateau / (1 + Math.exp(-(cycle - ct) / 1.6));
-      fluorescence.push(round(Math.max(0, signal + 0.02 + gaussian(random, 0, 0.008))));
+      fluorescence.push(
+        round(Math.max(0, signal + 0.02 + gaussian(random, 0, 0.008))),
+      );
     }
     wells.push({
       well: `${ROWS[Math.floor(i / 12) % 16]}${(i % 12) + 1}`,
@@ -139,7 +176,12 @@ function mass(random: () => number, p: any) {
   const nominal = { mg: 250, g: 12.5, kg: 1.2 }[p.unit as 'mg' | 'g' | 'kg'];
   const readings: number[] = [];
   for (let i = 0; i < p.replicates; i++) {
-    readings.push(round(nominal + gaussian(random, 0, nominal * 0.0004) + i * nominal * 0.00002, 5));
+    readings.push(
+      round(
+        nominal + gaussian(random, 0, nominal * 0.0004) + i * nominal * 0.00002,
+        5,
+      ),
+    );
   }
   return { readings, unit: p.unit };
 }

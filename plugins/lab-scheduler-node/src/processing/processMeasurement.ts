@@ -23,7 +23,8 @@ export interface ProcessedMeasurement {
 
 const MAX_LISTED = 20;
 
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
+const mean = (xs: number[]) =>
+  xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
 const sd = (xs: number[]) => {
   if (xs.length < 2) return 0;
   const m = mean(xs);
@@ -41,10 +42,24 @@ const slope = (x: number[], y: number[]) => {
 class Checks {
   readonly list: QcCheck[] = [];
   max(name: string, value: number, limit: unknown) {
-    if (typeof limit === 'number') this.list.push({ name, value, limit, comparison: '<=', pass: value <= limit });
+    if (typeof limit === 'number')
+      this.list.push({
+        name,
+        value,
+        limit,
+        comparison: '<=',
+        pass: value <= limit,
+      });
   }
   min(name: string, value: number, limit: unknown) {
-    if (typeof limit === 'number') this.list.push({ name, value, limit, comparison: '>=', pass: value >= limit });
+    if (typeof limit === 'number')
+      this.list.push({
+        name,
+        value,
+        limit,
+        comparison: '>=',
+        pass: value >= limit,
+      });
   }
   within(name: string, value: number, expected: unknown, tolerance: unknown) {
     if (typeof expected === 'number' && typeof tolerance === 'number') {
@@ -59,7 +74,10 @@ class Checks {
   }
   verdict(): QcVerdict {
     if (this.list.length === 0) return { status: 'not_checked', checks: [] };
-    return { status: this.list.every(c => c.pass) ? 'pass' : 'fail', checks: this.list };
+    return {
+      status: this.list.every(c => c.pass) ? 'pass' : 'fail',
+      checks: this.list,
+    };
   }
 }
 
@@ -93,11 +111,25 @@ export function processMeasurement(
         peakAbsorbance: round(abs[peakIndex]),
         a260: a260 ?? null,
         a280: a280 ?? null,
-        ratio260to280: a260 !== undefined && a280 ? round(a260 / a280, 3) : null,
+        ratio260to280:
+          a260 !== undefined && a280 ? round(a260 / a280, 3) : null,
       };
-      checks.min('peakAbsorbance', summary.peakAbsorbance, qc.minPeakAbsorbance);
-      checks.max('peakAbsorbance', summary.peakAbsorbance, qc.maxPeakAbsorbance);
-      checks.within('peakWavelengthNm', summary.peakWavelengthNm, qc.expectedPeakNm, qc.peakToleranceNm);
+      checks.min(
+        'peakAbsorbance',
+        summary.peakAbsorbance,
+        qc.minPeakAbsorbance,
+      );
+      checks.max(
+        'peakAbsorbance',
+        summary.peakAbsorbance,
+        qc.maxPeakAbsorbance,
+      );
+      checks.within(
+        'peakWavelengthNm',
+        summary.peakWavelengthNm,
+        qc.expectedPeakNm,
+        qc.peakToleranceNm,
+      );
       return { summary, qc: checks.verdict() };
     }
     case 'plate-od': {
@@ -141,7 +173,11 @@ export function processMeasurement(
       };
       checks.min('minPh', summary.minPh, qc.minPh);
       checks.max('maxPh', summary.maxPh, qc.maxPh);
-      checks.max('absDriftPerMinute', Math.abs(summary.driftPerMinute), qc.maxDriftPerMinute);
+      checks.max(
+        'absDriftPerMinute',
+        Math.abs(summary.driftPerMinute),
+        qc.maxDriftPerMinute,
+      );
       return { summary, qc: checks.verdict() };
     }
     case 'qpcr-amplification': {
@@ -152,12 +188,23 @@ export function processMeasurement(
         // Linear interpolation between the cycles around the threshold crossing.
         let ct: number | null = null;
         if (i === 0) ct = 1;
-        else if (i > 0) ct = round(i + (threshold - f[i - 1]) / (f[i] - f[i - 1]), 2);
-        return { well: w.well, sample: w.sample, ct, maxFluorescence: Math.max(...f) };
+        else if (i > 0)
+          ct = round(i + (threshold - f[i - 1]) / (f[i] - f[i - 1]), 2);
+        return {
+          well: w.well,
+          sample: w.sample,
+          ct,
+          maxFluorescence: Math.max(...f),
+        };
       });
       const unknown = cts.filter(c => c.sample !== 'ntc');
-      const amplified = unknown.filter(c => c.ct !== null).map(c => c.ct as number);
-      const ntcMax = Math.max(0, ...cts.filter(c => c.sample === 'ntc').map(c => c.maxFluorescence));
+      const amplified = unknown
+        .filter(c => c.ct !== null)
+        .map(c => c.ct as number);
+      const ntcMax = Math.max(
+        0,
+        ...cts.filter(c => c.sample === 'ntc').map(c => c.maxFluorescence),
+      );
       const summary = {
         wells: cts.length,
         amplifiedWells: amplified.length,
@@ -167,7 +214,11 @@ export function processMeasurement(
         ct: cts.slice(0, 96).map(c => ({ well: c.well, ct: c.ct })),
       };
       if (summary.maxCt !== null) checks.max('maxCt', summary.maxCt, qc.maxCt);
-      checks.max('ntcMaxFluorescence', summary.ntcMaxFluorescence, qc.maxNtcAmplification);
+      checks.max(
+        'ntcMaxFluorescence',
+        summary.ntcMaxFluorescence,
+        qc.maxNtcAmplification,
+      );
       return { summary, qc: checks.verdict() };
     }
     case 'mass-reading': {

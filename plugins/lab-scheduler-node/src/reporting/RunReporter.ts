@@ -1,4 +1,8 @@
-import type { RunEvent, RunResult, RunStatus } from '@internal/plugin-lab-scheduler-common';
+import type {
+  RunEvent,
+  RunResult,
+  RunStatus,
+} from '@internal/plugin-lab-scheduler-common';
 
 export type { RunEvent, RunResult };
 
@@ -15,29 +19,47 @@ export interface StartDecision {
 export interface RunReporter {
   start(runId: string, attempt: number): Promise<StartDecision>;
   succeed(runId: string, result: RunResult): Promise<void>;
-  fail(runId: string, error: string, options: { retrying: boolean; deadLettered?: boolean }): Promise<void>;
+  fail(
+    runId: string,
+    error: string,
+    options: { retrying: boolean; deadLettered?: boolean },
+  ): Promise<void>;
 }
 
 /** Reports to the backend's `POST /api/lab-scheduler/runs/:id/events` with a service token. */
 export class HttpRunReporter implements RunReporter {
   constructor(
-    private readonly options: { baseUrl: string; token: string; timeoutMs?: number; fetch?: typeof fetch },
+    private readonly options: {
+      baseUrl: string;
+      token: string;
+      timeoutMs?: number;
+      fetch?: typeof fetch;
+    },
   ) {}
 
   private async post(runId: string, event: RunEvent): Promise<any> {
     const doFetch = this.options.fetch ?? fetch;
     const response = await doFetch(
-      `${this.options.baseUrl.replace(/\/$/, '')}/runs/${encodeURIComponent(runId)}/events`,
+      `${this.options.baseUrl.replace(/\/$/, '')}/runs/${encodeURIComponent(
+        runId,
+      )}/events`,
       {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${this.options.token}` },
+        headers: {
+          'Content-Type': 'application/json',
+          Authorization: `Bearer ${this.options.token}`,
+        },
         body: JSON.stringify(event),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
       },
     );
     const text = await response.text();
     if (!response.ok) {
-      throw new Error(`Reporting ${event.type} for run ${runId} failed: ${response.status} ${text.slice(0, 300)}`);
+      throw new Error(
+        `Reporting ${event.type} for run ${runId} failed: ${
+          response.status
+        } ${text.slice(0, 300)}`,
+      );
     }
     return text ? JSON.parse(text) : {};
   }
@@ -51,7 +73,11 @@ export class HttpRunReporter implements RunReporter {
     await this.post(runId, { type: 'succeeded', result });
   }
 
-  async fail(runId: string, error: string, options: { retrying: boolean; deadLettered?: boolean }) {
+  async fail(
+    runId: string,
+    error: string,
+    options: { retrying: boolean; deadLettered?: boolean },
+  ) {
     await this.post(runId, { type: 'failed', error, ...options });
   }
 }

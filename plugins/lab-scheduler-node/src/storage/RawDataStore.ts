@@ -32,7 +32,8 @@ export class LocalRawDataStore implements RawDataStore {
 
   async put(key: string, body: string): Promise<StoredObject> {
     const path = join(this.root, key);
-    if (!path.startsWith(this.root)) throw new Error(`Invalid raw data key ${key}`);
+    if (!path.startsWith(this.root))
+      throw new Error(`Invalid raw data key ${key}`);
     await mkdir(dirname(path), { recursive: true });
     await writeFile(path, body);
     return describe(`file://${path}`, body);
@@ -41,10 +42,18 @@ export class LocalRawDataStore implements RawDataStore {
 
 export class S3RawDataStore implements RawDataStore {
   constructor(
-    private readonly options: { bucket: string; prefix?: string; client: S3Client },
+    private readonly options: {
+      bucket: string;
+      prefix?: string;
+      client: S3Client;
+    },
   ) {}
 
-  async put(key: string, body: string, contentType = 'application/json'): Promise<StoredObject> {
+  async put(
+    key: string,
+    body: string,
+    contentType = 'application/json',
+  ): Promise<StoredObject> {
     const objectKey = `${this.options.prefix ?? ''}${key}`;
     await this.options.client.send(
       new PutObjectCommand({

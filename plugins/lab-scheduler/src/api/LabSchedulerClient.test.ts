@@ -8,7 +8,13 @@ import { LabSchedulerClient } from './LabSchedulerClient';
  * operation (method and path), with the documented body shape.
  */
 const doc = parse(
-  readFileSync(resolve(__dirname, '../../../lab-scheduler-backend/src/schema/openapi.yaml'), 'utf8'),
+  readFileSync(
+    resolve(
+      __dirname,
+      '../../../lab-scheduler-backend/src/schema/openapi.yaml',
+    ),
+    'utf8',
+  ),
 );
 
 function documented(method: string, path: string): boolean {
@@ -21,7 +27,9 @@ function documented(method: string, path: string): boolean {
 describe('LabSchedulerClient against the OpenAPI document', () => {
   const requests: { method: string; path: string; body?: any }[] = [];
   const client = new LabSchedulerClient({
-    discoveryApi: { getBaseUrl: async () => 'http://backend/api/lab-scheduler' },
+    discoveryApi: {
+      getBaseUrl: async () => 'http://backend/api/lab-scheduler',
+    },
     fetchApi: {
       fetch: async (url: any, init: any = {}) => {
         const { pathname } = new URL(String(url));
@@ -59,7 +67,9 @@ describe('LabSchedulerClient against the OpenAPI document', () => {
     expect(undocumented).toEqual([]);
     expect(requests).toHaveLength(11);
     // Bodies use only documented properties.
-    const create = requests.find(r => r.method === 'POST' && r.path === '/tasks')!;
+    const create = requests.find(
+      r => r.method === 'POST' && r.path === '/tasks',
+    )!;
     const allowed = Object.keys(doc.components.schemas.TaskInput.properties);
     expect(Object.keys(create.body).every(k => allowed.includes(k))).toBe(true);
     const patch = requests.find(r => r.method === 'PATCH')!;

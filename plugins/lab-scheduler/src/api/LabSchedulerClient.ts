@@ -83,16 +83,23 @@ export class LabSchedulerClient implements LabSchedulerApi {
 
   async getRawData(runId: string): Promise<Blob> {
     const baseUrl = await this.discoveryApi.getBaseUrl('lab-scheduler');
-    const response = await this.fetchApi.fetch(`${baseUrl}/runs/${encodeURIComponent(runId)}/raw`);
+    const response = await this.fetchApi.fetch(
+      `${baseUrl}/runs/${encodeURIComponent(runId)}/raw`,
+    );
     if (!response.ok) throw await ResponseError.fromResponse(response);
     return response.blob();
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
     const baseUrl = await this.discoveryApi.getBaseUrl('lab-scheduler');
     const response = await this.fetchApi.fetch(`${baseUrl}${path}`, {
       method,
-      headers: body === undefined ? undefined : { 'Content-Type': 'application/json' },
+      headers:
+        body === undefined ? undefined : { 'Content-Type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (!response.ok) {

@@ -12,7 +12,12 @@ export function makeTask(i: number, overrides: Partial<Task> = {}): Task {
     owner: 'user:default/ada',
     measurement: { type: 'absorbance-spectrum', parameters: {} },
     schedule: { type: 'once', at },
-    policies: { misfire: 'run_once', misfireWindowSeconds: 3600, overlap: 'skip', instrumentConcurrency: 1 },
+    policies: {
+      misfire: 'run_once',
+      misfireWindowSeconds: 3600,
+      overlap: 'skip',
+      instrumentConcurrency: 1,
+    },
     state: 'active',
     nextRunAt: at,
     version: 1,
@@ -32,14 +37,31 @@ export function fakeApi(tasks: Task[]): LabSchedulerApi & { calls: any[] } {
     calls,
     async listTasks(request: any = {}) {
       calls.push(['listTasks', request]);
-      const filtered = tasks.filter(t => !request.state || t.state === request.state);
+      const filtered = tasks.filter(
+        t => !request.state || t.state === request.state,
+      );
       const start = request.cursor ? Number(request.cursor) : 0;
       const limit = request.limit ?? 50;
       const items = filtered.slice(start, start + limit);
-      return { items, nextCursor: start + limit < filtered.length ? String(start + limit) : null };
+      return {
+        items,
+        nextCursor:
+          start + limit < filtered.length ? String(start + limit) : null,
+      };
     },
   };
-  for (const name of ['getTask', 'createTask', 'updateTask', 'deleteTask', 'pauseTask', 'resumeTask', 'triggerTask', 'listRuns', 'listAudit', 'getRawData']) {
+  for (const name of [
+    'getTask',
+    'createTask',
+    'updateTask',
+    'deleteTask',
+    'pauseTask',
+    'resumeTask',
+    'triggerTask',
+    'listRuns',
+    'listAudit',
+    'getRawData',
+  ]) {
     api[name] = jest.fn(async () => {
       throw new Error(`${name} not expected`);
     });

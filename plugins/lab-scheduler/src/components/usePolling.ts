@@ -43,7 +43,11 @@ export function usePolling<T>(
       if (cancelled) return;
       const delay = intervalMs * Math.min(8, 2 ** failures.current);
       timer = setTimeout(() => {
-        if (typeof document === 'undefined' || document.visibilityState !== 'hidden') run();
+        if (
+          typeof document === 'undefined' ||
+          document.visibilityState !== 'hidden'
+        )
+          run();
         else timer = setTimeout(run, delay);
       }, delay);
     };

@@ -55,7 +55,11 @@ export const Root = ({ children }: PropsWithChildren<{}>) => (
       <SidebarLogo />
       <SidebarDivider />
       <SidebarGroup label="Menu" icon={<MenuIcon />}>
-        <SidebarItem icon={ScheduleIcon} to="lab-scheduler" text="Lab Scheduler" />
+        <SidebarItem
+          icon={ScheduleIcon}
+          to="lab-scheduler"
+          text="Lab Scheduler"
+        />
         <SidebarItem icon={HomeIcon} to="catalog" text="Catalog" />
       </SidebarGroup>
       <SidebarSpace />

@@ -11,7 +11,11 @@ for (const o of objects) {
     const Model = module[o.kind] ?? module.default;
     new Model(o).validate();
   } catch (error) {
-    problems.push({ kind: o.kind, name: o.metadata?.name, error: String(error.message ?? error).slice(0, 2000) });
+    problems.push({
+      kind: o.kind,
+      name: o.metadata?.name,
+      error: String(error.message ?? error).slice(0, 2000),
+    });
   }
 }
 process.stdout.write(JSON.stringify(problems));

@@ -1,11 +1,25 @@
 import { useState } from 'react';
-import { InfoCard, Link, Progress, ResponseErrorPanel } from '@backstage/core-components';
+import {
+  InfoCard,
+  Link,
+  Progress,
+  ResponseErrorPanel,
+} from '@backstage/core-components';
 import { useApi, useRouteRef } from '@backstage/core-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
-import { describeSchedule, taskCreatePermission } from '@internal/plugin-lab-scheduler-common';
-import { Button, List, ListItem, ListItemText, Typography } from '@material-ui/core';
+import {
+  describeSchedule,
+  taskCreatePermission,
+} from '@internal/plugin-lab-scheduler-common';
+import {
+  Button,
+  List,
+  ListItem,
+  ListItemText,
+  Typography,
+} from '@material-ui/core';
 import { labSchedulerApiRef } from '../../api';
 import { taskRouteRef } from '../../routes';
 import { TaskFormDialog } from '../TaskFormDialog';
@@ -48,19 +62,24 @@ export const EntityLabSchedulerCard = () => {
       {loading && !value && <Progress />}
       {error && !value && <ResponseErrorPanel error={error} />}
       {value && value.items.length === 0 && (
-        <Typography variant="body2">No measurements are scheduled on this instrument.</Typography>
+        <Typography variant="body2">
+          No measurements are scheduled on this instrument.
+        </Typography>
       )}
       {value && value.items.length > 0 && (
         <List dense aria-label="Scheduled measurements on this instrument">
           {value.items.map(task => (
             <ListItem key={task.id} divider>
               <ListItemText
-                primary={<Link to={taskLink({ id: task.id })}>{task.name}</Link>}
+                primary={
+                  <Link to={taskLink({ id: task.id })}>{task.name}</Link>
+                }
                 secondary={
                   <>
                     {describeSchedule(task.schedule)}
                     <br />
-                    Next: {formatNextRun(task.nextRunAt)} · Last run: <RunStatusChip run={task.lastRun} />
+                    Next: {formatNextRun(task.nextRunAt)} · Last run:{' '}
+                    <RunStatusChip run={task.lastRun} />
                   </>
                 }
               />

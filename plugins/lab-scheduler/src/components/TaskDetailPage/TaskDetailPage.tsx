@@ -10,7 +10,11 @@ import {
   TableColumn,
 } from '@backstage/core-components';
 import { alertApiRef, useApi, useRouteRef } from '@backstage/core-plugin-api';
-import { AuditEntry, describeSchedule, Run } from '@internal/plugin-lab-scheduler-common';
+import {
+  AuditEntry,
+  describeSchedule,
+  Run,
+} from '@internal/plugin-lab-scheduler-common';
 import { Button, Grid, Typography } from '@material-ui/core';
 import { useParams } from 'react-router-dom';
 import { labSchedulerApiRef } from '../../api';
@@ -21,10 +25,13 @@ import { usePolling } from '../usePolling';
 
 const ms = (from: string | null, to: string | null) =>
   from && to ? `${Math.max(0, Date.parse(to) - Date.parse(from))} ms` : '—';
-const time = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');
+const time = (iso: string | null) =>
+  iso ? new Date(iso).toLocaleString() : '—';
 
 function summaryText(run: Run): string {
-  const summary = (run.result as any)?.summary as Record<string, unknown> | undefined;
+  const summary = (run.result as any)?.summary as
+    | Record<string, unknown>
+    | undefined;
   if (!summary) return '';
   return Object.entries(summary)
     .filter(([, v]) => typeof v !== 'object' || v === null)
@@ -45,7 +52,10 @@ const RawDataButton = ({ run }: { run: Run }) => {
           const blob = await api.getRawData(run.id);
           window.open(URL.createObjectURL(blob), '_blank');
         } catch (error) {
-          alertApi.post({ message: `Raw data unavailable: ${(error as Error).message}`, severity: 'error' });
+          alertApi.post({
+            message: `Raw data unavailable: ${(error as Error).message}`,
+            severity: 'error',
+          });
         }
       }}
     >
@@ -62,7 +72,10 @@ const runColumns: TableColumn<Run>[] = [
   { title: 'Lateness', render: run => ms(run.scheduledFor, run.publishedAt) },
   { title: 'Duration', render: run => ms(run.startedAt, run.finishedAt) },
   { title: 'Attempt', field: 'attempt' },
-  { title: 'QC', render: run => ((run.result as any)?.qc?.status ?? '—').replace('_', ' ') },
+  {
+    title: 'QC',
+    render: run => ((run.result as any)?.qc?.status ?? '—').replace('_', ' '),
+  },
   { title: 'Result', render: run => summaryText(run) || run.error || '—' },
   { title: '', render: run => <RawDataButton run={run} /> },
 ];
@@ -76,8 +89,10 @@ const auditColumns: TableColumn<AuditEntry>[] = [
     render: a => {
       if (!a.before || !a.after) return a.action === 'trigger' ? 'run now' : '';
       const changed = Object.keys(a.after).filter(
-        k => !['version', 'updatedAt', 'updatedBy'].includes(k) &&
-          JSON.stringify((a.before as any)[k]) !== JSON.stringify((a.after as any)[k]),
+        k =>
+          !['version', 'updatedAt', 'updatedBy'].includes(k) &&
+          JSON.stringify((a.before as any)[k]) !==
+            JSON.stringify((a.after as any)[k]),
       );
       return changed.join(', ');
     },
@@ -91,9 +106,18 @@ export const TaskDetailPage = () => {
   const rootLink = useRouteRef(rootRouteRef);
   const task = usePolling(() => api.getTask(id!), [api, id]);
   const runs = usePolling(() => api.listRuns(id!, { limit: 100 }), [api, id]);
-  const audit = usePolling(() => api.listAudit(id!, { limit: 200 }), [api, id], 15000);
+  const audit = usePolling(
+    () => api.listAudit(id!, { limit: 200 }),
+    [api, id],
+    15000,
+  );
 
-  if (task.error && !task.value) return <Content><ResponseErrorPanel error={task.error} /></Content>;
+  if (task.error && !task.value)
+    return (
+      <Content>
+        <ResponseErrorPanel error={task.error} />
+      </Content>
+    );
   if (!task.value) return <Progress />;
   const t = task.value;
   const refresh = () => {
@@ -110,12 +134,20 @@ export const TaskDetailPage = () => {
       <Grid container spacing={3}>
         <Grid item xs={12} md={6}>
           <InfoCard title="Definition">
-            {t.description && <Typography paragraph>{t.description}</Typography>}
+            {t.description && (
+              <Typography paragraph>{t.description}</Typography>
+            )}
             <StructuredMetadataTable
               metadata={{
-                instrument: <Link to={entityLink(t.instrumentRef)}>{t.instrumentRef}</Link>,
+                instrument: (
+                  <Link to={entityLink(t.instrumentRef)}>
+                    {t.instrumentRef}
+                  </Link>
+                ),
                 measurement: t.measurement.type,
-                parameters: <code>{JSON.stringify(t.measurement.parameters)}</code>,
+                parameters: (
+                  <code>{JSON.stringify(t.measurement.parameters)}</code>
+                ),
                 schedule: describeSchedule(t.schedule),
                 'next run': formatNextRun(t.nextRunAt),
                 state: t.state,
@@ -131,7 +163,12 @@ export const TaskDetailPage = () => {
         <Grid item xs={12} md={6}>
           <Table<AuditEntry>
             title="Audit trail"
-            options={{ paging: false, search: false, padding: 'dense', maxBodyHeight: 400 }}
+            options={{
+              paging: false,
+              search: false,
+              padding: 'dense',
+              maxBodyHeight: 400,
+            }}
             columns={auditColumns}
             data={audit.value?.items ?? []}
             isLoading={audit.loading && !audit.value}
@@ -140,11 +177,20 @@ export const TaskDetailPage = () => {
         <Grid item xs={12}>
           <Table<Run>
             title="Run history"
-            options={{ paging: false, search: false, padding: 'dense', maxBodyHeight: '60vh' }}
+            options={{
+              paging: false,
+              search: false,
+              padding: 'dense',
+              maxBodyHeight: '60vh',
+            }}
             columns={runColumns}
             data={runs.value?.items ?? []}
             isLoading={runs.loading && !runs.value}
-            emptyContent={<Typography style={{ padding: 16 }}>No runs yet: the first one is {formatNextRun(t.nextRunAt)}.</Typography>}
+            emptyContent={
+              <Typography style={{ padding: 16 }}>
+                No runs yet: the first one is {formatNextRun(t.nextRunAt)}.
+              </Typography>
+            }
           />
         </Grid>
       </Grid>

@@ -9,7 +9,11 @@ describe('SchedulePreview', () => {
   it('previews a daily 02:30 run across the spring-forward night in its zone, DST-aware', async () => {
     await renderInTestApp(
       <SchedulePreview
-        schedule={{ type: 'cron', expression: '30 2 * * *', timezone: 'Europe/Berlin' }}
+        schedule={{
+          type: 'cron',
+          expression: '30 2 * * *',
+          timezone: 'Europe/Berlin',
+        }}
         now={Date.parse('2026-03-27T12:00:00Z')}
         count={4}
       />,
@@ -25,7 +29,9 @@ describe('SchedulePreview', () => {
 
   it('explains an invalid expression instead of previewing', async () => {
     await renderInTestApp(
-      <SchedulePreview schedule={{ type: 'cron', expression: '0 0 30 2 *', timezone: 'UTC' }} />,
+      <SchedulePreview
+        schedule={{ type: 'cron', expression: '0 0 30 2 *', timezone: 'UTC' }}
+      />,
     );
     expect(screen.getByText(/can never fire/)).toBeInTheDocument();
   });

@@ -24,10 +24,19 @@ export const SchedulePreview = ({
   if (!schedule) return null;
   if (schedule.type === 'cron') {
     if (!isValidTimeZone(schedule.timezone)) {
-      return <Typography color="error" variant="body2">Choose a valid time zone to see the next runs.</Typography>;
+      return (
+        <Typography color="error" variant="body2">
+          Choose a valid time zone to see the next runs.
+        </Typography>
+      );
     }
     const error = cronSyntaxError(schedule.expression);
-    if (error) return <Typography color="error" variant="body2">Cron expression {error}.</Typography>;
+    if (error)
+      return (
+        <Typography color="error" variant="body2">
+          Cron expression {error}.
+        </Typography>
+      );
   }
   const zone = schedule.type === 'cron' ? schedule.timezone : 'UTC';
   const occurrences = upcomingOccurrences(schedule, now, count);
@@ -36,7 +45,9 @@ export const SchedulePreview = ({
     <div aria-live="polite" data-testid="schedule-preview">
       <Typography variant="subtitle2">{describeSchedule(schedule)}</Typography>
       {occurrences.length === 0 ? (
-        <Typography variant="body2">This schedule will not run again.</Typography>
+        <Typography variant="body2">
+          This schedule will not run again.
+        </Typography>
       ) : (
         <ol style={{ margin: '4px 0', paddingLeft: 20 }}>
           {occurrences.map(ms => {
@@ -46,7 +57,8 @@ export const SchedulePreview = ({
               <li key={ms}>
                 <Typography variant="body2" component="span">
                   {inZone.toFormat('ccc yyyy-LL-dd HH:mm ZZZZ')}
-                  {zone !== localZone && ` — ${local.toFormat('ccc HH:mm ZZZZ')} your time`}
+                  {zone !== localZone &&
+                    ` — ${local.toFormat('ccc HH:mm ZZZZ')} your time`}
                 </Typography>
               </li>
             );

@@ -16,7 +16,9 @@ const instrument = {
     name: 'plate-reader-1',
     namespace: 'default',
     title: 'Plate reader 1',
-    annotations: { 'lab-scheduler.io/measurement-types': 'absorbance-spectrum,plate-od' },
+    annotations: {
+      'lab-scheduler.io/measurement-types': 'absorbance-spectrum,plate-od',
+    },
   },
   spec: { type: 'instrument', owner: 'group:default/lab-ops' },
 };
@@ -26,8 +28,18 @@ async function renderDialog(createTask: (body: any) => Promise<any>) {
   (api.createTask as jest.Mock).mockImplementation(createTask);
   const onSaved = jest.fn();
   await renderInTestApp(
-    <TestApiProvider apis={[[labSchedulerApiRef, api], [catalogApiRef, catalogApiMock({ entities: [instrument] })]]}>
-      <TaskFormDialog open onClose={() => {}} onSaved={onSaved} instrumentRef="resource:default/plate-reader-1" />
+    <TestApiProvider
+      apis={[
+        [labSchedulerApiRef, api],
+        [catalogApiRef, catalogApiMock({ entities: [instrument] })],
+      ]}
+    >
+      <TaskFormDialog
+        open
+        onClose={() => {}}
+        onSaved={onSaved}
+        instrumentRef="resource:default/plate-reader-1"
+      />
     </TestApiProvider>,
   );
   return { api, onSaved };
@@ -36,10 +48,14 @@ async function renderDialog(createTask: (body: any) => Promise<any>) {
 describe('TaskFormDialog', () => {
   it('shows client-side errors and sends nothing', async () => {
     const { api } = await renderDialog(async () => makeTask(1));
-    fireEvent.change(screen.getByLabelText(/Cron expression/), { target: { value: '99 * * * *' } });
+    fireEvent.change(screen.getByLabelText(/Cron expression/), {
+      target: { value: '99 * * * *' },
+    });
     fireEvent.click(screen.getByRole('button', { name: 'Create' }));
     expect(await screen.findByText('must not be empty')).toBeInTheDocument();
-    expect(screen.getAllByText(/is not a valid cron expression/).length).toBeGreaterThanOrEqual(1);
+    expect(
+      screen.getAllByText(/is not a valid cron expression/).length,
+    ).toBeGreaterThanOrEqual(1);
     expect(api.createTask).not.toHaveBeenCalled();
   });
 
@@ -49,21 +65,33 @@ describe('TaskFormDialog', () => {
         error: {
           name: 'InputError',
           message: 'Invalid request',
-          details: [{ path: 'instrumentRef', message: 'is not an instrument in the catalog' }],
+          details: [
+            {
+              path: 'instrumentRef',
+              message: 'is not an instrument in the catalog',
+            },
+          ],
         },
       },
     });
     const { api, onSaved } = await renderDialog(async () => {
       throw serverError;
     });
-    fireEvent.change(screen.getByLabelText(/Name/), { target: { value: 'Blank check' } });
+    fireEvent.change(screen.getByLabelText(/Name/), {
+      target: { value: 'Blank check' },
+    });
     fireEvent.click(screen.getByRole('button', { name: 'Create' }));
-    expect(await screen.findByText('is not an instrument in the catalog')).toBeInTheDocument();
+    expect(
+      await screen.findByText('is not an instrument in the catalog'),
+    ).toBeInTheDocument();
     expect(api.createTask).toHaveBeenCalledWith(
       expect.objectContaining({
         name: 'Blank check',
         instrumentRef: 'resource:default/plate-reader-1',
-        schedule: expect.objectContaining({ type: 'cron', expression: '0 9 * * 1-5' }),
+        schedule: expect.objectContaining({
+          type: 'cron',
+          expression: '0 9 * * 1-5',
+        }),
       }),
     );
     expect(onSaved).not.toHaveBeenCalled();
@@ -71,7 +99,9 @@ describe('TaskFormDialog', () => {
 
   it('previews the next runs of the chosen schedule', async () => {
     await renderDialog(async () => makeTask(1));
-    expect(screen.getByTestId('schedule-preview')).toHaveTextContent('Monday through Friday');
+    expect(screen.getByTestId('schedule-preview')).toHaveTextContent(
+      'Monday through Friday',
+    );
     expect(screen.getAllByRole('listitem')).toHaveLength(5);
   });
 });

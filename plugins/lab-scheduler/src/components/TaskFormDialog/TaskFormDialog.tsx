@@ -53,15 +53,25 @@ export interface TaskFormDialogProps {
 }
 
 const TIME_ZONES: string[] =
-  typeof (Intl as any).supportedValuesOf === 'function' ? (Intl as any).supportedValuesOf('timeZone') : [];
+  typeof (Intl as any).supportedValuesOf === 'function'
+    ? (Intl as any).supportedValuesOf('timeZone')
+    : [];
 
 /** Create or edit a measurement task; validated with the shared schemas, server errors mapped to fields. */
-export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: TaskFormDialogProps) => {
+export const TaskFormDialog = ({
+  open,
+  onClose,
+  onSaved,
+  task,
+  instrumentRef,
+}: TaskFormDialogProps) => {
   const api = useApi(labSchedulerApiRef);
   const catalogApi = useApi(catalogApiRef);
   const config = useApi(configApiRef);
-  const kind = config.getOptionalString('labScheduler.instruments.kind') ?? 'Resource';
-  const type = config.getOptionalString('labScheduler.instruments.type') ?? 'instrument';
+  const kind =
+    config.getOptionalString('labScheduler.instruments.kind') ?? 'Resource';
+  const type =
+    config.getOptionalString('labScheduler.instruments.type') ?? 'instrument';
   const [values, setValues] = useState<TaskFormValues>(() =>
     task ? formFromTask(task) : emptyForm(instrumentRef ?? ''),
   );
@@ -92,12 +102,19 @@ export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: 
   useEffect(() => {
     if (selected && !values.measurementType) {
       const first = typeChoices[0];
-      setValues(v => ({ ...v, measurementType: first, parameters: defaultParameters(first) }));
+      setValues(v => ({
+        ...v,
+        measurementType: first,
+        parameters: defaultParameters(first),
+      }));
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [selected]);
 
-  const set = <K extends keyof TaskFormValues>(key: K, value: TaskFormValues[K]) => {
+  const set = <K extends keyof TaskFormValues>(
+    key: K,
+    value: TaskFormValues[K],
+  ) => {
     setValues(v => ({ ...v, [key]: value }));
     setErrors(e => ({ ...e, [key]: undefined, form: undefined }));
   };
@@ -113,10 +130,17 @@ export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: 
         ...v,
         instrumentRef: ref,
         measurementType,
-        parameters: keep && v.measurementType ? v.parameters : defaultParameters(measurementType),
+        parameters:
+          keep && v.measurementType
+            ? v.parameters
+            : defaultParameters(measurementType),
       };
     });
-    setErrors(e => ({ ...e, instrumentRef: undefined, measurementType: undefined }));
+    setErrors(e => ({
+      ...e,
+      instrumentRef: undefined,
+      measurementType: undefined,
+    }));
   };
 
   const previewSchedule: TaskSchedule | undefined = useMemo(() => {
@@ -126,7 +150,11 @@ export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: 
     }
     return {
       type: 'cron',
-      expression: presetExpression(values.preset, values.timeOfDay, values.expression),
+      expression: presetExpression(
+        values.preset,
+        values.timeOfDay,
+        values.expression,
+      ),
       timezone: values.timezone,
       startAt: toInstant(values.startAt, values.timezone),
       endAt: toInstant(values.endAt, values.timezone),
@@ -141,7 +169,9 @@ export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: 
     }
     setSaving(true);
     try {
-      const saved = task ? await api.updateTask(task.id, task.version, body) : await api.createTask(body);
+      const saved = task
+        ? await api.updateTask(task.id, task.version, body)
+        : await api.createTask(body);
       onSaved(saved);
       onClose();
     } catch (error) {
@@ -173,7 +203,13 @@ export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: 
   );
 
   return (
-    <Dialog open={open} onClose={onClose} maxWidth="md" fullWidth aria-labelledby="lab-scheduler-form-title">
+    <Dialog
+      open={open}
+      onClose={onClose}
+      maxWidth="md"
+      fullWidth
+      aria-labelledby="lab-scheduler-form-title"
+    >
       <DialogTitle id="lab-scheduler-form-title">
         {task ? `Edit “${task.name}”` : 'Schedule a measurement'}
       </DialogTitle>
@@ -203,15 +239,23 @@ export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: 
               value={values.instrumentRef}
               onChange={e => chooseInstrument(e.target.value)}
               {...field('instrumentRef')}
-              helperText={errors.instrumentRef ?? (instruments.loading ? 'Loading instruments…' : undefined)}
+              helperText={
+                errors.instrumentRef ??
+                (instruments.loading ? 'Loading instruments…' : undefined)
+              }
             >
               {(instruments.value ?? []).map(e => (
-                <MenuItem key={stringifyEntityRef(e)} value={stringifyEntityRef(e)}>
+                <MenuItem
+                  key={stringifyEntityRef(e)}
+                  value={stringifyEntityRef(e)}
+                >
                   {e.metadata.title ?? e.metadata.name}
                 </MenuItem>
               ))}
               {values.instrumentRef && !selected && (
-                <MenuItem value={values.instrumentRef}>{values.instrumentRef}</MenuItem>
+                <MenuItem value={values.instrumentRef}>
+                  {values.instrumentRef}
+                </MenuItem>
               )}
             </TextField>
           </Grid>
@@ -255,7 +299,10 @@ export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: 
               value={values.parameters}
               onChange={e => set('parameters', e.target.value)}
               {...field('parameters')}
-              helperText={errors.parameters ?? 'Defaults of the measurement type; QC thresholds go under "qc".'}
+              helperText={
+                errors.parameters ??
+                'Defaults of the measurement type; QC thresholds go under "qc".'
+              }
               inputProps={{ style: { fontFamily: 'monospace', fontSize: 12 } }}
             />
           </Grid>
@@ -268,9 +315,15 @@ export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: 
               row
               aria-label="Schedule type"
               value={values.scheduleType}
-              onChange={e => set('scheduleType', e.target.value as 'once' | 'cron')}
+              onChange={e =>
+                set('scheduleType', e.target.value as 'once' | 'cron')
+              }
             >
-              <FormControlLabel value="cron" control={<Radio />} label="Recurring" />
+              <FormControlLabel
+                value="cron"
+                control={<Radio />}
+                label="Recurring"
+              />
               <FormControlLabel value="once" control={<Radio />} label="Once" />
             </RadioGroup>
           </Grid>
@@ -290,7 +343,14 @@ export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: 
                     const preset = e.target.value as TaskFormValues['preset'];
                     set('preset', preset);
                     if (preset !== 'custom') {
-                      set('expression', presetExpression(preset, values.timeOfDay, values.expression));
+                      set(
+                        'expression',
+                        presetExpression(
+                          preset,
+                          values.timeOfDay,
+                          values.expression,
+                        ),
+                      );
                     }
                   }}
                   id="lab-scheduler-preset"
@@ -312,7 +372,14 @@ export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: 
                     value={values.timeOfDay}
                     onChange={e => {
                       set('timeOfDay', e.target.value);
-                      set('expression', presetExpression(values.preset, e.target.value, values.expression));
+                      set(
+                        'expression',
+                        presetExpression(
+                          values.preset,
+                          e.target.value,
+                          values.expression,
+                        ),
+                      );
                     }}
                     id="lab-scheduler-timeOfDay"
                   />
@@ -322,13 +389,24 @@ export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: 
                 <TextField
                   label="Cron expression"
                   fullWidth
-                  value={presetExpression(values.preset, values.timeOfDay, values.expression)}
+                  value={presetExpression(
+                    values.preset,
+                    values.timeOfDay,
+                    values.expression,
+                  )}
                   onChange={e => {
-                    setValues(v => ({ ...v, preset: 'custom', expression: e.target.value }));
+                    setValues(v => ({
+                      ...v,
+                      preset: 'custom',
+                      expression: e.target.value,
+                    }));
                     setErrors(er => ({ ...er, expression: undefined }));
                   }}
                   {...field('expression')}
-                  helperText={errors.expression ?? 'minute hour day-of-month month day-of-week'}
+                  helperText={
+                    errors.expression ??
+                    'minute hour day-of-month month day-of-week'
+                  }
                   inputProps={{ style: { fontFamily: 'monospace' } }}
                 />
               </Grid>
@@ -361,7 +439,9 @@ export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: 
               label="After downtime (misfire)"
               fullWidth
               value={values.misfire}
-              onChange={e => set('misfire', e.target.value as TaskFormValues['misfire'])}
+              onChange={e =>
+                set('misfire', e.target.value as TaskFormValues['misfire'])
+              }
               {...field('misfire')}
             >
               <MenuItem value="run_once">Run once now</MenuItem>
@@ -375,7 +455,9 @@ export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: 
               label="If still running (overlap)"
               fullWidth
               value={values.overlap}
-              onChange={e => set('overlap', e.target.value as TaskFormValues['overlap'])}
+              onChange={e =>
+                set('overlap', e.target.value as TaskFormValues['overlap'])
+              }
               {...field('overlap')}
             >
               <MenuItem value="skip">Skip this occurrence</MenuItem>
@@ -392,7 +474,12 @@ export const TaskFormDialog = ({ open, onClose, onSaved, task, instrumentRef }: 
       </DialogContent>
       <DialogActions>
         <Button onClick={onClose}>Cancel</Button>
-        <Button color="primary" variant="contained" onClick={submit} disabled={saving}>
+        <Button
+          color="primary"
+          variant="contained"
+          onClick={submit}
+          disabled={saving}
+        >
           {task ? 'Save' : 'Create'}
         </Button>
       </DialogActions>

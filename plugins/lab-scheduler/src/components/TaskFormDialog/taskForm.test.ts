@@ -1,4 +1,9 @@
-import { buildRequest, emptyForm, errorsByField, presetExpression } from './taskForm';
+import {
+  buildRequest,
+  emptyForm,
+  errorsByField,
+  presetExpression,
+} from './taskForm';
 
 const NOW = Date.parse('2026-11-27T12:00:00Z');
 
@@ -7,7 +12,9 @@ describe('task form', () => {
     expect(presetExpression('hourly', '09:30', '')).toBe('0 * * * *');
     expect(presetExpression('daily', '07:05', '')).toBe('5 7 * * *');
     expect(presetExpression('weekdays', '18:00', '')).toBe('0 18 * * 1-5');
-    expect(presetExpression('custom', '18:00', '*/5 * * * *')).toBe('*/5 * * * *');
+    expect(presetExpression('custom', '18:00', '*/5 * * * *')).toBe(
+      '*/5 * * * *',
+    );
   });
 
   it('builds a valid request and interprets one-time input in the chosen zone', () => {
@@ -20,7 +27,10 @@ describe('task form', () => {
     };
     const { body, errors } = buildRequest(values, NOW);
     expect(errors).toEqual({});
-    expect(body!.schedule).toEqual({ type: 'once', at: '2026-12-01T08:00:00.000Z' });
+    expect(body!.schedule).toEqual({
+      type: 'once',
+      at: '2026-12-01T08:00:00.000Z',
+    });
   });
 
   it('reports client-side errors on the right fields', () => {
@@ -34,14 +44,25 @@ describe('task form', () => {
     };
     const { body, errors } = buildRequest(values, NOW);
     expect(body).toBeUndefined();
-    expect(Object.keys(errors).sort()).toEqual(['expression', 'instrumentRef', 'name', 'parameters', 'timezone']);
-    expect(buildRequest({ ...values, parameters: '{oops' }, NOW).errors).toEqual({ parameters: 'must be valid JSON' });
+    expect(Object.keys(errors).sort()).toEqual([
+      'expression',
+      'instrumentRef',
+      'name',
+      'parameters',
+      'timezone',
+    ]);
+    expect(
+      buildRequest({ ...values, parameters: '{oops' }, NOW).errors,
+    ).toEqual({ parameters: 'must be valid JSON' });
   });
 
   it('maps server error details to fields', () => {
     expect(
       errorsByField([
-        { path: 'instrumentRef', message: "'resource:default/x' is not an instrument in the catalog" },
+        {
+          path: 'instrumentRef',
+          message: "'resource:default/x' is not an instrument in the catalog",
+        },
         { path: 'schedule.at', message: 'must not be in the past' },
         { path: 'owner', message: 'is required when the caller is a service' },
       ]),

@@ -42,7 +42,11 @@ export const CRON_PRESETS: { value: CronPreset; label: string }[] = [
 ];
 
 /** The cron expression a preset stands for. */
-export function presetExpression(preset: CronPreset, timeOfDay: string, custom: string): string {
+export function presetExpression(
+  preset: CronPreset,
+  timeOfDay: string,
+  custom: string,
+): string {
   const [h, m] = (timeOfDay || '09:00').split(':').map(n => Number(n) || 0);
   switch (preset) {
     case 'hourly':
@@ -66,7 +70,10 @@ export function defaultParameters(type: string): string {
   return JSON.stringify(definition.parameters.parse({}), null, 2);
 }
 
-export function emptyForm(instrumentRef = '', measurementType = ''): TaskFormValues {
+export function emptyForm(
+  instrumentRef = '',
+  measurementType = '',
+): TaskFormValues {
   const zone = browserTimeZone();
   return {
     name: '',
@@ -75,7 +82,11 @@ export function emptyForm(instrumentRef = '', measurementType = ''): TaskFormVal
     measurementType,
     parameters: measurementType ? defaultParameters(measurementType) : '{}',
     scheduleType: 'cron',
-    at: DateTime.now().setZone(zone).plus({ hours: 1 }).startOf('hour').toFormat("yyyy-LL-dd'T'HH:mm"),
+    at: DateTime.now()
+      .setZone(zone)
+      .plus({ hours: 1 })
+      .startOf('hour')
+      .toFormat("yyyy-LL-dd'T'HH:mm"),
     preset: 'weekdays',
     timeOfDay: '09:00',
     expression: '0 9 * * 1-5',
@@ -92,7 +103,8 @@ const localInput = (iso: string | undefined, zone: string) =>
 
 /** The form filled from an existing task (edit). */
 export function formFromTask(task: Task): TaskFormValues {
-  const zone = task.schedule.type === 'cron' ? task.schedule.timezone : browserTimeZone();
+  const zone =
+    task.schedule.type === 'cron' ? task.schedule.timezone : browserTimeZone();
   const base = emptyForm(task.instrumentRef, task.measurement.type);
   return {
     ...base,
@@ -101,11 +113,23 @@ export function formFromTask(task: Task): TaskFormValues {
     parameters: JSON.stringify(task.measurement.parameters, null, 2),
     scheduleType: task.schedule.type,
     timezone: zone,
-    at: task.schedule.type === 'once' ? localInput(task.schedule.at, zone) : base.at,
+    at:
+      task.schedule.type === 'once'
+        ? localInput(task.schedule.at, zone)
+        : base.at,
     preset: 'custom',
-    expression: task.schedule.type === 'cron' ? task.schedule.expression : base.expression,
-    startAt: task.schedule.type === 'cron' ? localInput(task.schedule.startAt, zone) : '',
-    endAt: task.schedule.type === 'cron' ? localInput(task.schedule.endAt, zone) : '',
+    expression:
+      task.schedule.type === 'cron'
+        ? task.schedule.expression
+        : base.expression,
+    startAt:
+      task.schedule.type === 'cron'
+        ? localInput(task.schedule.startAt, zone)
+        : '',
+    endAt:
+      task.schedule.type === 'cron'
+        ? localInput(task.schedule.endAt, zone)
+        : '',
     misfire: task.policies.misfire,
     overlap: task.policies.overlap,
   };
@@ -121,7 +145,8 @@ export function toInstant(local: string, zone: string): string | undefined {
 /** Which form field shows an error for an API path such as `schedule.expression`. */
 export function fieldForPath(path: string): keyof TaskFormValues | 'form' {
   if (path.startsWith('measurement.parameters')) return 'parameters';
-  if (path === 'measurement.type' || path === 'measurement') return 'measurementType';
+  if (path === 'measurement.type' || path === 'measurement')
+    return 'measurementType';
   if (path === 'schedule.at') return 'at';
   if (path === 'schedule.expression') return 'expression';
   if (path === 'schedule.timezone') return 'timezone';
@@ -129,7 +154,8 @@ export function fieldForPath(path: string): keyof TaskFormValues | 'form' {
   if (path === 'schedule.endAt') return 'endAt';
   if (path.startsWith('policies.misfire')) return 'misfire';
   if (path.startsWith('policies.overlap')) return 'overlap';
-  if (['name', 'description', 'instrumentRef'].includes(path)) return path as keyof TaskFormValues;
+  if (['name', 'description', 'instrumentRef'].includes(path))
+    return path as keyof TaskFormValues;
   return 'form';
 }
 
@@ -140,7 +166,10 @@ export function errorsByField(errors: FieldError[]): FormErrors {
   const result: FormErrors = {};
   for (const error of errors) {
     const field = fieldForPath(error.path);
-    const text = field === 'form' || field === 'parameters' ? `${error.path} ${error.message}` : error.message;
+    const text =
+      field === 'form' || field === 'parameters'
+        ? `${error.path} ${error.message}`
+        : error.message;
     result[field] = result[field] ? `${result[field]}; ${text}` : text;
   }
   return result;
@@ -166,10 +195,18 @@ export function buildRequest(
       ? { type: 'once' as const, at: toInstant(values.at, zone) ?? values.at }
       : {
           type: 'cron' as const,
-          expression: presetExpression(values.preset, values.timeOfDay, values.expression),
+          expression: presetExpression(
+            values.preset,
+            values.timeOfDay,
+            values.expression,
+          ),
           timezone: zone,
-          ...(values.startAt ? { startAt: toInstant(values.startAt, zone) ?? values.startAt } : {}),
-          ...(values.endAt ? { endAt: toInstant(values.endAt, zone) ?? values.endAt } : {}),
+          ...(values.startAt
+            ? { startAt: toInstant(values.startAt, zone) ?? values.startAt }
+            : {}),
+          ...(values.endAt
+            ? { endAt: toInstant(values.endAt, zone) ?? values.endAt }
+            : {}),
         };
   const candidate = {
     name: values.name,
@@ -180,7 +217,8 @@ export function buildRequest(
     policies: { misfire: values.misfire, overlap: values.overlap },
   };
   const parsed = createTaskRequestSchema.safeParse(candidate);
-  if (!parsed.success) return { errors: errorsByField(toFieldErrors(parsed.error)) };
+  if (!parsed.success)
+    return { errors: errorsByField(toFieldErrors(parsed.error)) };
   const timing = validateScheduleTiming(parsed.data.schedule, nowMs);
   if (timing.length > 0) return { errors: errorsByField(timing) };
   return { body: candidate as CreateTaskInput, errors: {} };

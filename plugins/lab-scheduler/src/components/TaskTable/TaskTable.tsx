@@ -11,7 +11,11 @@ import {
 } from '@backstage/core-components';
 import { useRouteRef } from '@backstage/core-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
-import { describeSchedule, Run, Task } from '@internal/plugin-lab-scheduler-common';
+import {
+  describeSchedule,
+  Run,
+  Task,
+} from '@internal/plugin-lab-scheduler-common';
 import { DateTime } from 'luxon';
 import { taskRouteRef } from '../../routes';
 
@@ -24,7 +28,9 @@ export function entityLink(ref: string): string {
 export function formatNextRun(iso: string | null, now?: number): string {
   if (!iso) return '—';
   const at = DateTime.fromISO(iso).toLocal();
-  const relative = at.toRelative(now ? { base: DateTime.fromMillis(now) } : undefined);
+  const relative = at.toRelative(
+    now ? { base: DateTime.fromMillis(now) } : undefined,
+  );
   return `${at.toLocaleString(DateTime.DATETIME_MED)} (${relative})`;
 }
 
@@ -70,7 +76,9 @@ export const TaskTable = ({
     {
       title: 'Instrument',
       render: task => (
-        <Link to={entityLink(task.instrumentRef)}>{parseEntityRef(task.instrumentRef).name}</Link>
+        <Link to={entityLink(task.instrumentRef)}>
+          {parseEntityRef(task.instrumentRef).name}
+        </Link>
       ),
     },
     { title: 'Schedule', render: task => describeSchedule(task.schedule) },
@@ -79,9 +87,15 @@ export const TaskTable = ({
     { title: 'Last run', render: task => <RunStatusChip run={task.lastRun} /> },
     {
       title: 'Owner',
-      render: task => <Link to={entityLink(task.owner)}>{parseEntityRef(task.owner).name}</Link>,
+      render: task => (
+        <Link to={entityLink(task.owner)}>
+          {parseEntityRef(task.owner).name}
+        </Link>
+      ),
     },
-    ...(actions ? [{ title: 'Actions', render: (task: Task) => actions(task) }] : []),
+    ...(actions
+      ? [{ title: 'Actions', render: (task: Task) => actions(task) }]
+      : []),
   ];
   return (
     <Table<Task>

@@ -1,1 +1,6 @@
-export { TaskTable, RunStatusChip, formatNextRun, entityLink } from './TaskTable';
+export {
+  TaskTable,
+  RunStatusChip,
+  formatNextRun,
+  entityLink,
+} from './TaskTable';

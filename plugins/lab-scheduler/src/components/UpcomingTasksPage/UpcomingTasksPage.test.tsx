@@ -2,7 +2,11 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
 import { catalogApiRef } from '@backstage/plugin-catalog-react';
 import { catalogApiMock } from '@backstage/plugin-catalog-react/testUtils';
-import { mockApis, renderInTestApp, TestApiProvider } from '@backstage/test-utils';
+import {
+  mockApis,
+  renderInTestApp,
+  TestApiProvider,
+} from '@backstage/test-utils';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { SWRConfig } from 'swr';
 import { labSchedulerApiRef } from '../../api';
@@ -13,11 +17,16 @@ import { UpcomingTasksPage } from './UpcomingTasksPage';
 // Rendering a Backstage app in jsdom is slow when the machine is busy (the suites run in parallel).
 jest.setTimeout(60_000);
 
-const tasks = Array.from({ length: 30 }, (_, i) => makeTask(i, { state: i % 3 === 0 ? 'paused' : 'active' }));
+const tasks = Array.from({ length: 30 }, (_, i) =>
+  makeTask(i, { state: i % 3 === 0 ? 'paused' : 'active' }),
+);
 
 let permission: ReturnType<typeof mockApis.permission>;
 
-async function renderPage(allow: AuthorizeResult.ALLOW | AuthorizeResult.DENY = AuthorizeResult.ALLOW, path = '/') {
+async function renderPage(
+  allow: AuthorizeResult.ALLOW | AuthorizeResult.DENY = AuthorizeResult.ALLOW,
+  path = '/',
+) {
   const api = fakeApi(tasks);
   permission = mockApis.permission({ authorize: allow });
   jest.spyOn(permission, 'authorize');
@@ -47,7 +56,10 @@ describe('UpcomingTasksPage', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Next page' }));
     expect(await screen.findByText('Task 10')).toBeInTheDocument();
     expect(screen.queryByText('Task 0')).not.toBeInTheDocument();
-    expect(api.calls.at(-1)).toEqual(['listTasks', expect.objectContaining({ limit: 10, cursor: '10' })]);
+    expect(api.calls.at(-1)).toEqual([
+      'listTasks',
+      expect.objectContaining({ limit: 10, cursor: '10' }),
+    ]);
     fireEvent.click(screen.getByRole('button', { name: 'Previous page' }));
     expect(await screen.findByText('Task 0')).toBeInTheDocument();
   });
@@ -57,17 +69,28 @@ describe('UpcomingTasksPage', () => {
     await screen.findByText('Task 1');
     fireEvent.mouseDown(screen.getByLabelText('State'));
     fireEvent.click(within(screen.getByRole('listbox')).getByText('Paused'));
-    await waitFor(() => expect(screen.queryByText('Task 1')).not.toBeInTheDocument());
+    await waitFor(() =>
+      expect(screen.queryByText('Task 1')).not.toBeInTheDocument(),
+    );
     expect(screen.getByText('Task 3')).toBeInTheDocument();
-    expect(api.calls.at(-1)).toEqual(['listTasks', expect.objectContaining({ state: 'paused' })]);
+    expect(api.calls.at(-1)).toEqual([
+      'listTasks',
+      expect.objectContaining({ state: 'paused' }),
+    ]);
   });
 
   it('shows create, edit and delete actions only when permitted', async () => {
     await renderPage(AuthorizeResult.ALLOW);
     await screen.findByText('Task 1');
-    expect(screen.getByRole('button', { name: /Schedule a measurement/ })).toBeInTheDocument();
-    expect(await screen.findByRole('button', { name: 'Edit Task 1' })).toBeInTheDocument();
-    expect(screen.getByRole('button', { name: 'Delete Task 1' })).toBeInTheDocument();
+    expect(
+      screen.getByRole('button', { name: /Schedule a measurement/ }),
+    ).toBeInTheDocument();
+    expect(
+      await screen.findByRole('button', { name: 'Edit Task 1' }),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByRole('button', { name: 'Delete Task 1' }),
+    ).toBeInTheDocument();
   });
 
   it('hides every action from a user who may not act', async () => {
@@ -75,9 +98,17 @@ describe('UpcomingTasksPage', () => {
     await screen.findByText('Task 1');
     // The decisions have arrived (the page asked for them) and hide every action.
     await waitFor(() => expect(permission.authorize).toHaveBeenCalled());
-    expect(screen.queryByRole('button', { name: /Schedule a measurement/ })).not.toBeInTheDocument();
-    expect(screen.queryByRole('button', { name: 'Edit Task 1' })).not.toBeInTheDocument();
-    expect(screen.queryByRole('button', { name: 'Delete Task 1' })).not.toBeInTheDocument();
-    expect(screen.queryByRole('button', { name: 'Run Task 1 now' })).not.toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: /Schedule a measurement/ }),
+    ).not.toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Edit Task 1' }),
+    ).not.toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Delete Task 1' }),
+    ).not.toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Run Task 1 now' }),
+    ).not.toBeInTheDocument();
   });
 });

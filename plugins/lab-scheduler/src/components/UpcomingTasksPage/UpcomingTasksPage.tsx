@@ -6,11 +6,18 @@ import {
   ResponseErrorPanel,
   SupportButton,
 } from '@backstage/core-components';
-import { configApiRef, identityApiRef, useApi } from '@backstage/core-plugin-api';
+import {
+  configApiRef,
+  identityApiRef,
+  useApi,
+} from '@backstage/core-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { catalogApiRef } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
-import { taskCreatePermission, TaskState } from '@internal/plugin-lab-scheduler-common';
+import {
+  taskCreatePermission,
+  TaskState,
+} from '@internal/plugin-lab-scheduler-common';
 import { Box, Button, MenuItem, TextField } from '@material-ui/core';
 import AddIcon from '@material-ui/icons/Add';
 import { useSearchParams } from 'react-router-dom';
@@ -54,10 +61,15 @@ export const UpcomingTasksPage = () => {
     setParams(next, { replace: true });
   };
 
-  const me = useAsync(async () => (await identityApi.getBackstageIdentity()).userEntityRef, [identityApi]);
+  const me = useAsync(
+    async () => (await identityApi.getBackstageIdentity()).userEntityRef,
+    [identityApi],
+  );
   const instruments = useAsync(async () => {
-    const kind = config.getOptionalString('labScheduler.instruments.kind') ?? 'Resource';
-    const type = config.getOptionalString('labScheduler.instruments.type') ?? 'instrument';
+    const kind =
+      config.getOptionalString('labScheduler.instruments.kind') ?? 'Resource';
+    const type =
+      config.getOptionalString('labScheduler.instruments.type') ?? 'instrument';
     const { items } = await catalogApi.getEntities({
       filter: type ? { kind, 'spec.type': type } : { kind },
       fields: ['kind', 'metadata.name', 'metadata.namespace', 'metadata.title'],
@@ -76,7 +88,15 @@ export const UpcomingTasksPage = () => {
         state: (filters.state || undefined) as TaskState | undefined,
         text: filters.text || undefined,
       }),
-    [api, pageSize, cursors.join(','), filters.instrument, owner, filters.state, filters.text],
+    [
+      api,
+      pageSize,
+      cursors.join(','),
+      filters.instrument,
+      owner,
+      filters.state,
+      filters.text,
+    ],
   );
   const filtered = Object.values(filters).some(Boolean);
 
@@ -84,14 +104,32 @@ export const UpcomingTasksPage = () => {
     <Content>
       <ContentHeader title="Upcoming tests">
         {canCreate && (
-          <Button variant="contained" color="primary" startIcon={<AddIcon />} onClick={() => setCreating(true)}>
+          <Button
+            variant="contained"
+            color="primary"
+            startIcon={<AddIcon />}
+            onClick={() => setCreating(true)}
+          >
             Schedule a measurement
           </Button>
         )}
-        <SupportButton>Measurement tasks on the lab's instruments, next run first.</SupportButton>
+        <SupportButton>
+          Measurement tasks on the lab's instruments, next run first.
+        </SupportButton>
       </ContentHeader>
-      <TaskFormDialog open={creating} onClose={() => setCreating(false)} onSaved={refresh} />
-      <Box display="flex" flexWrap="wrap" mb={2} style={{ gap: 16 }} role="search" aria-label="Filter tasks">
+      <TaskFormDialog
+        open={creating}
+        onClose={() => setCreating(false)}
+        onSaved={refresh}
+      />
+      <Box
+        display="flex"
+        flexWrap="wrap"
+        mb={2}
+        style={{ gap: 16 }}
+        role="search"
+        aria-label="Filter tasks"
+      >
         <TextField
           label="Search"
           value={filters.text}
@@ -120,8 +158,17 @@ export const UpcomingTasksPage = () => {
         <TextField
           select
           label="Owner"
-          value={filters.owner === 'me' || filters.owner === '' ? filters.owner : 'other'}
-          onChange={e => update({ owner: e.target.value === 'other' ? filters.owner : e.target.value })}
+          value={
+            filters.owner === 'me' || filters.owner === ''
+              ? filters.owner
+              : 'other'
+          }
+          onChange={e =>
+            update({
+              owner:
+                e.target.value === 'other' ? filters.owner : e.target.value,
+            })
+          }
           variant="outlined"
           size="small"
           style={{ minWidth: 140 }}
@@ -129,7 +176,9 @@ export const UpcomingTasksPage = () => {
         >
           <MenuItem value="">Anyone</MenuItem>
           <MenuItem value="me">Mine</MenuItem>
-          {filters.owner && filters.owner !== 'me' && <MenuItem value="other">{filters.owner}</MenuItem>}
+          {filters.owner && filters.owner !== 'me' && (
+            <MenuItem value="other">{filters.owner}</MenuItem>
+          )}
         </TextField>
         <TextField
           select
@@ -163,17 +212,24 @@ export const UpcomingTasksPage = () => {
         </TextField>
       </Box>
       {error && !value && <ResponseErrorPanel error={error} />}
-      {!loading && value && value.items.length === 0 && cursors.length === 0 && (
-        <EmptyState
-          missing={filtered ? 'field' : 'data'}
-          title={filtered ? 'No task matches these filters' : 'No measurements scheduled yet'}
-          description={
-            filtered
-              ? 'Clear a filter to see more tasks.'
-              : 'Schedule a measurement here or from an instrument’s catalog page; it shows up here, next run first.'
-          }
-        />
-      )}
+      {!loading &&
+        value &&
+        value.items.length === 0 &&
+        cursors.length === 0 && (
+          <EmptyState
+            missing={filtered ? 'field' : 'data'}
+            title={
+              filtered
+                ? 'No task matches these filters'
+                : 'No measurements scheduled yet'
+            }
+            description={
+              filtered
+                ? 'Clear a filter to see more tasks.'
+                : 'Schedule a measurement here or from an instrument’s catalog page; it shows up here, next run first.'
+            }
+          />
+        )}
       {(loading || (value && value.items.length > 0)) && (
         <TaskTable
           tasks={value?.items ?? []}
@@ -181,17 +237,30 @@ export const UpcomingTasksPage = () => {
           actions={task => <TaskActions task={task} onChanged={refresh} />}
         />
       )}
-      <Box display="flex" justifyContent="flex-end" alignItems="center" mt={2} style={{ gap: 8 }}>
+      <Box
+        display="flex"
+        justifyContent="flex-end"
+        alignItems="center"
+        mt={2}
+        style={{ gap: 8 }}
+      >
         <span aria-live="polite">Page {cursors.length + 1}</span>
         <Button
           disabled={cursors.length === 0 || loading}
-          onClick={() => update({ cursors: cursors.slice(0, -1).join(',') }, true)}
+          onClick={() =>
+            update({ cursors: cursors.slice(0, -1).join(',') }, true)
+          }
         >
           Previous page
         </Button>
         <Button
           disabled={!value?.nextCursor || loading}
-          onClick={() => update({ cursors: [...cursors, value!.nextCursor!].join(',') }, true)}
+          onClick={() =>
+            update(
+              { cursors: [...cursors, value!.nextCursor!].join(',') },
+              true,
+            )
+          }
         >
           Next page
         </Button>
