@@ -61,7 +61,11 @@ async function main() {
       if (result.runs.length === 0) return;
       claimed += result.runs.length;
       await store.markPublished(
-        result.runs.map(r => ({ id: r.id, publishedAt: Date.now() })),
+        result.runs.map(r => ({
+          id: r.id,
+          claimToken: r.claimToken,
+          publishedAt: Date.now(),
+        })),
       );
     }
   };

@@ -18,6 +18,12 @@ export const runMessageSchema = z.object({
   owner: z.string(),
   scheduledFor: z.string(),
   attempt: z.number().int().min(1),
+  /**
+   * The claim this message was published under. The executor hands it back when it starts the run; the
+   * backend refuses a token that is no longer the run's (a superseded claim), so a duplicate message
+   * never measures. Absent in messages of dispatchers older than claim tokens.
+   */
+  claimToken: z.string().max(64).optional(),
   measurement: z.object({
     type: z.string(),
     parameters: z.record(z.string(), z.unknown()),
@@ -74,6 +80,8 @@ export const runEventSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('started'),
     attempt: z.number().int().min(1),
+    /** The message's claim token (see runMessageSchema). */
+    claimToken: z.string().max(64).optional(),
   }),
   z.strictObject({ type: z.literal('succeeded'), result: runResultSchema }),
   z.strictObject({

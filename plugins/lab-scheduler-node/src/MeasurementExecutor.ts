@@ -70,7 +70,11 @@ export class MeasurementExecutor {
       taskId: message.taskId,
       instrumentRef: message.instrumentRef,
     };
-    const decision = await reporter.start(message.runId, delivery.receiveCount);
+    const decision = await reporter.start(
+      message.runId,
+      delivery.receiveCount,
+      message.claimToken,
+    );
     if (!decision.proceed) {
       logger.info('Run already handled; acknowledging duplicate delivery', {
         ...ids,

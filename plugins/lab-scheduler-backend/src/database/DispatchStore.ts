@@ -5,6 +5,7 @@ import {
   TaskSchedule,
 } from '@internal/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
+import { randomBytes } from 'node:crypto';
 import { planOccurrences } from '../dispatcher/planOccurrences';
 import { NEVER_SORT_AT } from './DatabaseTaskStore';
 import { timeOrderedUuid } from './ids';
@@ -30,7 +31,14 @@ export interface ClaimedRun {
   publishFailures: number;
   /** The instance that held the claim before, when this claim recovers someone else's run. */
   previousClaimant: string | null;
+  /** This claim's token: publishes are recorded, and the executor starts the run, only under it. */
+  claimToken: string;
   message: RunMessage;
+}
+
+/** A fresh claim token: 96 random bits, so that no two claims of a run share one. */
+function newClaimToken(): string {
+  return randomBytes(12).toString('base64url');
 }
 
 export interface ClaimResult {
@@ -50,6 +58,7 @@ type ClaimRow = {
   slot: number | null;
   publish_failures: number;
   claimed_by: string | null;
+  claim_token: string;
   name: string;
   owner: string;
   measurement_type: string;
@@ -74,6 +83,7 @@ type RunRow = {
   status: string;
   attempt: number;
   claimed_by: string | null;
+  claim_token: string | null;
   claimed_at: number | null;
   lease_expires_at: number | null;
   finished_at: number | null;
@@ -96,6 +106,7 @@ function toClaimed(row: ClaimRow): ClaimedRun {
     slot: row.slot === null ? null : Number(row.slot),
     publishFailures: Number(row.publish_failures ?? 0),
     previousClaimant: row.claimed_by,
+    claimToken: row.claim_token,
     message: {
       schemaVersion: RUN_MESSAGE_SCHEMA_VERSION,
       runId: row.id,
@@ -105,12 +116,24 @@ function toClaimed(row: ClaimRow): ClaimedRun {
       owner: row.owner,
       scheduledFor: new Date(scheduledFor).toISOString(),
       attempt: Number(row.attempt) + 1,
+      claimToken: row.claim_token,
       measurement: {
         type: row.measurement_type,
         parameters: JSON.parse(row.measurement_parameters),
       },
     },
   };
+}
+
+/** Runs `fn` over consecutive slices of at most `size` items (bind-parameter limits), in order. */
+async function forEachChunk<T>(
+  items: T[],
+  size: number,
+  fn: (chunk: T[]) => Promise<unknown>,
+): Promise<void> {
+  for (let i = 0; i < items.length; i += size) {
+    await fn(items.slice(i, i + size));
+  }
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -154,6 +177,7 @@ export class DispatchStore {
   }): Promise<ClaimResult> {
     const { instanceId, nowMs, batchSize, leaseMs, graceMs } = options;
     const horizonMs = Math.max(options.horizonMs ?? nowMs, nowMs);
+    const claimToken = newClaimToken();
     return this.knex.transaction(async tx => {
       const tasks = await this.lock(
         tx(TASKS)
@@ -222,6 +246,7 @@ export class DispatchStore {
             status: run.status,
             attempt: 0,
             claimed_by: pending ? instanceId : null,
+            claim_token: pending ? claimToken : null,
             claimed_at: pending ? nowMs : null,
             lease_expires_at: pending ? horizonMs + leaseMs : null,
             finished_at: pending ? null : nowMs,
@@ -239,6 +264,7 @@ export class DispatchStore {
       const inserted = this.isPostgres
         ? await this.writeClaimPostgres(tx, taskUpdates, runRows, {
             instanceId,
+            claimToken,
             nowMs,
             leaseExpiresAt: horizonMs + leaseMs,
           })
@@ -256,6 +282,7 @@ export class DispatchStore {
             slot: null,
             publish_failures: 0,
             claimed_by: null,
+            claim_token: claimToken,
             name: task.name,
             owner: task.owner,
             measurement_type: task.measurement_type,
@@ -280,7 +307,12 @@ export class DispatchStore {
     tx: Knex.Transaction,
     taskUpdates: TaskUpdate[],
     runRows: RunRow[],
-    claim: { instanceId: string; nowMs: number; leaseExpiresAt: number },
+    claim: {
+      instanceId: string;
+      claimToken: string;
+      nowMs: number;
+      leaseExpiresAt: number;
+    },
   ): Promise<Set<string>> {
     const column = <K extends keyof RunRow>(key: K) => runRows.map(r => r[key]);
     // What is the same for the whole batch travels once, as a scalar.
@@ -294,8 +326,9 @@ export class DispatchStore {
          from v where ${TASKS}.id = v.id
        ), inserted as (
          insert into ${RUNS} (id, task_id, instrument_ref, scheduled_for, status, attempt, claimed_by,
-           claimed_at, lease_expires_at, finished_at, error, created_at)
+           claim_token, claimed_at, lease_expires_at, finished_at, error, created_at)
          select r.id, r.task_id, r.instrument_ref, r.scheduled_for, r.status, 0,
+           case when r.status = 'pending' then ?::text end,
            case when r.status = 'pending' then ?::text end,
            case when r.status = 'pending' then ?::bigint end,
            case when r.status = 'pending' then ?::bigint end,
@@ -313,6 +346,7 @@ export class DispatchStore {
         taskUpdates.map(u => u.nextRunAt),
         NEVER_SORT_AT,
         claim.instanceId,
+        claim.claimToken,
         claim.nowMs,
         claim.leaseExpiresAt,
         claim.nowMs,
@@ -372,6 +406,7 @@ export class DispatchStore {
     leaseMs: number;
   }): Promise<ClaimResult> {
     const { instanceId, nowMs, batchSize, leaseMs } = options;
+    const claimToken = newClaimToken();
     return this.knex.transaction(async tx => {
       const rows: { id: string; claimed_by: string | null }[] = await this.lock(
         tx(RUNS)
@@ -393,6 +428,7 @@ export class DispatchStore {
           .whereIn('id', ids.slice(i, i + 500))
           .update({
             claimed_by: instanceId,
+            claim_token: claimToken,
             claimed_at: tx.raw('coalesce(claimed_at, ?)', [nowMs]),
             lease_expires_at: nowMs + leaseMs,
           });
@@ -426,6 +462,7 @@ export class DispatchStore {
           'r.slot',
           'r.publish_failures',
           'r.claimed_by',
+          'r.claim_token',
           't.instrument_ref',
           't.name',
           't.owner',
@@ -466,55 +503,109 @@ export class DispatchStore {
     return false;
   }
 
-  /** Leaves runs pending for another attempt no earlier than `retryAtMs`, by any instance. */
+  /**
+   * Releases claimed runs, still pending, for another attempt by any instance no earlier than
+   * `retryAtMs`: a publish that failed (`error` given: counted for the backoff) or an instrument that
+   * is busy. Released runs have no claimant, so that taking one up later is not mistaken for recovering
+   * a dead replica's claim.
+   */
   async deferRuns(
     ids: string[],
     retryAtMs: number,
     error?: string,
   ): Promise<void> {
-    if (ids.length === 0) return;
-    const update: Record<string, unknown> = { lease_expires_at: retryAtMs };
+    const update: Record<string, unknown> = {
+      lease_expires_at: retryAtMs,
+      claimed_by: null,
+    };
     if (error !== undefined) {
       update.error = error.slice(0, 2000);
       update.publish_failures = this.knex.raw('publish_failures + 1');
     }
-    for (let i = 0; i < ids.length; i += 500) {
-      await this.knex(RUNS)
-        .whereIn('id', ids.slice(i, i + 500))
+    await forEachChunk(ids, 500, chunk =>
+      this.knex(RUNS)
+        .whereIn('id', chunk)
         .where('status', 'pending')
-        .update(update);
-    }
+        .update(update),
+    );
   }
 
-  /** Records successful publishes, each with its own time, in one statement. */
+  /**
+   * Records successful publishes, each with its own time, in one statement: only under the claim that
+   * published (a superseded claim records nothing), and only for runs still pending (the executor may
+   * have started the run already; its start recorded the publish).
+   */
   async markPublished(
-    entries: { id: string; publishedAt: number }[],
+    entries: { id: string; claimToken: string; publishedAt: number }[],
   ): Promise<void> {
+    if (entries.length === 0) return;
     const set = `status = 'queued', published_at = v.published_at, attempt = attempt + 1,
       lease_expires_at = null, error = null`;
+    const where = `${RUNS}.id = v.id and ${RUNS}.claim_token = v.claim_token
+      and ${RUNS}.status = 'pending'`;
     if (this.isPostgres) {
-      if (entries.length === 0) return;
       await this.knex.raw(
         `update ${RUNS} set ${set}
-         from unnest(?::text[], ?::bigint[]) as v(id, published_at)
-         where ${RUNS}.id = v.id and ${RUNS}.status = 'pending'`,
+         from unnest(?::text[], ?::text[], ?::bigint[]) as v(id, claim_token, published_at)
+         where ${where}`,
         [
           entries.map(e => e.id),
+          entries.map(e => e.claimToken),
           entries.map(e => e.publishedAt),
         ] as unknown as readonly Knex.RawBinding[],
       );
       return;
     }
-    for (let i = 0; i < entries.length; i += 1000) {
-      const chunk = entries.slice(i, i + 1000);
-      await this.knex.raw(
-        `with v(id, published_at) as (values ${chunk
-          .map(() => '(?, cast(? as bigint))')
-          .join(', ')})
-         update ${RUNS} set ${set} from v where ${RUNS}.id = v.id and ${RUNS}.status = 'pending'`,
-        chunk.flatMap(e => [e.id, e.publishedAt]),
-      );
+    await forEachChunk(entries, 300, chunk =>
+      this.knex.raw(
+        `with v(id, claim_token, published_at) as (
+           values ${chunk.map(() => '(?, ?, cast(? as bigint))').join(', ')}
+         )
+         update ${RUNS} set ${set} from v where ${where}`,
+        chunk.flatMap(e => [e.id, e.claimToken, e.publishedAt]),
+      ),
+    );
+  }
+
+  /**
+   * Fails runs whose message the queue refused for good (e.g. content it does not accept): retrying
+   * would hold the instrument's slot for ever, so the run ends with the reason and frees its slot.
+   */
+  async failUnpublishable(
+    entries: { id: string; claimToken: string; error: string }[],
+    nowMs: number,
+  ): Promise<number> {
+    let failed = 0;
+    for (const entry of entries) {
+      failed += await this.knex(RUNS)
+        .where({
+          id: entry.id,
+          claim_token: entry.claimToken,
+          status: 'pending',
+        })
+        .update({
+          status: 'failed',
+          finished_at: nowMs,
+          error: entry.error.slice(0, 2000),
+          slot: null,
+          claimed_by: null,
+          lease_expires_at: null,
+        });
     }
+    return failed;
+  }
+
+  /**
+   * After the queue came back from an outage: runs waiting out a publish backoff become claimable now
+   * (by any instance) instead of at the end of their backoff.
+   */
+  async retryDeferredPublishesNow(nowMs: number): Promise<number> {
+    return this.knex(RUNS)
+      .where('status', 'pending')
+      .where('publish_failures', '>', 0)
+      .whereNull('claimed_by')
+      .where('lease_expires_at', '>', nowMs)
+      .update({ lease_expires_at: nowMs });
   }
 
   /** On shutdown: hands this instance's unpublished claims to the others at once. */
@@ -522,7 +613,7 @@ export class DispatchStore {
     return this.knex(RUNS)
       .where({ status: 'pending', claimed_by: instanceId })
       .where('lease_expires_at', '>', nowMs)
-      .update({ lease_expires_at: nowMs });
+      .update({ lease_expires_at: nowMs, claimed_by: null });
   }
 
   /**

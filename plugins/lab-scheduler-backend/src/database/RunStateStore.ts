@@ -32,11 +32,16 @@ export class RunStateStore {
     return runFromRow(row);
   }
 
-  /** queued (or unmarked pending) → running. Returns whether this delivery should measure. */
+  /**
+   * queued (or pending: published but not yet recorded) → running. Returns whether this delivery should
+   * measure. Only a message of the run's current claim may start it: a message whose claim token has
+   * been superseded (see the claim_tokens migration) is refused like a duplicate delivery.
+   */
   async start(
     runId: string,
     attempt: number,
     nowMs: number,
+    claimToken?: string,
   ): Promise<{ proceed: boolean; run: Run }> {
     const updated = await this.knex(RUNS)
       .where({ id: runId })
@@ -48,6 +53,11 @@ export class RunStateStore {
               .where('status', 'running')
               .where('started_at', '<', nowMs - this.options.staleRunningMs),
           ),
+      )
+      .where(q =>
+        claimToken === undefined
+          ? q.whereNull('claim_token')
+          : q.whereNull('claim_token').orWhere('claim_token', claimToken),
       )
       .update({
         status: 'running',

@@ -93,7 +93,11 @@ describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {
       // Pending runs: claimed in the order they became claimable, by an index scan that stops at the
       // limit, even with thousands of index entries left behind by runs published since.
       await new DispatchStore(knex).markPublished(
-        claim.runs.map(r => ({ id: r.id, publishedAt: Date.now() })),
+        claim.runs.map(r => ({
+          id: r.id,
+          claimToken: r.claimToken,
+          publishedAt: Date.now(),
+        })),
       );
       await knex.raw(
         `delete from pg_statistic where starelid = 'lab_scheduler_runs'::regclass`,

@@ -6,14 +6,14 @@ import {
   ClaimResult,
   DispatchStore,
 } from '../database/DispatchStore';
-import { TaskQueue } from '../queue/TaskQueue';
+import { PublishOutcome, TaskQueue } from '../queue/TaskQueue';
+import { BackoffPolicy, backoffDelay } from './backoff';
 import { createDispatcherMetrics, DispatcherMetrics } from './metrics';
+import { PublishRecorder } from './PublishRecorder';
 import { Wakeup } from './Wakeup';
 
-/** Messages published per round trip group; the lease is re-checked between groups. */
-const PUBLISH_CHUNK = 100;
-/** Publish requests in flight at once within a round. */
-const MAX_PUBLISHES_IN_FLIGHT = 8;
+/** Messages per publish request when the queue sets no limit of its own (the in-process queue). */
+const DEFAULT_PUBLISH_CHUNK = 100;
 /** How often, at most, a busy dispatcher looks for pending runs (recoveries, retries) between wake-ups. */
 const PENDING_RECHECK_MS = 1_000;
 
@@ -42,6 +42,14 @@ export interface DispatcherOptions {
    * claims under load, and a timer rather than a database round trip between instant and publish.
    */
   lookAheadMs?: number;
+  /**
+   * Most messages sent but not yet recorded as published, at any instant: what a crash, a stall past
+   * the lease or a lost database connection can make another replica publish again. Default 80
+   * (8 SendMessageBatch requests of 10 in flight).
+   */
+  maxUnrecordedMessages?: number;
+  /** After a failed publish, how often to ask the queue whether it is back. */
+  queueProbeIntervalMs?: number;
   now?: () => number;
   metrics?: DispatcherMetrics;
 }
@@ -49,7 +57,10 @@ export interface DispatcherOptions {
 export interface TickResult {
   claimed: number;
   published: number;
+  /** Publishes that failed and will be retried. */
   failed: number;
+  /** Runs failed because the queue refused their message for good. */
+  rejected: number;
   recovered: number;
   skipped: number;
   waitingForInstrument: number;
@@ -74,8 +85,12 @@ export class Dispatcher {
   private readonly leaseMs: number;
   private readonly pollIntervalMs: number;
   private readonly graceMs: number;
-  private readonly retryInitialDelayMs: number;
-  private readonly retryMaxDelayMs: number;
+  private readonly publishRetry: BackoffPolicy;
+  private readonly queueProbeIntervalMs: number;
+  private readonly publishChunk: number;
+  private readonly recorder: PublishRecorder;
+  /** Asking the queue whether it is back, after a failed publish (at most one loop at a time). */
+  private probing?: Promise<void>;
   private readonly slotRetryMs: number;
   private readonly lookAheadMs: number;
   /** When pending runs (retries, recoveries, run now) may next be claimable; 0 = check now. */
@@ -104,8 +119,27 @@ export class Dispatcher {
     this.leaseMs = options.leaseMs ?? 30_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
     this.graceMs = options.misfireGraceMs ?? 60_000;
-    this.retryInitialDelayMs = options.retryInitialDelayMs ?? 500;
-    this.retryMaxDelayMs = options.retryMaxDelayMs ?? 60_000;
+    this.publishRetry = {
+      initialMs: options.retryInitialDelayMs ?? 500,
+      maxMs: options.retryMaxDelayMs ?? 60_000,
+    };
+    this.queueProbeIntervalMs = options.queueProbeIntervalMs ?? 1_000;
+    const maxUnrecorded = Math.max(1, options.maxUnrecordedMessages ?? 80);
+    this.publishChunk = Math.min(
+      options.queue.maxBatchSize ?? DEFAULT_PUBLISH_CHUNK,
+      maxUnrecorded,
+    );
+    this.recorder = new PublishRecorder({
+      maxUnrecorded,
+      record: entries => this.store.markPublished(entries),
+      retry: { initialMs: 100, maxMs: 2_000 },
+      now: this.now,
+      onRecordError: (error, entries, attempt) =>
+        this.logger.warn(
+          `Could not record ${entries} publishes (attempt ${attempt}); retrying until their lease ends: ${error}`,
+          { instanceId: this.instanceId },
+        ),
+    });
     this.slotRetryMs = options.slotRetryMs ?? 2_000;
     this.lookAheadMs = options.lookAheadMs ?? 50;
   }
@@ -133,6 +167,7 @@ export class Dispatcher {
     this.metrics.backlog.removeCallback(this.observeBacklog);
     this.wake();
     await this.loop;
+    await this.probing;
     try {
       const released = await this.store.releaseClaims(
         this.instanceId,
@@ -173,6 +208,8 @@ export class Dispatcher {
   private async runLoop(): Promise<void> {
     while (this.running) {
       let result: TickResult;
+      // One per round: a dispatcher that stops reporting it is dead or stuck (the alarm's signal).
+      this.metrics.heartbeat.add(1);
       try {
         this.wokenEarly = false;
         result = await this.tick();
@@ -181,7 +218,10 @@ export class Dispatcher {
         this.consecutiveErrors++;
         const delay = Math.min(
           this.pollIntervalMs,
-          100 * 2 ** Math.min(this.consecutiveErrors, 6),
+          backoffDelay(
+            { initialMs: 200, maxMs: 6_400 },
+            this.consecutiveErrors,
+          ),
         );
         this.logger.error(
           `Dispatch failed; retrying in ${delay} ms: ${error}`,
@@ -257,13 +297,22 @@ export class Dispatcher {
       r =>
         r.previousClaimant !== null && r.previousClaimant !== this.instanceId,
     );
-    for (const run of recovered) {
-      this.logger.info('Recovered run from an expired claim', {
-        runId: run.id,
-        taskId: run.taskId,
-        previousClaimant: run.previousClaimant,
-        instanceId: this.instanceId,
-      });
+    if (recovered.length > 0) {
+      // Only a claim that was never released expires: its dispatcher died, stalled past its lease or
+      // lost the database. (Publish retries and busy instruments release their runs instead.)
+      this.logger.warn(
+        `Recovered ${recovered.length} runs from expired claims of another dispatcher`,
+        {
+          instanceId: this.instanceId,
+          previousClaimants: [
+            ...new Set(recovered.map(r => r.previousClaimant)),
+          ].join(','),
+          runIds: recovered
+            .slice(0, 10)
+            .map(r => r.id)
+            .join(','),
+        },
+      );
     }
     this.metrics.claimed.add(runs.length);
     this.metrics.recovered.add(recovered.length);
@@ -284,95 +333,197 @@ export class Dispatcher {
     }
     publishable.sort((a, b) => a.scheduledFor - b.scheduledFor);
 
-    let published = 0;
-    let failed = 0;
-    const done: { id: string; publishedAt: number }[] = [];
-    // Publish only while our lease is comfortably valid: past that, another replica may take the
-    // runs over, and publishing them too would send duplicates. What is left is recovered later.
-    const leaseDeadline = nowMs + this.leaseMs * 0.8;
-    const inFlight = new Set<Promise<void>>();
-    const publishChunk = async (chunk: ClaimedRun[]) => {
-      const outcomes = await this.queue.publish(chunk.map(r => r.message));
-      const publishedAt = this.now();
-      const byId = new Map(chunk.map(r => [r.id, r]));
-      for (const outcome of outcomes) {
-        const run = byId.get(outcome.runId)!;
-        if (outcome.ok) {
-          done.push({ id: run.id, publishedAt });
-          this.metrics.lateness.record(publishedAt - run.scheduledFor, {
-            measurement_type: run.message.measurement.type,
-          });
-          continue;
-        }
-        failed++;
-        // Exponential backoff per run, by its number of publish failures so far.
-        const attempt = Math.min(run.publishFailures + 1, 20);
-        const delay = Math.min(
-          this.retryMaxDelayMs,
-          this.retryInitialDelayMs * 2 ** (attempt - 1),
-        );
-        this.logger.warn('Publish failed; will retry', {
-          runId: run.id,
-          taskId: run.taskId,
-          retryInMs: delay,
-          error: outcome.error,
-        });
-        await this.store.deferRuns([run.id], this.now() + delay, outcome.error);
-        this.pendingDueAt = Math.min(this.pendingDueAt, this.now() + delay);
-      }
-    };
-    let i = 0;
-    while (i < publishable.length) {
-      // Never early: wait for the instant of the next run (claimed up to lookAheadMs ahead). Timers may
-      // fire a millisecond before the wall clock agrees, so check the clock again (bounded, for
-      // injected clocks that do not move).
-      for (let spins = 0; spins < 50; spins++) {
-        const wait = publishable[i].scheduledFor - this.now();
-        if (wait <= 0) break;
-        await new Promise(r => setTimeout(r, wait));
-      }
-      if (this.now() > leaseDeadline) {
-        this.logger.warn(
-          'Lease nearly expired before publishing; leaving runs for recovery',
-          {
-            instanceId: this.instanceId,
-            left: publishable.length - i,
-          },
-        );
-        break;
-      }
-      const due = Math.max(this.now(), publishable[i].scheduledFor);
-      let end = i;
-      while (
-        end < publishable.length &&
-        end - i < PUBLISH_CHUNK &&
-        publishable[end].scheduledFor <= due
-      ) {
-        end++;
-      }
-      // Pipelined: a slow publish does not hold back the runs due after it.
-      const promise = publishChunk(publishable.slice(i, end)).finally(() =>
-        inFlight.delete(promise),
-      );
-      inFlight.add(promise);
-      i = end;
-      if (inFlight.size >= MAX_PUBLISHES_IN_FLIGHT)
-        await Promise.race(inFlight);
-    }
-    await Promise.all(inFlight);
-    // One statement records every publish of the round, each with its own time.
-    await this.store.markPublished(done);
-    published = done.length;
-    this.metrics.published.add(published);
-    this.metrics.publishFailed.add(failed);
+    const outcome = await this.publishRuns(publishable, nowMs);
+    this.metrics.published.add(outcome.published);
+    this.metrics.publishFailed.add(outcome.failed);
+    this.metrics.publishRejected.add(outcome.rejected);
     return {
       claimed: runs.length,
-      published,
-      failed,
+      published: outcome.published,
+      failed: outcome.failed,
+      rejected: outcome.rejected,
       recovered: recovered.length,
       skipped: fresh.skipped,
       waitingForInstrument: waiting.length,
       more: fresh.more || pending.more,
     };
+  }
+
+  /**
+   * Publishes the runs in order, each at its instant, recording each publish as soon as the queue took
+   * it; at most `maxUnrecordedMessages` are sent but unrecorded at any time.
+   */
+  private async publishRuns(
+    runs: ClaimedRun[],
+    claimedAtMs: number,
+  ): Promise<{ published: number; failed: number; rejected: number }> {
+    const counts = { published: 0, failed: 0, rejected: 0 };
+    const retried: { run: ClaimedRun; error: string }[] = [];
+    // Publish only while our lease is comfortably valid: past that, another replica may take the
+    // runs over, and publishing them too would send duplicates. What is left is recovered later.
+    const leaseDeadline = claimedAtMs + this.leaseMs * 0.8;
+    const sends = new Set<Promise<void>>();
+    const send = async (chunk: ClaimedRun[]) => {
+      let outcomes: PublishOutcome[];
+      try {
+        outcomes = await this.queue.publish(chunk.map(r => r.message));
+      } catch (error) {
+        // A queue that throws instead of reporting per message: nothing is known to be sent.
+        outcomes = chunk.map(r => ({
+          runId: r.id,
+          ok: false,
+          error: String(error),
+        }));
+      }
+      const publishedAt = this.now();
+      const byId = new Map(chunk.map(r => [r.id, r]));
+      const sent = [];
+      const rejected = [];
+      for (const outcome of outcomes) {
+        const run = byId.get(outcome.runId)!;
+        const error = outcome.error ?? 'unknown error';
+        if (outcome.ok) sent.push(run);
+        else if (outcome.permanent) rejected.push({ run, error });
+        else retried.push({ run, error });
+      }
+      await this.recorder.record(
+        sent.map(r => ({ id: r.id, claimToken: r.claimToken, publishedAt })),
+        claimedAtMs + this.leaseMs,
+      );
+      this.recorder.release(chunk.length);
+      counts.published += sent.length;
+      for (const run of sent) {
+        this.metrics.lateness.record(publishedAt - run.scheduledFor, {
+          measurement_type: run.message.measurement.type,
+        });
+      }
+      if (rejected.length > 0) await this.rejectRuns(rejected);
+      counts.rejected += rejected.length;
+    };
+
+    let i = 0;
+    while (i < runs.length) {
+      // Never early: wait for the instant of the next run (claimed up to lookAheadMs ahead). Timers may
+      // fire a millisecond before the wall clock agrees, so check the clock again (bounded, for
+      // injected clocks that do not move).
+      for (let spins = 0; spins < 50; spins++) {
+        const wait = runs[i].scheduledFor - this.now();
+        if (wait <= 0) break;
+        await new Promise(r => setTimeout(r, wait));
+      }
+      const due = Math.max(this.now(), runs[i].scheduledFor);
+      let end = i;
+      while (
+        end < runs.length &&
+        end - i < this.publishChunk &&
+        runs[end].scheduledFor <= due
+      ) {
+        end++;
+      }
+      await this.recorder.acquire(end - i);
+      if (this.now() > leaseDeadline) {
+        this.recorder.release(end - i);
+        this.logger.warn(
+          'Lease nearly expired before publishing; leaving runs for recovery',
+          { instanceId: this.instanceId, left: runs.length - i },
+        );
+        break;
+      }
+      // Pipelined, bounded by the recorder's permits: a slow publish does not hold back the runs due
+      // after it.
+      const promise = send(runs.slice(i, end)).finally(() =>
+        sends.delete(promise),
+      );
+      sends.add(promise);
+      i = end;
+    }
+    await Promise.all(sends);
+    if (retried.length > 0) await this.deferFailedPublishes(retried);
+    counts.failed = retried.length;
+    return counts;
+  }
+
+  /** Leaves runs whose publish failed for a retry with exponential backoff, and watches the queue. */
+  private async deferFailedPublishes(
+    failures: { run: ClaimedRun; error: string }[],
+  ): Promise<void> {
+    const byDelay = new Map<number, { ids: string[]; error: string }>();
+    for (const { run, error } of failures) {
+      const delay = backoffDelay(this.publishRetry, run.publishFailures + 1);
+      const group = byDelay.get(delay) ?? { ids: [], error };
+      group.ids.push(run.id);
+      byDelay.set(delay, group);
+    }
+    for (const [delay, { ids, error }] of byDelay) {
+      await this.store.deferRuns(ids, this.now() + delay, error);
+      this.pendingDueAt = Math.min(this.pendingDueAt, this.now() + delay);
+    }
+    const [first] = failures;
+    this.logger.warn(
+      `Publish failed for ${failures.length} runs; retrying with backoff`,
+      {
+        instanceId: this.instanceId,
+        error: first.error,
+        retryInMs: Math.min(...byDelay.keys()),
+      },
+    );
+    this.probeQueue();
+  }
+
+  /**
+   * While the queue is unreachable, asks it every `queueProbeIntervalMs` whether it is back; when it
+   * is, the runs waiting out their backoff are retried at once (by any replica), so an outage's backlog
+   * goes out within a second or two of its end rather than after the longest backoff.
+   */
+  private probeQueue(): void {
+    const probe = this.queue.probe?.bind(this.queue);
+    if (!probe || this.probing) return;
+    this.probing = (async () => {
+      while (this.running) {
+        await new Promise(r => setTimeout(r, this.queueProbeIntervalMs));
+        try {
+          await probe();
+        } catch {
+          continue;
+        }
+        try {
+          const released = await this.store.retryDeferredPublishesNow(
+            this.now(),
+          );
+          this.logger.info(
+            `The queue answers again; retrying ${released} deferred publishes now`,
+            { instanceId: this.instanceId },
+          );
+          this.wake();
+          return;
+        } catch (error) {
+          this.logger.warn(`Could not release deferred publishes: ${error}`);
+        }
+      }
+    })().finally(() => {
+      this.probing = undefined;
+    });
+  }
+
+  /** Fails runs whose message the queue refused for good, so they free their instrument. */
+  private async rejectRuns(
+    rejected: { run: ClaimedRun; error: string }[],
+  ): Promise<void> {
+    await this.store.failUnpublishable(
+      rejected.map(({ run, error }) => ({
+        id: run.id,
+        claimToken: run.claimToken,
+        error: `The queue refused the run's message: ${error}`,
+      })),
+      this.now(),
+    );
+    for (const { run, error } of rejected) {
+      this.logger.error('The queue refused a run for good; the run failed', {
+        instanceId: this.instanceId,
+        runId: run.id,
+        taskId: run.taskId,
+        error,
+      });
+    }
   }
 }

@@ -34,6 +34,16 @@ export function createDispatcherMetrics() {
     skipped: meter.createCounter('lab_scheduler.dispatch.skipped', {
       description: 'Occurrences skipped by the misfire or overlap policy',
     }),
+    publishRejected: meter.createCounter(
+      'lab_scheduler.dispatch.publish_rejected',
+      {
+        description:
+          'Runs failed because the queue refused their message for good',
+      },
+    ),
+    heartbeat: meter.createCounter('lab_scheduler.dispatch.heartbeat', {
+      description: 'Dispatcher loop rounds (missing data: a dead dispatcher)',
+    }),
     backlog: meter.createObservableGauge('lab_scheduler.dispatch.backlog', {
       description: 'Occurrences and runs due but not yet published',
     }),

@@ -13,11 +13,16 @@ export class DirectRunReporter implements RunReporter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async start(runId: string, attempt: number): Promise<StartDecision> {
+  async start(
+    runId: string,
+    attempt: number,
+    claimToken?: string,
+  ): Promise<StartDecision> {
     const { proceed, run } = await this.runStates.start(
       runId,
       attempt,
       this.now(),
+      claimToken,
     );
     return { proceed, status: run.status };
   }

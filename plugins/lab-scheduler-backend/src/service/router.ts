@@ -566,6 +566,7 @@ export async function createRouter(
       const { proceed, run: updated } = await options.runStates.start(
         runId,
         event.attempt,
+        event.claimToken,
         nowMs,
       );
       logger.info(proceed ? 'Run started' : 'Duplicate start refused', {

@@ -17,7 +17,12 @@ export interface StartDecision {
  * conditional, which makes a redelivered message measure at most once.
  */
 export interface RunReporter {
-  start(runId: string, attempt: number): Promise<StartDecision>;
+  /** `claimToken`: the message's (fences superseded claims; see RunMessage.claimToken). */
+  start(
+    runId: string,
+    attempt: number,
+    claimToken?: string,
+  ): Promise<StartDecision>;
   succeed(runId: string, result: RunResult): Promise<void>;
   fail(
     runId: string,
@@ -64,8 +69,16 @@ export class HttpRunReporter implements RunReporter {
     return text ? JSON.parse(text) : {};
   }
 
-  async start(runId: string, attempt: number): Promise<StartDecision> {
-    const body = await this.post(runId, { type: 'started', attempt });
+  async start(
+    runId: string,
+    attempt: number,
+    claimToken?: string,
+  ): Promise<StartDecision> {
+    const body = await this.post(runId, {
+      type: 'started',
+      attempt,
+      ...(claimToken === undefined ? {} : { claimToken }),
+    });
     return { proceed: Boolean(body.proceed), status: body.status };
   }
 
