@@ -90,11 +90,19 @@ export interface Config {
       /** First retry delay, doubled per attempt. Default: 1000. @visibility backend */
       retryDelayMs?: number;
       /**
-       * A run still running after this long may be started again by a redelivery; after twice this it
-       * is failed as lost. Default: 900.
+       * The longest a measurement may run: the executor's own time limit (on AWS, the Lambda's
+       * timeout). A run still "running" after this long has lost its executor, and a redelivery of its
+       * message may start it again. Default: 900.
        * @visibility backend
        */
       runTimeoutSeconds?: number;
+      /**
+       * A run still "running" after this long is failed as lost: its message will not come back (with
+       * SQS: longer than the visibility timeout times maxReceiveCount). Default: 31 × runTimeoutSeconds
+       * (the CDK stack's visibility timeout is 6 × the Lambda timeout, with 5 receives).
+       * @visibility backend
+       */
+      lostRunTimeoutSeconds?: number;
       /** Folder for raw measurement data, relative to the backend's working directory. Default: data/raw. @visibility backend */
       rawDataDirectory?: string;
       /** The simulated instrument driver (used for every instrument not listed below). */
@@ -116,6 +124,8 @@ export interface Config {
         token?: string;
         /** Default: 60000. @visibility backend */
         timeoutMs?: number;
+        /** Largest accepted gateway answer in bytes; larger ones fail the run. Default: 16777216 (16 MiB). @visibility backend */
+        maxResponseBytes?: number;
       }>;
     };
   };

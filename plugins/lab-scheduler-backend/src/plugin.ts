@@ -164,7 +164,7 @@ export const labSchedulerPlugin = createBackendPlugin({
           fn: async () => {
             const failed = await runStates.failStaleRuns(
               Date.now(),
-              settings.execution.runTimeoutMs * 2,
+              settings.execution.lostRunTimeoutMs,
             );
             if (failed > 0) {
               logger.warn('Failed runs whose executor was lost', {

@@ -6,7 +6,10 @@
 export * from './drivers/InstrumentDriver';
 export { SimulatedInstrumentDriver } from './drivers/SimulatedInstrumentDriver';
 export type { SimulatedDriverOptions } from './drivers/SimulatedInstrumentDriver';
-export { HttpInstrumentDriver } from './drivers/HttpInstrumentDriver';
+export {
+  GatewayResponseError,
+  HttpInstrumentDriver,
+} from './drivers/HttpInstrumentDriver';
 export type { HttpInstrumentDriverOptions } from './drivers/HttpInstrumentDriver';
 export * from './processing/processMeasurement';
 export * from './storage/RawDataStore';

@@ -31,6 +31,7 @@ export function driversFromConfig(config?: Config): DriverRegistry {
           endpoint: instrument.getString('endpoint'),
           token: instrument.getOptionalString('token'),
           timeoutMs: instrument.getOptionalNumber('timeoutMs'),
+          maxResponseBytes: instrument.getOptionalNumber('maxResponseBytes'),
         }),
       );
     } else {

@@ -18,6 +18,8 @@ export interface LabSchedulerConfig {
     maxAttempts: number;
     retryDelayMs: number;
     runTimeoutMs: number;
+    /** A run running this long is failed as lost (its message will not come back). */
+    lostRunTimeoutMs: number;
     rawDataDirectory: string;
     config?: Config;
   };
@@ -29,6 +31,7 @@ export function readLabSchedulerConfig(root: Config): LabSchedulerConfig {
   const q = c?.getOptionalConfig('queue');
   const e = c?.getOptionalConfig('execution');
   const type = q?.getOptionalString('type') ?? 'inProcess';
+  const runTimeoutSeconds = e?.getOptionalNumber('runTimeoutSeconds') ?? 900;
   if (type !== 'inProcess' && type !== 'sqs') {
     throw new Error(
       `labScheduler.queue.type must be 'inProcess' or 'sqs', got '${type}'`,
@@ -62,7 +65,10 @@ export function readLabSchedulerConfig(root: Config): LabSchedulerConfig {
     execution: {
       maxAttempts: e?.getOptionalNumber('maxAttempts') ?? 3,
       retryDelayMs: e?.getOptionalNumber('retryDelayMs') ?? 1000,
-      runTimeoutMs: (e?.getOptionalNumber('runTimeoutSeconds') ?? 900) * 1000,
+      runTimeoutMs: runTimeoutSeconds * 1000,
+      lostRunTimeoutMs:
+        (e?.getOptionalNumber('lostRunTimeoutSeconds') ??
+          31 * runTimeoutSeconds) * 1000,
       rawDataDirectory: e?.getOptionalString('rawDataDirectory') ?? 'data/raw',
       config: e,
     },
