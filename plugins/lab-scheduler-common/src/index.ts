@@ -10,3 +10,4 @@ export * from './schedule';
 export * from './schemas';
 export * from './pagination';
 export * from './messages';
+export * from './metricNames';

@@ -15,3 +15,4 @@ export * from './processing/processMeasurement';
 export * from './storage/RawDataStore';
 export * from './reporting/RunReporter';
 export * from './MeasurementExecutor';
+export * from './metrics';

@@ -1,0 +1,2 @@
+export { EmfMetricExporter } from './EmfMetricExporter';
+export type { EmfMetricExporterOptions } from './EmfMetricExporter';
