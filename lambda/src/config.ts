@@ -6,11 +6,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 import {
   DriverRegistry,
   HttpInstrumentDriver,
+  cachedServiceToken,
   HttpRunReporter,
   InstrumentDriver,
   LocalRawDataStore,
   RawDataStore,
   S3RawDataStore,
+  ServiceTokenProvider,
   SimulatedInstrumentDriver,
 } from '@internal/plugin-lab-scheduler-node';
 
@@ -19,6 +21,8 @@ import {
  * - LAB_SCHEDULER_API_URL: the plugin's API base, e.g. https://portal.example.com/api/lab-scheduler
  * - LAB_SCHEDULER_SERVICE_TOKEN_SECRET_ARN (Secrets Manager) or LAB_SCHEDULER_SERVICE_TOKEN: the static
  *   token the backend accepts (backend.auth.externalAccess)
+ * - LAB_SCHEDULER_SERVICE_TOKEN_TTL_SECONDS (300): how long a container keeps the secret's value before
+ *   reading it again (a 401 from the backend also makes it read again)
  * - RAW_DATA_BUCKET (+ RAW_DATA_PREFIX): S3 bucket for raw data; RAW_DATA_DIRECTORY for a local folder
  * - MAX_RECEIVE_COUNT: the queue's redrive maxReceiveCount (the last attempt reports dead-lettered)
  * - SIMULATED_FAULT_RATE, SIMULATED_DELAY_MS: the simulated driver
@@ -28,25 +32,51 @@ import {
  */
 export interface LambdaSettings {
   apiUrl: string;
-  token: string;
+  token: ServiceTokenProvider;
   maxReceiveCount: number;
   rawData: RawDataStore;
   drivers: DriverRegistry;
 }
 
-async function serviceToken(env: NodeJS.ProcessEnv): Promise<string> {
-  if (env.LAB_SCHEDULER_SERVICE_TOKEN_SECRET_ARN) {
-    const client = new SecretsManagerClient({});
+/** The current value of the token secret in Secrets Manager. */
+export function secretsManagerReader(
+  secretId: string,
+  client: Pick<SecretsManagerClient, 'send'> = new SecretsManagerClient({}),
+) {
+  return async () => {
     const secret = await client.send(
-      new GetSecretValueCommand({
-        SecretId: env.LAB_SCHEDULER_SERVICE_TOKEN_SECRET_ARN,
-      }),
+      new GetSecretValueCommand({ SecretId: secretId }),
     );
-    if (!secret.SecretString)
+    if (!secret.SecretString?.trim())
       throw new Error('The service token secret is empty');
     return secret.SecretString.trim();
+  };
+}
+
+/**
+ * The token from Secrets Manager, cached per container for LAB_SCHEDULER_SERVICE_TOKEN_TTL_SECONDS: the
+ * provisioned containers of the `live` alias live for hours, so a value read once at cold start would
+ * outlast a rotation. `readSecret` replaces the Secrets Manager read (tests).
+ */
+export function serviceTokenProvider(
+  env: NodeJS.ProcessEnv,
+  readSecret?: (secretId: string) => () => Promise<string>,
+): ServiceTokenProvider {
+  const secretId = env.LAB_SCHEDULER_SERVICE_TOKEN_SECRET_ARN;
+  if (secretId) {
+    const ttlSeconds = Number(
+      env.LAB_SCHEDULER_SERVICE_TOKEN_TTL_SECONDS ?? 300,
+    );
+    if (!Number.isFinite(ttlSeconds) || ttlSeconds < 0)
+      throw new Error(
+        'LAB_SCHEDULER_SERVICE_TOKEN_TTL_SECONDS must be a number of seconds (≥ 0)',
+      );
+    return cachedServiceToken((readSecret ?? secretsManagerReader)(secretId), {
+      ttlMs: ttlSeconds * 1000,
+    });
   }
-  if (env.LAB_SCHEDULER_SERVICE_TOKEN) return env.LAB_SCHEDULER_SERVICE_TOKEN;
+  const fixed = env.LAB_SCHEDULER_SERVICE_TOKEN;
+  if (fixed) return async () => fixed;
   throw new Error(
     'Set LAB_SCHEDULER_SERVICE_TOKEN_SECRET_ARN or LAB_SCHEDULER_SERVICE_TOKEN',
   );
@@ -87,7 +117,7 @@ export async function settingsFromEnv(
   }
   return {
     apiUrl,
-    token: await serviceToken(env),
+    token: serviceTokenProvider(env),
     maxReceiveCount: Number(env.MAX_RECEIVE_COUNT ?? 3),
     rawData,
     drivers: new DriverRegistry(simulated, gateways),

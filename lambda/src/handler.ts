@@ -35,7 +35,7 @@ let executorPromise:
   | Promise<{ executor: MeasurementExecutor; maxReceiveCount: number }>
   | undefined;
 
-/** Built once per container (cold start): settings, secret, clients. */
+/** Built once per container (cold start): settings and clients; the token is re-read as it ages (config.ts). */
 function getExecutor() {
   executorPromise ??= settingsFromEnv().then(settings => ({
     maxReceiveCount: settings.maxReceiveCount,

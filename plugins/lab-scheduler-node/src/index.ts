@@ -14,5 +14,6 @@ export type { HttpInstrumentDriverOptions } from './drivers/HttpInstrumentDriver
 export * from './processing/processMeasurement';
 export * from './storage/RawDataStore';
 export * from './reporting/RunReporter';
+export * from './reporting/serviceToken';
 export * from './MeasurementExecutor';
 export * from './metrics';

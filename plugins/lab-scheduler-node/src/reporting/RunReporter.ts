@@ -3,6 +3,7 @@ import type {
   RunResult,
   RunStatus,
 } from '@internal/plugin-lab-scheduler-common';
+import type { ServiceTokenProvider } from './serviceToken';
 
 export type { RunEvent, RunResult };
 
@@ -31,20 +32,25 @@ export interface RunReporter {
   ): Promise<void>;
 }
 
-/** Reports to the backend's `POST /api/lab-scheduler/runs/:id/events` with a service token. */
+/**
+ * Reports to the backend's `POST /api/lab-scheduler/runs/:id/events` with a service token: a fixed
+ * string, or a provider whose value may change (rotation). With a provider, a 401 asks it for a newer
+ * token and sends the event once more; a 401 happens before the backend records anything, so the
+ * repeat cannot apply an event twice.
+ */
 export class HttpRunReporter implements RunReporter {
   constructor(
     private readonly options: {
       baseUrl: string;
-      token: string;
+      token: string | ServiceTokenProvider;
       timeoutMs?: number;
       fetch?: typeof fetch;
     },
   ) {}
 
-  private async post(runId: string, event: RunEvent): Promise<any> {
+  private send(runId: string, event: RunEvent, token: string) {
     const doFetch = this.options.fetch ?? fetch;
-    const response = await doFetch(
+    return doFetch(
       `${this.options.baseUrl.replace(/\/$/, '')}/runs/${encodeURIComponent(
         runId,
       )}/events`,
@@ -52,12 +58,26 @@ export class HttpRunReporter implements RunReporter {
         method: 'POST',
         headers: {
           'Content-Type': 'application/json',
-          Authorization: `Bearer ${this.options.token}`,
+          Authorization: `Bearer ${token}`,
         },
         body: JSON.stringify(event),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
       },
     );
+  }
+
+  private async post(runId: string, event: RunEvent): Promise<any> {
+    const { token } = this.options;
+    const provide = typeof token === 'string' ? undefined : token;
+    const used = provide ? await provide() : (token as string);
+    let response = await this.send(runId, event, used);
+    if (response.status === 401 && provide) {
+      const fresh = await provide({ rejected: used });
+      if (fresh !== used) {
+        await response.body?.cancel();
+        response = await this.send(runId, event, fresh);
+      }
+    }
     const text = await response.text();
     if (!response.ok) {
       throw new Error(
