@@ -5,7 +5,12 @@ import {
 } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { parseRunMessage } from '@internal/plugin-lab-scheduler-common';
+import {
+  EXECUTOR_METRICS,
+  EXECUTOR_SERVICE_NAME,
+  METRICS_NAMESPACE,
+  parseRunMessage,
+} from '@internal/plugin-lab-scheduler-common';
 import {
   MeasurementExecutor,
   MeasurementFailedError,
@@ -26,9 +31,10 @@ import { reporterFor, settingsFromEnv } from './config';
  */
 
 export const logger = new Logger({ serviceName: 'lab-scheduler-executor' });
+// Names from the module the CDK alarms import; Powertools adds `service` as the only dimension.
 export const metrics = new Metrics({
-  namespace: 'LabScheduler',
-  serviceName: 'lab-scheduler-executor',
+  namespace: METRICS_NAMESPACE,
+  serviceName: EXECUTOR_SERVICE_NAME,
 });
 
 let executorPromise:
@@ -92,19 +98,23 @@ async function recordHandler(record: SQSRecord): Promise<void> {
       maxReceiveCount,
     });
     if (outcome.outcome === 'succeeded') {
-      metrics.addMetric('MeasurementSucceeded', MetricUnit.Count, 1);
+      metrics.addMetric(EXECUTOR_METRICS.succeeded.name, MetricUnit.Count, 1);
       metrics.addMetric(
-        'MeasurementDuration',
+        EXECUTOR_METRICS.duration.name,
         MetricUnit.Milliseconds,
         outcome.result.durationMs,
       );
       if (outcome.result.qc.status === 'fail')
-        metrics.addMetric('QcFailed', MetricUnit.Count, 1);
+        metrics.addMetric(EXECUTOR_METRICS.qcFailed.name, MetricUnit.Count, 1);
     } else {
-      metrics.addMetric('DuplicateDelivery', MetricUnit.Count, 1);
+      metrics.addMetric(
+        EXECUTOR_METRICS.duplicateDelivery.name,
+        MetricUnit.Count,
+        1,
+      );
     }
   } catch (error) {
-    metrics.addMetric('MeasurementFailed', MetricUnit.Count, 1);
+    metrics.addMetric(EXECUTOR_METRICS.failed.name, MetricUnit.Count, 1);
     // A permanent failure is recorded on the run: acknowledge it rather than retry in vain.
     if (
       error instanceof MeasurementFailedError &&

@@ -3,6 +3,12 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import {
+  DISPATCH_METRICS,
+  EXECUTOR_METRICS,
+  EXECUTOR_SERVICE_NAME,
+  METRICS_NAMESPACE,
+} from '@internal/plugin-lab-scheduler-common';
 import { LabSchedulerStack } from './LabSchedulerStack';
 
 jest.setTimeout(120_000);
@@ -125,25 +131,74 @@ describe('LabSchedulerStack (cdk synth, offline)', () => {
     expect(actions).not.toContain('sqs:SendMessage');
   });
 
-  it('alarms on the DLQ, message age, errors, throttles and dispatch lateness, with a dashboard', () => {
+  it('alarms on the DLQ, message age, errors, throttles, failing measurements and dispatch lateness, with a dashboard', () => {
     const t = synth();
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Threshold: 0,
+      TreatMissingData: 'notBreaching',
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateAgeOfOldestMessage',
+      Namespace: 'AWS/SQS',
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors' });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Throttles',
     });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'lab_scheduler.dispatch.lateness',
-      Namespace: 'LabScheduler',
+      MetricName: EXECUTOR_METRICS.failed.name,
+      Namespace: METRICS_NAMESPACE,
+      Dimensions: [{ Name: 'service', Value: EXECUTOR_SERVICE_NAME }],
+      Statistic: 'Sum',
+    });
+    // The aggregate lateness (no dimensions: the [] set the dispatcher emits), as a percentile.
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: DISPATCH_METRICS.lateness.name,
+      Namespace: METRICS_NAMESPACE,
       ExtendedStatistic: 'p99',
+      Dimensions: Match.absent(),
+      TreatMissingData: 'notBreaching',
     });
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('alarms when no dispatcher runs: missing heartbeats breach', () => {
+    const t = synth();
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: DISPATCH_METRICS.heartbeat.name,
+      Namespace: METRICS_NAMESPACE,
+      Statistic: 'Sum',
+      Period: 60,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 3,
+      TreatMissingData: 'breaching',
+    });
+    // It is the only one: elsewhere no data means nothing happened.
+    const breaching = Object.values(
+      t.findResources('AWS::CloudWatch::Alarm'),
+    ).filter((a: any) => a.Properties.TreatMissingData === 'breaching');
+    expect(breaching).toHaveLength(1);
+  });
+
+  it('alarms on publish failures and on messages the queue refused for good', () => {
+    const t = synth();
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: DISPATCH_METRICS.publishFailed.name,
+      Namespace: METRICS_NAMESPACE,
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 3,
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: DISPATCH_METRICS.publishRejected.name,
+      Namespace: METRICS_NAMESPACE,
+      Statistic: 'Sum',
+      Threshold: 0,
+      EvaluationPeriods: 1,
+    });
   });
 });

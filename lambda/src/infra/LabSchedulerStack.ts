@@ -14,6 +14,13 @@ import {
   Stack,
   StackProps,
 } from 'aws-cdk-lib';
+import {
+  DISPATCH_METRICS,
+  EXECUTOR_METRICS,
+  EXECUTOR_SERVICE_NAME,
+  METRICS_NAMESPACE,
+  MetricDefinition,
+} from '@internal/plugin-lab-scheduler-common';
 import { Construct } from 'constructs';
 
 /** Settings of the measurement stack; all but `apiUrl` have production-minded defaults. */
@@ -38,6 +45,8 @@ export interface LabSchedulerStackProps extends StackProps {
   logRetention?: logs.RetentionDays;
   /** Alarm when the dispatcher's p99 lateness exceeds this. Default 1000 ms. */
   latenessAlarmMs?: number;
+  /** Alarm when this many measurements fail within 5 minutes. Default 5. */
+  measurementFailureAlarmCount?: number;
   /** Optional e-mail address for alarm notifications. */
   alarmEmail?: string;
 }
@@ -125,8 +134,8 @@ export class LabSchedulerStack extends Stack {
         QUEUE_URL: this.queue.queueUrl,
         RETRY_BASE_SECONDS: '10',
         RETRY_MAX_SECONDS: String(Math.min(900, timeout.toSeconds() * 6)),
-        POWERTOOLS_SERVICE_NAME: 'lab-scheduler-executor',
-        POWERTOOLS_METRICS_NAMESPACE: 'LabScheduler',
+        POWERTOOLS_SERVICE_NAME: EXECUTOR_SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
@@ -160,23 +169,42 @@ export class LabSchedulerStack extends Stack {
         endpoint: props.alarmEmail,
       });
     }
-    const latenessP99 = new cloudwatch.Metric({
-      namespace: 'LabScheduler',
-      metricName: 'lab_scheduler.dispatch.lateness',
-      statistic: 'p99',
-      period: Duration.minutes(1),
-    });
-    const backlog = new cloudwatch.Metric({
-      namespace: 'LabScheduler',
-      metricName: 'lab_scheduler.dispatch.backlog',
-      statistic: 'Maximum',
-      period: Duration.minutes(1),
-    });
+    // Names and dimension sets come from the module the emitters use; each metric here is queried
+    // with exactly one of the dimension sets it is emitted with (metrics.contract.test.ts checks it).
+    const dispatchMetric = (
+      definition: MetricDefinition,
+      statistic: string,
+      period = Duration.minutes(1),
+    ) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: definition.name,
+        statistic,
+        period,
+      });
+    const executorMetric = (definition: MetricDefinition) =>
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: definition.name,
+        dimensionsMap: { service: EXECUTOR_SERVICE_NAME },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      });
+    const latenessP99 = dispatchMetric(DISPATCH_METRICS.lateness, 'p99');
+    const backlog = dispatchMetric(DISPATCH_METRICS.backlog, 'Maximum');
+    const heartbeat = dispatchMetric(DISPATCH_METRICS.heartbeat, 'Sum');
+    const publishFailed = dispatchMetric(DISPATCH_METRICS.publishFailed, 'Sum');
+    const publishRejected = dispatchMetric(
+      DISPATCH_METRICS.publishRejected,
+      'Sum',
+    );
     // Every alarm notifies the topic; "above" alarms fire past the threshold, the others at it.
     const {
       GREATER_THAN_THRESHOLD: ABOVE,
       GREATER_THAN_OR_EQUAL_TO_THRESHOLD: AT_LEAST,
+      LESS_THAN_THRESHOLD: BELOW,
     } = cloudwatch.ComparisonOperator;
+    const { NOT_BREACHING, BREACHING } = cloudwatch.TreatMissingData;
     const alarm = (
       alarmId: string,
       alarmDescription: string,
@@ -184,6 +212,7 @@ export class LabSchedulerStack extends Stack {
       threshold: number,
       evaluationPeriods: number,
       comparisonOperator: cloudwatch.ComparisonOperator,
+      treatMissingData: cloudwatch.TreatMissingData,
     ) =>
       new cloudwatch.Alarm(this, alarmId, {
         alarmDescription,
@@ -191,10 +220,11 @@ export class LabSchedulerStack extends Stack {
         threshold,
         evaluationPeriods,
         comparisonOperator,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        treatMissingData,
       }).addAlarmAction(new cwActions.SnsAction(topic));
     const minute = { period: Duration.minutes(1) };
     const fiveMinutes = { period: Duration.minutes(5) };
+    // SQS stops reporting an empty queue that nothing touches: no data means empty.
     alarm(
       'DeadLetterQueueNotEmpty',
       'Runs ended in the dead-letter queue: see the runbook (redrive)',
@@ -202,6 +232,7 @@ export class LabSchedulerStack extends Stack {
       0,
       1,
       ABOVE,
+      NOT_BREACHING,
     );
     alarm(
       'OldestMessageAge',
@@ -210,7 +241,9 @@ export class LabSchedulerStack extends Stack {
       120,
       3,
       AT_LEAST,
+      NOT_BREACHING,
     );
+    // Lambda reports nothing for a minute without invocations: no data means no errors.
     alarm(
       'ExecutorErrors',
       'The measurement Lambda failed invocations',
@@ -218,6 +251,7 @@ export class LabSchedulerStack extends Stack {
       0,
       1,
       ABOVE,
+      NOT_BREACHING,
     );
     alarm(
       'ExecutorThrottles',
@@ -226,7 +260,20 @@ export class LabSchedulerStack extends Stack {
       0,
       1,
       ABOVE,
+      NOT_BREACHING,
     );
+    // Record failures do not count as Lambda errors (they go to batchItemFailures): this is the
+    // executor's own count. Instrument faults retry, so only a run of them alarms.
+    alarm(
+      'MeasurementsFailing',
+      'Measurements fail repeatedly (instrument faults, reporting errors): see the executor logs',
+      executorMetric(EXECUTOR_METRICS.failed),
+      props.measurementFailureAlarmCount ?? 5,
+      1,
+      AT_LEAST,
+      NOT_BREACHING,
+    );
+    // No runs published means no lateness: a dead dispatcher is the heartbeat alarm's job.
     alarm(
       'DispatchLateness',
       'Runs are published late (p99 dispatch lateness)',
@@ -234,6 +281,38 @@ export class LabSchedulerStack extends Stack {
       props.latenessAlarmMs ?? 1000,
       3,
       AT_LEAST,
+      NOT_BREACHING,
+    );
+    // The only alarm where silence is the failure: every running dispatcher adds 1 per loop round
+    // (at least one per poll interval, 5 s by default), summed over all replicas.
+    alarm(
+      'DispatcherDown',
+      'No dispatcher loop ran for 3 minutes: no run is being published (all replicas dead, stuck or disabled)',
+      heartbeat,
+      1,
+      3,
+      BELOW,
+      BREACHING,
+    );
+    // The dispatcher adds 0 to these every round, so a running dispatcher sends data; while none
+    // runs, DispatcherDown alarms instead.
+    alarm(
+      'PublishFailing',
+      'Publishing to the queue has failed for 3 minutes (runs are retried with backoff)',
+      publishFailed,
+      0,
+      3,
+      ABOVE,
+      NOT_BREACHING,
+    );
+    alarm(
+      'PublishRejected',
+      'The queue refused run messages for good: those runs failed',
+      publishRejected,
+      0,
+      1,
+      ABOVE,
+      NOT_BREACHING,
     );
 
     new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -245,6 +324,20 @@ export class LabSchedulerStack extends Stack {
             left: [latenessP99.with({ statistic: 'p50' }), latenessP99],
           }),
           new cloudwatch.GraphWidget({ title: 'Due backlog', left: [backlog] }),
+          new cloudwatch.GraphWidget({
+            title: 'Dispatcher (per minute)',
+            left: [
+              heartbeat,
+              dispatchMetric(DISPATCH_METRICS.claimed, 'Sum'),
+              dispatchMetric(DISPATCH_METRICS.published, 'Sum'),
+            ],
+            right: [
+              publishFailed,
+              publishRejected,
+              dispatchMetric(DISPATCH_METRICS.recovered, 'Sum'),
+              dispatchMetric(DISPATCH_METRICS.skipped, 'Sum'),
+            ],
+          }),
           new cloudwatch.GraphWidget({
             title: 'Queue',
             left: [
@@ -267,19 +360,11 @@ export class LabSchedulerStack extends Stack {
           new cloudwatch.GraphWidget({
             title: 'Measurements',
             left: [
-              'MeasurementSucceeded',
-              'MeasurementFailed',
-              'QcFailed',
-              'DuplicateDelivery',
-            ].map(
-              metricName =>
-                new cloudwatch.Metric({
-                  namespace: 'LabScheduler',
-                  metricName,
-                  dimensionsMap: { service: 'lab-scheduler-executor' },
-                  statistic: 'Sum',
-                }),
-            ),
+              EXECUTOR_METRICS.succeeded,
+              EXECUTOR_METRICS.failed,
+              EXECUTOR_METRICS.qcFailed,
+              EXECUTOR_METRICS.duplicateDelivery,
+            ].map(executorMetric),
           }),
         ],
       ],
