@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { textField } from './text';
 
 /**
  * The measurement types the Lab Scheduler knows, each with the schema of its parameters.
@@ -14,7 +15,7 @@ const absorbanceSpectrum = z
     startNm: z.number().int().min(190).max(1100).default(230),
     endNm: z.number().int().min(190).max(1100).default(700),
     stepNm: z.number().int().min(1).max(50).default(2),
-    sampleId: z.string().max(100).optional(),
+    sampleId: textField({ max: 100 }).optional(),
     qc: z
       .strictObject({
         minPeakAbsorbance: qcRange(0, 10),

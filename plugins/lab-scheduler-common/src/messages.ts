@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { boundedJson } from './jsonValue';
+import { textField } from './text';
 
 /**
  * The message published to the queue for each run: versioned, so that the dispatcher and the executors
@@ -55,22 +57,42 @@ export function parseRunMessage(body: string): RunMessage {
 /** Largest accepted run result (summary + QC + raw data link), as JSON. @public */
 export const MAX_RUN_RESULT_BYTES = 64 * 1024;
 
+/** Deepest nesting of a run result (the result itself is level 1; its summary level 2). @public */
+export const MAX_RUN_RESULT_DEPTH = 16;
+
+/** Highest attempt number an executor may report: far above any redrive policy, within a 32-bit column. @public */
+export const MAX_RUN_ATTEMPT = 1000;
+
 /** The recorded outcome of a successful measurement. @public */
-export const runResultSchema = z.strictObject({
-  measurementType: z.string().max(100),
-  driver: z.string().max(100),
-  summary: z.record(z.string(), z.unknown()),
-  qc: z.strictObject({
-    status: z.enum(['pass', 'fail', 'not_checked']),
-    checks: z.array(z.unknown()).max(50),
-  }),
-  rawData: z.strictObject({
-    uri: z.string().max(2000),
-    bytes: z.number().int().min(0),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  }),
-  durationMs: z.number().min(0),
-});
+export const runResultSchema = boundedJson(
+  z
+    .strictObject({
+      measurementType: textField({ max: 100 }),
+      driver: textField({ max: 100 }),
+      summary: z.record(z.string(), z.unknown()),
+      qc: z.strictObject({
+        status: z.enum(['pass', 'fail', 'not_checked']),
+        checks: z.array(z.unknown()).max(50),
+      }),
+      rawData: z.strictObject({
+        uri: textField({ max: 2000 }),
+        bytes: z.number().int().min(0),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      }),
+      durationMs: z.number().min(0),
+    })
+    .superRefine((result, ctx) => {
+      // Safe to stringify: boundedJson has bounded the depth.
+      const bytes = new TextEncoder().encode(JSON.stringify(result)).length;
+      if (bytes > MAX_RUN_RESULT_BYTES) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be at most ${MAX_RUN_RESULT_BYTES} bytes as JSON`,
+        });
+      }
+    }),
+  MAX_RUN_RESULT_DEPTH,
+);
 
 /** @public */
 export type RunResult = z.infer<typeof runResultSchema>;
@@ -79,14 +101,18 @@ export type RunResult = z.infer<typeof runResultSchema>;
 export const runEventSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('started'),
-    attempt: z.number().int().min(1),
+    attempt: z
+      .number({ error: 'must be an integer' })
+      .int('must be an integer')
+      .min(1, 'must be at least 1')
+      .max(MAX_RUN_ATTEMPT, `must be at most ${MAX_RUN_ATTEMPT}`),
     /** The message's claim token (see runMessageSchema). */
     claimToken: z.string().max(64).optional(),
   }),
   z.strictObject({ type: z.literal('succeeded'), result: runResultSchema }),
   z.strictObject({
     type: z.literal('failed'),
-    error: z.string().min(1).max(4000),
+    error: textField({ max: 4000, multiline: true, visible: true }),
     retrying: z.boolean(),
     deadLettered: z.boolean().optional(),
   }),

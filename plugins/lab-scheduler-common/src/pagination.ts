@@ -31,6 +31,9 @@ export function encodeCursor(position: KeysetPosition): string {
   return toBase64Url(JSON.stringify([position.k, position.id]));
 }
 
+/** Ids in cursors are UUIDs or sequence numbers; anything else (a NUL, say) is a forged cursor. */
+const CURSOR_ID = /^[0-9A-Za-z-]{1,64}$/;
+
 /** Decodes a cursor, or returns undefined when it is malformed. @public */
 export function decodeCursor(cursor: string): KeysetPosition | undefined {
   if (!/^[A-Za-z0-9_-]{1,500}$/.test(cursor)) {
@@ -43,8 +46,7 @@ export function decodeCursor(cursor: string): KeysetPosition | undefined {
       value.length === 2 &&
       Number.isSafeInteger(value[0]) &&
       typeof value[1] === 'string' &&
-      value[1].length > 0 &&
-      value[1].length <= 64
+      CURSOR_ID.test(value[1])
     ) {
       return { k: value[0], id: value[1] };
     }

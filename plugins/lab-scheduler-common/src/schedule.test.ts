@@ -1,3 +1,4 @@
+import { CronExpressionParser } from 'cron-parser';
 import {
   cronSyntaxError,
   describeSchedule,
@@ -151,5 +152,105 @@ describe('schedule maths', () => {
     expect(
       describeSchedule({ type: 'once', at: '2026-12-01T09:00:00.000Z' }),
     ).toBe('Once, at 2026-12-01 09:00:00 UTC');
+  });
+
+  describe('L and # (last day, last weekday, n-th weekday)', () => {
+    it('fires `1#2` on the second Monday only, not every Monday', () => {
+      const s: CronSchedule = {
+        type: 'cron',
+        expression: '0 9 * * 1#2',
+        timezone: 'Europe/Berlin',
+      };
+      expect(
+        isoList(upcomingOccurrences(s, t('2026-11-28T00:00:00Z'), 3)),
+      ).toEqual([
+        '2026-12-14T08:00:00.000Z',
+        '2027-01-11T08:00:00.000Z',
+        '2027-02-08T08:00:00.000Z',
+      ]);
+    });
+
+    it('fires `L` on the last day of each month, leap years included', () => {
+      expect(
+        isoList(
+          upcomingOccurrences(
+            { type: 'cron', expression: '0 12 L 2 *', timezone: 'UTC' },
+            t('2026-11-28T00:00:00Z'),
+            3,
+          ),
+        ),
+      ).toEqual([
+        '2027-02-28T12:00:00.000Z',
+        '2028-02-29T12:00:00.000Z',
+        '2029-02-28T12:00:00.000Z',
+      ]);
+    });
+
+    // The walker matches days itself (for the DST rules); cron-parser's own iteration is an independent
+    // implementation of the same day rules. Both run on this runtime, so they share its tzdata. The times
+    // chosen are outside every DST transition, where the two agree by definition.
+    const expressions = [
+      '0 9 * * 1#2',
+      '30 14 * * 5#1',
+      '0 9 * * 7#1',
+      '0 9 * * 0#5',
+      '15 10 * 3 1#5',
+      '0 9 * * MON#3',
+      '0 9 L * *',
+      '0 9 1,15,L * *',
+      '0 9 L 2,4 *',
+      '0 18 * * 5L',
+      '0 18 * * 1L,5L',
+      '0 18 * * 0L',
+      '0 9 1 * 1#2',
+      '0 9 L * 5L',
+      '0 7,19 * 1-6 3#4',
+    ];
+    const zones = [
+      'UTC',
+      'Europe/Berlin',
+      'America/New_York',
+      'Australia/Sydney',
+      'Asia/Kolkata',
+    ];
+    const cases = expressions.flatMap(e => zones.map(z => [e, z] as const));
+
+    it.each(cases)(
+      '%s in %s agrees with cron-parser for 40 occurrences',
+      (expression, timezone) => {
+        const from = t('2026-11-28T00:00:00Z');
+        const reference = CronExpressionParser.parse(expression, {
+          tz: timezone,
+          currentDate: new Date(from - 1),
+        });
+        const expected = Array.from({ length: 40 }, () =>
+          reference.next().getTime(),
+        );
+        expect(
+          isoList(
+            upcomingOccurrences(
+              { type: 'cron', expression, timezone },
+              from,
+              40,
+            ),
+          ),
+        ).toEqual(isoList(expected));
+      },
+    );
+
+    it.each([
+      ['0 9 15W * *', /W \(nearest weekday\).*not supported/],
+      ['0 9 LW * *', /W \(nearest weekday\).*not supported/],
+      ['H 9 * * *', /H \(a random value\).*not supported/],
+      ['0 H(0-5) * * *', /H \(a random value\).*not supported/],
+      ['0 9 * * 1#6', /not a valid cron expression/],
+      ['0 9 * * 1#2,3', /not a valid cron expression/],
+    ])('refuses %s with a message saying why', (expression, message) => {
+      expect(cronSyntaxError(expression)).toMatch(message);
+    });
+
+    it('still accepts day names that contain H or W', () => {
+      expect(cronSyntaxError('0 9 * * THU,WED')).toBeUndefined();
+    });
   });
 });

@@ -17,17 +17,44 @@ const CRON_FIELD_COUNT = 5;
 /** How far ahead the maths looks for an occurrence before it calls a cron "never firing". */
 const SEARCH_HORIZON_YEARS = 8;
 
+/**
+ * The shape of an IANA zone name (`UTC`, `Europe/Berlin`, `Etc/GMT+5`, `America/Port-au-Prince`). The
+ * runtime also accepts bare offsets such as `+05:00`, which have no DST rules: those are refused.
+ */
+const IANA_ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/;
+
 /** Is `zone` an IANA time zone name known to this runtime? @public */
 export function isValidTimeZone(zone: string): boolean {
-  if (typeof zone !== 'string' || zone.length === 0 || zone.length > 64) {
+  if (
+    typeof zone !== 'string' ||
+    zone.length > 64 ||
+    !IANA_ZONE_NAME.test(zone)
+  ) {
     return false;
   }
   return IANAZone.isValidZone(zone);
 }
 
 /**
+ * Extensions the parser accepts (or misreads) but the walker does not implement, refused by name so that
+ * none is silently ignored: `W` (nearest weekday) and `H` (a random value, different on every parse).
+ * `L` and `#` are implemented (see dayMatchesWall).
+ */
+function unsupportedCronExtension(fields: string[]): string | undefined {
+  const tokens = fields.map(f => f.split(','));
+  if (tokens.some(field => field.some(t => /^H/i.test(t)))) {
+    return 'uses H (a random value), which is not supported: write the value';
+  }
+  if (/W/i.test(fields[2])) {
+    return 'uses W (nearest weekday) in the day-of-month field, which is not supported';
+  }
+  return undefined;
+}
+
+/**
  * Checks a cron expression's syntax. Returns an error message, or undefined when valid.
- * Five fields (minute hour day-of-month month day-of-week) are accepted.
+ * Five fields (minute hour day-of-month month day-of-week) are accepted, with `L` (last day of the
+ * month; `5L` the last Friday) and `d#n` (the n-th weekday d of the month, e.g. `1#2` the second Monday).
  * @public
  */
 export function cronSyntaxError(expression: string): string | undefined {
@@ -41,6 +68,8 @@ export function cronSyntaxError(expression: string): string | undefined {
   if (fields.some(f => f.startsWith('@'))) {
     return 'macros such as @daily are not supported, write the five fields';
   }
+  const unsupported = unsupportedCronExtension(fields);
+  if (unsupported) return unsupported;
   try {
     CronExpressionParser.parse(expression.trim(), { strict: false });
   } catch (e) {
@@ -63,6 +92,12 @@ interface CronFields {
   dayOfMonth: Set<number>;
   month: Set<number>;
   dayOfWeek: Set<number>;
+  /** `L` in day-of-month: the last day of the month. */
+  lastDayOfMonth: boolean;
+  /** `d#n` in day-of-week: only the n-th such weekday of the month (0 when absent). */
+  nthDayOfWeek: number;
+  /** `dL` in day-of-week: the last such weekday of the month. */
+  lastDaysOfWeek: Set<number>;
   dayOfMonthWildcard: boolean;
   dayOfWeekWildcard: boolean;
 }
@@ -78,11 +113,8 @@ function parseFields(expression: string): CronFields {
   const parsed = CronExpressionParser.parse(key);
   const f = parsed.fields;
   const raw = key.split(/\s+/);
-  const dayOfWeek = new Set<number>(
-    (f.dayOfWeek.values as (number | string)[])
-      .filter((v): v is number => typeof v === 'number')
-      .map(v => (v === 7 ? 0 : v)),
-  );
+  const sundayAsZero = (v: number) => (v === 7 ? 0 : v);
+  const dayOfWeekValues = f.dayOfWeek.values as (number | string)[];
   const result: CronFields = {
     minute: new Set(f.minute.values as number[]),
     hour: new Set(f.hour.values as number[]),
@@ -92,7 +124,19 @@ function parseFields(expression: string): CronFields {
       ),
     ),
     month: new Set(f.month.values as number[]),
-    dayOfWeek,
+    dayOfWeek: new Set(
+      dayOfWeekValues
+        .filter((v): v is number => typeof v === 'number')
+        .map(sundayAsZero),
+    ),
+    lastDayOfMonth: (f.dayOfMonth.values as (number | string)[]).includes('L'),
+    nthDayOfWeek: f.dayOfWeek.nthDay,
+    // The parser keeps `5L` as the string '5L'.
+    lastDaysOfWeek: new Set(
+      dayOfWeekValues
+        .filter((v): v is string => typeof v === 'string' && /^\dL$/.test(v))
+        .map(v => sundayAsZero(Number(v[0]))),
+    ),
     dayOfMonthWildcard: raw[2] === '*' || raw[2] === '?',
     dayOfWeekWildcard: raw[4] === '*' || raw[4] === '?',
   };
@@ -158,13 +202,20 @@ function instantOfWall(zone: string, wallMs: number): number {
 
 const DAY_MS = 24 * HOUR;
 
-function dayMatchesWall(
-  fields: CronFields,
-  dayOfMonth: number,
-  weekday: number,
-): boolean {
-  const dom = fields.dayOfMonth.has(dayOfMonth);
-  const dow = fields.dayOfWeek.has(weekday);
+function dayMatchesWall(fields: CronFields, wall: Date): boolean {
+  const dayOfMonth = wall.getUTCDate();
+  const weekday = wall.getUTCDay();
+  const daysInMonth = new Date(
+    Date.UTC(wall.getUTCFullYear(), wall.getUTCMonth() + 1, 0),
+  ).getUTCDate();
+  const dom =
+    fields.dayOfMonth.has(dayOfMonth) ||
+    (fields.lastDayOfMonth && dayOfMonth === daysInMonth);
+  const dow =
+    (fields.dayOfWeek.has(weekday) &&
+      (fields.nthDayOfWeek === 0 ||
+        Math.ceil(dayOfMonth / 7) === fields.nthDayOfWeek)) ||
+    (fields.lastDaysOfWeek.has(weekday) && dayOfMonth + 7 > daysInMonth);
   // Vixie cron: when both day fields are restricted, either may match.
   if (fields.dayOfMonthWildcard && fields.dayOfWeekWildcard) return true;
   if (fields.dayOfMonthWildcard) return dow;
@@ -208,7 +259,7 @@ export function nextCronOccurrence(
       wall = Date.UTC(year, month + 1, 1);
       continue;
     }
-    if (!dayMatchesWall(fields, day, d.getUTCDay())) {
+    if (!dayMatchesWall(fields, d)) {
       wall = Date.UTC(year, month, day + 1);
       continue;
     }

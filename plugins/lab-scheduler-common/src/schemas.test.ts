@@ -154,3 +154,109 @@ describe('cursors', () => {
     expect(decodeCursor('eyJ4IjoxfQ')).toBeUndefined(); // {"x":1}
   });
 });
+
+describe('hostile input', () => {
+  const now = Date.parse('2026-11-28T12:00:00Z');
+
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])(
+    'refuses measurement type %s as unknown (not a member of Object.prototype)',
+    type => {
+      expect(
+        errorsOf({ ...valid, measurement: { type, parameters: {} } }),
+      ).toEqual([
+        expect.objectContaining({
+          path: 'measurement.type',
+          message: expect.stringContaining('unknown measurement type'),
+        }),
+      ]);
+    },
+  );
+
+  it.each(['__proto__', 'constructor', 'prototype'])(
+    'refuses %s among the measurement parameters instead of dropping it',
+    key => {
+      const body = JSON.parse(
+        JSON.stringify({ ...valid, measurement: { type: 'plate-od' } }),
+      );
+      body.measurement.parameters = JSON.parse(`{"${key}":{"shakeSeconds":5}}`);
+      expect(errorsOf(body)).toEqual([
+        {
+          path: `measurement.parameters.${key}`,
+          message: 'is not allowed as a field name',
+        },
+      ]);
+    },
+  );
+
+  it('refuses a cursor whose id is not an id (a NUL would reach the database)', () => {
+    expect(decodeCursor(encodeCursor({ k: 1, id: 'a\u0000' }))).toBeUndefined();
+    expect(
+      decodeCursor(encodeCursor({ k: 1, id: "' or 1=1" })),
+    ).toBeUndefined();
+    const id = '0190a1b2-0000-7000-8000-000000000001';
+    expect(decodeCursor(encodeCursor({ k: 1, id }))).toEqual({ k: 1, id });
+  });
+
+  it('refuses a control character in a sample id', () => {
+    expect(
+      errorsOf({
+        ...valid,
+        measurement: {
+          type: 'absorbance-spectrum',
+          parameters: { sampleId: 'S-1\u0000' },
+        },
+      }).map(e => e.path),
+    ).toEqual(['measurement.parameters.sampleId']);
+  });
+
+  it.each(['+05:00', '-0300', 'UTC+5', 'Europe/Berlin/', '../etc/passwd'])(
+    'refuses the time zone %s (only IANA names)',
+    timezone => {
+      expect(
+        errorsOf({ ...valid, schedule: { ...valid.schedule, timezone } }),
+      ).toEqual([
+        {
+          path: 'schedule.timezone',
+          message: 'must be an IANA time zone name, e.g. Europe/Berlin',
+        },
+      ]);
+    },
+  );
+
+  it.each(['UTC', 'Etc/GMT+5', 'America/Port-au-Prince', 'EST5EDT'])(
+    'accepts the IANA zone %s',
+    timezone => {
+      expect(
+        errorsOf({ ...valid, schedule: { ...valid.schedule, timezone } }),
+      ).toEqual([]);
+    },
+  );
+
+  it('refuses instants more than 10 years ahead, naming each field', () => {
+    const ahead = (years: number) =>
+      new Date(now + years * 365.25 * 86_400_000).toISOString();
+    expect(
+      validateScheduleTiming({ type: 'once', at: ahead(10.1) }, now),
+    ).toEqual([
+      { path: 'schedule.at', message: 'must be at most 10 years from now' },
+    ]);
+    expect(
+      validateScheduleTiming({ type: 'once', at: '9999-12-31T23:59:59Z' }, now),
+    ).toHaveLength(1);
+    expect(
+      validateScheduleTiming(
+        {
+          type: 'cron',
+          expression: '0 9 * * *',
+          timezone: 'UTC',
+          startAt: ahead(11),
+          endAt: ahead(12),
+        },
+        now,
+      ).map(e => e.path),
+    ).toEqual(['schedule.startAt', 'schedule.endAt']);
+    expect(
+      validateScheduleTiming({ type: 'once', at: ahead(9.9) }, now),
+    ).toEqual([]);
+  });
+});

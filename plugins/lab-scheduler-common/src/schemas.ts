@@ -5,6 +5,8 @@ import {
   firstOccurrenceAtOrAfter,
   isValidTimeZone,
 } from './schedule';
+import { boundedJson } from './jsonValue';
+import { textField, textRule } from './text';
 import { TASK_STATES, TaskSchedule } from './types';
 
 /** Validation schemas for the REST API, shared by the backend and the frontend forms. */
@@ -52,16 +54,9 @@ export const isoInstantSchema = z
   }, 'must be an ISO-8601 date-time with an offset or Z, e.g. 2026-12-01T09:00:00Z')
   .transform(s => new Date(Date.parse(s)).toISOString());
 
-const characters = (s: string) => [...s].length;
+const nameSchema = textField({ max: 200, visible: true });
 
-const nameSchema = z
-  .string({ error: 'must be a string' })
-  .refine(s => s.trim().length > 0, 'must not be empty')
-  .refine(s => characters(s) <= 200, 'must be at most 200 characters');
-
-const descriptionSchema = z
-  .string({ error: 'must be a string' })
-  .refine(s => characters(s) <= 4000, 'must be at most 4000 characters');
+const descriptionSchema = textField({ max: 4000, multiline: true });
 
 const onceScheduleSchema = z.strictObject({
   type: z.literal('once'),
@@ -105,16 +100,23 @@ export const scheduleSchema = z.discriminatedUnion(
   { error: "must be an object with type 'once' or 'cron'" },
 );
 
+/** Parameters are flat apart from their QC thresholds; deeper nesting is never meaningful. */
+const MAX_PARAMETER_DEPTH = 4;
+
 /** A measurement: a known type and its parameters, validated (and defaulted) per type. @public */
 export const measurementSchema = z
   .strictObject({
-    type: z.string({ error: 'must be a string' }),
-    parameters: z
-      .record(z.string(), z.unknown(), { error: 'must be an object' })
-      .default({}),
+    type: textField({ max: 100 }),
+    parameters: boundedJson(
+      z.record(z.string(), z.unknown(), { error: 'must be an object' }),
+      MAX_PARAMETER_DEPTH,
+    ).default({}),
   })
   .transform((m, ctx) => {
-    const definition = measurementTypes[m.type];
+    // Own keys only: `__proto__`, `constructor` or `toString` must not find Object.prototype's members.
+    const definition = Object.hasOwn(measurementTypes, m.type)
+      ? measurementTypes[m.type]
+      : undefined;
     if (!definition) {
       ctx.addIssue({
         code: 'custom',
@@ -223,7 +225,7 @@ export const listTasksQuerySchema = z.strictObject({
       error: `must be one of ${TASK_STATES.join(', ')}`,
     })
     .optional(),
-  text: queryString.max(200, 'must be at most 200 characters').optional(),
+  text: queryString.superRefine(textRule({ max: 200 })).optional(),
   instrument: entityRefSchema.optional(),
   owner: entityRefSchema.optional(),
 });
@@ -276,9 +278,12 @@ export function describeFieldErrors(errors: FieldError[]): string {
   return errors.map(e => `${e.path} ${e.message}`).join('; ');
 }
 
+/** How far ahead an instant of a schedule may lie: further is a typo (2226 for 2026), not a plan. @public */
+export const MAX_SCHEDULE_YEARS_AHEAD = 10;
+
 /**
- * Checks of a schedule against the clock: a one-time instant in the past, an end already past, a cron
- * that will never fire within its window. Returns field errors (empty when fine).
+ * Checks of a schedule against the clock: an instant more than 10 years ahead, a one-time instant in
+ * the past, an end already past, a cron that will never fire within its window. Returns field errors (empty when fine).
  * @public
  */
 export function validateScheduleTiming(
@@ -286,6 +291,21 @@ export function validateScheduleTiming(
   nowMs: number,
   pathPrefix = 'schedule',
 ): FieldError[] {
+  const latest = nowMs + MAX_SCHEDULE_YEARS_AHEAD * 366 * 86_400_000;
+  const instants: [string, string | undefined][] =
+    schedule.type === 'once'
+      ? [['at', schedule.at]]
+      : [
+          ['startAt', schedule.startAt],
+          ['endAt', schedule.endAt],
+        ];
+  const tooFar = instants
+    .filter(([, at]) => at !== undefined && Date.parse(at) > latest)
+    .map(([field]) => ({
+      path: `${pathPrefix}.${field}`,
+      message: `must be at most ${MAX_SCHEDULE_YEARS_AHEAD} years from now`,
+    }));
+  if (tooFar.length > 0) return tooFar;
   if (schedule.type === 'once') {
     if (Date.parse(schedule.at) < nowMs) {
       return [{ path: `${pathPrefix}.at`, message: 'must not be in the past' }];

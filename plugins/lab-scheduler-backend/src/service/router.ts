@@ -28,7 +28,6 @@ import {
   firstOccurrenceAtOrAfter,
   KeysetPosition,
   listTasksQuerySchema,
-  MAX_RUN_RESULT_BYTES,
   runEventSchema,
   pageQuerySchema,
   Task,
@@ -577,16 +576,6 @@ export async function createRouter(
       return;
     }
     if (event.type === 'succeeded') {
-      if (
-        Buffer.byteLength(JSON.stringify(event.result)) > MAX_RUN_RESULT_BYTES
-      ) {
-        throw new RequestValidationError([
-          {
-            path: 'result',
-            message: `must be at most ${MAX_RUN_RESULT_BYTES} bytes as JSON`,
-          },
-        ]);
-      }
       const updated = await options.runStates.succeed(
         runId,
         event.result,
