@@ -4,7 +4,6 @@ import {
   aws_s3 as s3,
   aws_s3_deployment as s3deploy,
   CfnOutput,
-  Duration,
   RemovalPolicy,
   Stack,
   StackProps,
@@ -18,6 +17,25 @@ export interface FrontendHostingStackProps extends StackProps {
   /** Folder of the built app (packages/app/dist), uploaded on deploy; omit to upload separately. */
   appDistPath?: string;
 }
+
+/**
+ * The viewer-request function of the default (bucket) behaviour: app routes (`/catalog/…`,
+ * `/lab-scheduler/…`) get index.html, files get themselves. Files are what lies under /static/ and the
+ * public files at the root (favicon.ico, manifest.json …); a dot deeper down is part of a route (entity
+ * names may contain dots). `/api` and `/.backstage` are left alone: their own behaviours serve them, and
+ * an error from the API must reach the browser as that error, not as the app's HTML.
+ * CloudFront Functions run plain JavaScript (cloudfront-js-2.0), so this is the deployed source as is.
+ */
+export const SPA_ROUTING_FUNCTION_CODE = `function handler(event) {
+  var request = event.request;
+  var uri = request.uri;
+  if (/^\\/(api|\\.backstage)(\\/|$)/.test(uri)) return request;
+  if (/^\\/static\\//.test(uri)) return request;
+  if (/^\\/[^\\/]+\\.[A-Za-z0-9]+$/.test(uri)) return request;
+  request.uri = '/index.html';
+  return request;
+}
+`;
 
 /**
  * CloudFront serves the built app from a private S3 bucket (origin access control) and forwards
@@ -51,6 +69,12 @@ export class FrontendHostingStack extends Stack {
       originRequestPolicy:
         cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
     };
+    // Not distribution-wide error responses: those would also turn the API's 403/404 into 200 + HTML.
+    const spaRouting = new cloudfront.Function(this, 'SpaRouting', {
+      comment: 'App routes get index.html; files and the API pass through',
+      runtime: cloudfront.FunctionRuntime.JS_2_0,
+      code: cloudfront.FunctionCode.fromInline(SPA_ROUTING_FUNCTION_CODE),
+    });
     this.distribution = new cloudfront.Distribution(this, 'Portal', {
       comment: 'Lab portal (Backstage) frontend',
       defaultRootObject: 'index.html',
@@ -61,26 +85,17 @@ export class FrontendHostingStack extends Stack {
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
         responseHeadersPolicy:
           cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+        functionAssociations: [
+          {
+            function: spaRouting,
+            eventType: cloudfront.FunctionEventType.VIEWER_REQUEST,
+          },
+        ],
       },
       additionalBehaviors: {
         '/api/*': toBackend,
         '/.backstage/*': toBackend,
       },
-      // The app routes in the browser: unknown paths get index.html.
-      errorResponses: [
-        {
-          httpStatus: 403,
-          responseHttpStatus: 200,
-          responsePagePath: '/index.html',
-          ttl: Duration.seconds(0),
-        },
-        {
-          httpStatus: 404,
-          responseHttpStatus: 200,
-          responsePagePath: '/index.html',
-          ttl: Duration.seconds(0),
-        },
-      ],
     });
     if (props.appDistPath) {
       new s3deploy.BucketDeployment(this, 'DeployApp', {

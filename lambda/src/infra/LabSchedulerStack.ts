@@ -22,6 +22,7 @@ import {
   MetricDefinition,
 } from '@internal/plugin-lab-scheduler-common';
 import { Construct } from 'constructs';
+import { executorNetwork, ExecutorNetworkProps } from './executorNetwork';
 
 /** Settings of the measurement stack; all but `apiUrl` have production-minded defaults. */
 export interface LabSchedulerStackProps extends StackProps {
@@ -49,6 +50,11 @@ export interface LabSchedulerStackProps extends StackProps {
   measurementFailureAlarmCount?: number;
   /** Optional e-mail address for alarm notifications. */
   alarmEmail?: string;
+  /**
+   * Run the Lambda in a VPC, to reach an API that is internal (an internal ALB or ingress). Omit when
+   * the API URL is reachable from the internet.
+   */
+  network?: ExecutorNetworkProps;
 }
 
 /**
@@ -138,6 +144,9 @@ export class LabSchedulerStack extends Stack {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
+      ...(props.network
+        ? executorNetwork(this, props.network, props.apiUrl)
+        : {}),
     });
     // Least privilege: write raw data under raw/, read its own secret; queue access comes with the
     // event source mapping (receive/delete/change visibility on this queue only).

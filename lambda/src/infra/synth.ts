@@ -3,12 +3,15 @@
  * CloudFormation to lambda/cdk.out (offline). Deploy with the AWS CDK CLI:
  * `npx cdk deploy --app cdk.out` (see the plugin README).
  * Context (-c key=value or env): apiUrl, fifo, maxReceiveCount, provisionedConcurrency, alarmEmail,
- * backendDomain and appDistPath (frontend hosting).
+ * backendDomain and appDistPath (frontend hosting); for an internal API the Lambda's VPC: vpcId, vpcCidr,
+ * vpcAvailabilityZones, vpcPrivateSubnetIds (comma-separated) or newVpcCidr, and apiSecurityGroupId
+ * (environment: LAB_SCHEDULER_ + the key in upper snake case, e.g. LAB_SCHEDULER_VPC_PRIVATE_SUBNET_IDS).
  */
 import { App } from 'aws-cdk-lib';
 import { dirname, join } from 'node:path';
 import { FrontendHostingStack } from './FrontendHostingStack';
 import { LabSchedulerStack } from './LabSchedulerStack';
+import { networkFromSettings } from './executorNetwork';
 
 const packageDir = dirname(
   require.resolve('lab-scheduler-lambda/package.json'),
@@ -30,6 +33,12 @@ new LabSchedulerStack(app, 'LabScheduler', {
     ctx('provisionedConcurrency', 'LAB_SCHEDULER_PROVISIONED_CONCURRENCY') ?? 2,
   ),
   alarmEmail: ctx('alarmEmail', 'LAB_SCHEDULER_ALARM_EMAIL'),
+  network: networkFromSettings(key =>
+    ctx(
+      key,
+      `LAB_SCHEDULER_${key.replace(/[A-Z]/g, c => `_${c}`).toUpperCase()}`,
+    ),
+  ),
 });
 
 // Optional: the frontend bundle on S3 + CloudFront (context backendDomain=… and appDistPath=…).
