@@ -109,9 +109,14 @@ export const runEventSchema = z.discriminatedUnion('type', [
     /** The message's claim token (see runMessageSchema). */
     claimToken: z.string().max(64).optional(),
   }),
-  z.strictObject({ type: z.literal('succeeded'), result: runResultSchema }),
+  z.strictObject({
+    type: z.literal('succeeded'),
+    result: runResultSchema,
+    claimToken: z.string().max(64).optional(),
+  }),
   z.strictObject({
     type: z.literal('failed'),
+    claimToken: z.string().max(64).optional(),
     error: textField({ max: 4000, multiline: true, visible: true }),
     retrying: z.boolean(),
     deadLettered: z.boolean().optional(),

@@ -107,7 +107,7 @@ export class MeasurementExecutor {
         rawData: stored,
         durationMs: Date.now() - started,
       };
-      await reporter.succeed(message.runId, result);
+      await reporter.succeed(message.runId, result, message.claimToken);
       logger.info('Measurement succeeded', {
         ...ids,
         durationMs: result.durationMs,
@@ -122,7 +122,12 @@ export class MeasurementExecutor {
         retryable && delivery.receiveCount < delivery.maxReceiveCount;
       const deadLettered =
         retryable && !retrying && (this.options.deadLetterQueue ?? false);
-      await reporter.fail(message.runId, text, { retrying, deadLettered });
+      await reporter.fail(
+        message.runId,
+        text,
+        { retrying, deadLettered },
+        message.claimToken,
+      );
       logger.warn('Measurement failed', {
         ...ids,
         error: text,

@@ -46,6 +46,15 @@ const publishDelayMs = Number(env.PUBLISH_DELAY_MS ?? 0);
 /** NULL_QUEUE=1: accept every message at once (the benchmark's database-only figure). */
 const nullQueue = env.NULL_QUEUE === '1';
 const queue: TaskQueue = {
+  // The SQS queue's limits and probe, so the dispatcher treats it as the real one (the no-op queue of
+  // the database-path benchmark is an in-process queue: nothing outlives the process).
+  ...(nullQueue
+    ? {}
+    : {
+        maxBatchSize: sqsQueue.maxBatchSize,
+        durable: sqsQueue.durable,
+        probe: () => sqsQueue.probe(),
+      }),
   async publish(messages): Promise<PublishOutcome[]> {
     if (nullQueue) return messages.map(m => ({ runId: m.runId, ok: true }));
     if (publishDelayMs) {

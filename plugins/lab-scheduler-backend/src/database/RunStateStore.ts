@@ -4,6 +4,7 @@ import { Knex } from 'knex';
 import { runFromRow } from './DatabaseTaskStore';
 
 const RUNS = 'lab_scheduler_runs';
+const RUN_EVENTS = 'lab_scheduler_run_events';
 
 const TERMINAL = [
   'succeeded',
@@ -13,9 +14,34 @@ const TERMINAL = [
   'cancelled',
 ];
 
+/** Who reports a run event, under which claim, and when. */
+export interface RunReport {
+  /** The reporting principal (e.g. the executor's service subject), for the run-event audit. */
+  actor: string;
+  /**
+   * The claim token of the message being executed: the capability to report on this run. A report
+   * without the run's current token changes nothing (runs claimed before tokens existed have none).
+   */
+  claimToken?: string;
+  nowMs: number;
+}
+
+/** One entry of a run's event audit. */
+export interface RunEventEntry {
+  at: string;
+  actor: string;
+  event: string;
+  accepted: boolean;
+  status: string;
+  detail: Record<string, unknown> | null;
+}
+
+type RunRow = { status: string; claim_token: string | null; task_id: string };
+
 /**
  * Status transitions reported by the executor. Every transition is a conditional UPDATE, so concurrent
- * or repeated deliveries of one message cannot measure twice or overwrite a finished run.
+ * or repeated deliveries of one message cannot measure twice or overwrite a finished run; and every
+ * report, accepted or refused, is written to the append-only run-event audit with its principal.
  */
 export class RunStateStore {
   constructor(
@@ -26,68 +52,131 @@ export class RunStateStore {
     },
   ) {}
 
-  private async current(runId: string): Promise<Run> {
-    const row = await this.knex(RUNS).where({ id: runId }).first();
-    if (!row) throw new NotFoundError(`Run ${runId} not found`);
-    return runFromRow(row);
+  /** Only the run's current claim may report (see the claim_tokens migration). */
+  private static underClaim(q: Knex.QueryBuilder, claimToken?: string) {
+    return claimToken === undefined
+      ? q.whereNull('claim_token')
+      : q.whereNull('claim_token').orWhere('claim_token', claimToken);
+  }
+
+  /** Why a report changed nothing: a wrong claim, or a run no longer in a state it applies to. */
+  private static refusal(row: RunRow, claimToken?: string): string {
+    if (row.claim_token !== null && row.claim_token !== claimToken) {
+      return claimToken === undefined
+        ? 'no claim token'
+        : 'not the current claim of this run';
+    }
+    return `run is ${row.status}`;
+  }
+
+  /**
+   * Applies a conditional update and audits the report, in one transaction. Returns whether the update
+   * applied, the run after it, and the row (for the caller's own checks).
+   */
+  private async report(
+    runId: string,
+    event: 'started' | 'succeeded' | 'failed',
+    report: RunReport,
+    apply: (tx: Knex.Transaction) => Promise<number>,
+    detail: Record<string, unknown>,
+  ): Promise<{ applied: boolean; run: Run; refusal?: string }> {
+    return this.knex.transaction(async tx => {
+      const applied = (await apply(tx)) === 1;
+      const row = await tx(RUNS).where({ id: runId }).first();
+      if (!row) throw new NotFoundError(`Run ${runId} not found`);
+      const refusal = applied
+        ? undefined
+        : RunStateStore.refusal(row, report.claimToken);
+      await tx(RUN_EVENTS).insert({
+        run_id: runId,
+        task_id: row.task_id,
+        at: report.nowMs,
+        actor: report.actor.slice(0, 255),
+        event,
+        accepted: applied,
+        status: row.status,
+        detail: JSON.stringify(refusal ? { ...detail, refusal } : detail),
+      });
+      return { applied, run: runFromRow(row), refusal };
+    });
   }
 
   /**
    * queued (or pending: published but not yet recorded) → running. Returns whether this delivery should
-   * measure. Only a message of the run's current claim may start it: a message whose claim token has
-   * been superseded (see the claim_tokens migration) is refused like a duplicate delivery.
+   * measure. A message of a superseded claim is refused like a duplicate delivery.
    */
   async start(
     runId: string,
     attempt: number,
-    nowMs: number,
-    claimToken?: string,
+    report: RunReport,
   ): Promise<{ proceed: boolean; run: Run }> {
-    const updated = await this.knex(RUNS)
-      .where({ id: runId })
-      .where(q =>
-        q
-          .whereIn('status', ['queued', 'pending'])
-          .orWhere(q2 =>
-            q2
-              .where('status', 'running')
-              .where('started_at', '<', nowMs - this.options.staleRunningMs),
-          ),
-      )
-      .where(q =>
-        claimToken === undefined
-          ? q.whereNull('claim_token')
-          : q.whereNull('claim_token').orWhere('claim_token', claimToken),
-      )
-      .update({
-        status: 'running',
-        started_at: nowMs,
-        attempt: this.knex.raw(
-          'case when attempt < ? then ? else attempt end',
-          [attempt, attempt],
-        ),
-        // The message reached the queue even if the dispatcher died before recording it.
-        published_at: this.knex.raw('coalesce(published_at, ?)', [nowMs]),
-        lease_expires_at: null,
-        error: null,
-      });
-    return { proceed: updated === 1, run: await this.current(runId) };
+    const { nowMs, claimToken } = report;
+    const { applied, run } = await this.report(
+      runId,
+      'started',
+      report,
+      tx =>
+        tx(RUNS)
+          .where({ id: runId })
+          .where(q =>
+            q
+              .whereIn('status', ['queued', 'pending'])
+              .orWhere(q2 =>
+                q2
+                  .where('status', 'running')
+                  .where(
+                    'started_at',
+                    '<',
+                    nowMs - this.options.staleRunningMs,
+                  ),
+              ),
+          )
+          .where(q => RunStateStore.underClaim(q, claimToken))
+          .update({
+            status: 'running',
+            started_at: nowMs,
+            attempt: tx.raw('case when attempt < ? then ? else attempt end', [
+              attempt,
+              attempt,
+            ]),
+            // The message reached the queue even if the dispatcher died before recording it.
+            published_at: tx.raw('coalesce(published_at, ?)', [nowMs]),
+            lease_expires_at: null,
+            error: null,
+          }),
+      { attempt },
+    );
+    return { proceed: applied, run };
   }
 
   /** running → succeeded with the result; repeating it is harmless. */
-  async succeed(runId: string, result: RunResult, nowMs: number): Promise<Run> {
-    const updated = await this.knex(RUNS)
-      .where({ id: runId, status: 'running' })
-      .update({
-        status: 'succeeded',
-        finished_at: nowMs,
-        result: JSON.stringify(result),
-        error: null,
-        slot: null,
-      });
-    const run = await this.current(runId);
-    if (updated !== 1 && run.status !== 'succeeded') {
-      throw new ConflictError(`Run ${runId} is ${run.status}, not running`);
+  async succeed(
+    runId: string,
+    result: RunResult,
+    report: RunReport,
+  ): Promise<Run> {
+    const { applied, run, refusal } = await this.report(
+      runId,
+      'succeeded',
+      report,
+      tx =>
+        tx(RUNS)
+          .where({ id: runId, status: 'running' })
+          .where(q => RunStateStore.underClaim(q, report.claimToken))
+          .update({
+            status: 'succeeded',
+            finished_at: report.nowMs,
+            result: JSON.stringify(result),
+            error: null,
+            slot: null,
+          }),
+      { qc: result.qc.status, durationMs: result.durationMs },
+    );
+    if (
+      !applied &&
+      !(run.status === 'succeeded' && refusal === 'run is succeeded')
+    ) {
+      throw new ConflictError(`Run ${runId} cannot succeed: ${refusal}`);
     }
     return run;
   }
@@ -101,30 +190,55 @@ export class RunStateStore {
     runId: string,
     error: string,
     options: { retrying: boolean; deadLettered?: boolean },
-    nowMs: number,
+    report: RunReport,
   ): Promise<Run> {
     const update = options.retrying
       ? { status: 'queued', error }
       : {
           status: options.deadLettered ? 'dead_lettered' : 'failed',
-          finished_at: nowMs,
+          finished_at: report.nowMs,
           error,
           slot: null,
         };
     const allowedFrom = options.retrying
       ? ['running']
       : ['running', 'queued', 'pending'];
-    const updated = await this.knex(RUNS)
-      .where({ id: runId })
-      .whereIn('status', allowedFrom)
-      .update(update);
-    const run = await this.current(runId);
-    if (updated !== 1 && !TERMINAL.includes(run.status)) {
+    const { applied, run, refusal } = await this.report(
+      runId,
+      'failed',
+      report,
+      tx =>
+        tx(RUNS)
+          .where({ id: runId })
+          .whereIn('status', allowedFrom)
+          .where(q => RunStateStore.underClaim(q, report.claimToken))
+          .update(update),
+      { error: error.slice(0, 500), ...options },
+    );
+    const repeated =
+      TERMINAL.includes(run.status) && refusal === `run is ${run.status}`;
+    if (!applied && !repeated) {
       throw new ConflictError(
-        `Run ${runId} is ${run.status}; cannot record failure`,
+        `Run ${runId}: cannot record the failure: ${refusal}`,
       );
     }
     return run;
+  }
+
+  /** The run's event audit, oldest first. */
+  async listRunEvents(runId: string, limit = 200): Promise<RunEventEntry[]> {
+    const rows = await this.knex(RUN_EVENTS)
+      .where({ run_id: runId })
+      .orderBy('seq', 'asc')
+      .limit(limit);
+    return rows.map(row => ({
+      at: new Date(Number(row.at)).toISOString(),
+      actor: row.actor,
+      event: row.event,
+      accepted: Boolean(row.accepted),
+      status: row.status,
+      detail: row.detail ? JSON.parse(row.detail) : null,
+    }));
   }
 
   /** Runs "running" far beyond the stale limit (executor lost) become failed and free their slot. */

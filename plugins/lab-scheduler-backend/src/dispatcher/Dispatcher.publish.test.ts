@@ -157,18 +157,21 @@ describe.each(databaseIds)(
       expect(Number(row.published_at)).not.toBe(1);
 
       // Both messages are delivered: the superseded one is refused, the current one measures — once.
+      const report = (claimToken?: string) => ({
+        actor: 'service:test-executor',
+        claimToken,
+        nowMs: Date.now(),
+      });
       const refused = await runStates.start(
         staleRun.id,
         1,
-        Date.now(),
-        staleRun.claimToken,
+        report(staleRun.claimToken),
       );
       expect(refused.proceed).toBe(false);
       const started = await runStates.start(
         current.runId,
         current.attempt,
-        Date.now(),
-        current.claimToken,
+        report(current.claimToken),
       );
       expect(started).toMatchObject({
         proceed: true,
@@ -177,17 +180,16 @@ describe.each(databaseIds)(
       const again = await runStates.start(
         current.runId,
         current.attempt,
-        Date.now(),
-        current.claimToken,
+        report(current.claimToken),
       );
       expect(again.proceed).toBe(false);
       // A start without a token (a forged or pre-token message) is refused for a run that has one.
       await knex('lab_scheduler_runs')
         .where({ id: current.runId })
         .update({ status: 'queued', started_at: null });
-      expect(
-        (await runStates.start(current.runId, 1, Date.now())).proceed,
-      ).toBe(false);
+      expect((await runStates.start(current.runId, 1, report())).proceed).toBe(
+        false,
+      );
     });
 
     it('records each publish as soon as the queue took it, with at most 80 messages sent but unrecorded', async () => {
@@ -204,6 +206,7 @@ describe.each(databaseIds)(
       };
       const countingQueue: TaskQueue = {
         maxBatchSize: 10,
+        durable: true,
         async publish(messages): Promise<PublishOutcome[]> {
           worst = Math.max(
             worst,

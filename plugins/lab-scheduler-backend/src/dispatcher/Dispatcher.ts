@@ -43,9 +43,9 @@ export interface DispatcherOptions {
    */
   lookAheadMs?: number;
   /**
-   * Most messages sent but not yet recorded as published, at any instant: what a crash, a stall past
-   * the lease or a lost database connection can make another replica publish again. Default 80
-   * (8 SendMessageBatch requests of 10 in flight).
+   * Most messages sent to a durable queue (SQS) but not yet recorded as published, at any instant:
+   * what a crash, a stall past the lease or a lost database connection can make another replica
+   * publish again. Default 80 (8 SendMessageBatch requests of 10 in flight).
    */
   maxUnrecordedMessages?: number;
   /** After a failed publish, how often to ask the queue whether it is back. */
@@ -124,7 +124,9 @@ export class Dispatcher {
       maxMs: options.retryMaxDelayMs ?? 60_000,
     };
     this.queueProbeIntervalMs = options.queueProbeIntervalMs ?? 1_000;
-    const maxUnrecorded = Math.max(1, options.maxUnrecordedMessages ?? 80);
+    const maxUnrecorded = options.queue.durable
+      ? Math.max(1, options.maxUnrecordedMessages ?? 80)
+      : Number.POSITIVE_INFINITY;
     this.publishChunk = Math.min(
       options.queue.maxBatchSize ?? DEFAULT_PUBLISH_CHUNK,
       maxUnrecorded,

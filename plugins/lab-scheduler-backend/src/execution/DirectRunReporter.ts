@@ -5,6 +5,9 @@ import type {
 } from '@internal/plugin-lab-scheduler-node';
 import { RunStateStore } from '../database/RunStateStore';
 
+/** The principal the in-process executor reports as, in the run-event audit. */
+export const IN_PROCESS_EXECUTOR = 'lab-scheduler:in-process-executor';
+
 /** Reports run events straight to the store: the in-process executor shares the plugin's database. */
 export class DirectRunReporter implements RunReporter {
   constructor(
@@ -12,6 +15,10 @@ export class DirectRunReporter implements RunReporter {
     private readonly onRunFinished: () => void = () => {},
     private readonly now: () => number = Date.now,
   ) {}
+
+  private report(claimToken?: string) {
+    return { actor: IN_PROCESS_EXECUTOR, claimToken, nowMs: this.now() };
+  }
 
   async start(
     runId: string,
@@ -21,14 +28,17 @@ export class DirectRunReporter implements RunReporter {
     const { proceed, run } = await this.runStates.start(
       runId,
       attempt,
-      this.now(),
-      claimToken,
+      this.report(claimToken),
     );
     return { proceed, status: run.status };
   }
 
-  async succeed(runId: string, result: RunResult): Promise<void> {
-    await this.runStates.succeed(runId, result, this.now());
+  async succeed(
+    runId: string,
+    result: RunResult,
+    claimToken?: string,
+  ): Promise<void> {
+    await this.runStates.succeed(runId, result, this.report(claimToken));
     this.onRunFinished();
   }
 
@@ -36,8 +46,9 @@ export class DirectRunReporter implements RunReporter {
     runId: string,
     error: string,
     options: { retrying: boolean; deadLettered?: boolean },
+    claimToken?: string,
   ) {
-    await this.runStates.fail(runId, error, options, this.now());
+    await this.runStates.fail(runId, error, options, this.report(claimToken));
     if (!options.retrying) this.onRunFinished();
   }
 }

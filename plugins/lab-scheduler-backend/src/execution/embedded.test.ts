@@ -2,6 +2,7 @@ import { TestDatabaseId } from '@backstage/backend-test-utils';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Knex } from 'knex';
 import request from 'supertest';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
 import { validTask } from '../__testUtils__/fixtures';
@@ -26,9 +27,10 @@ describe.each(databaseIds)(
   (databaseId: TestDatabaseId) => {
     const rawDir = mkdtempSync(join(tmpdir(), 'lab-raw-'));
     let backend: Awaited<ReturnType<typeof startLabSchedulerBackend>>;
+    let knex: Knex;
 
     async function start(faultRate: number) {
-      const knex = await databases.init(databaseId);
+      knex = await databases.init(databaseId);
       backend = await startLabSchedulerBackend(knex, {
         labScheduler: {
           dispatcher: { enabled: true, pollIntervalMs: 1000 },
@@ -196,11 +198,45 @@ describe.each(databaseIds)(
         .set('Authorization', asService())
         .send({ type: 'started', attempt: 2 });
       expect(again.body).toMatchObject({ proceed: false, status: 'succeeded' });
+      // Reports need the claim token of the run's message: without it, nothing changes (409).
+      const forged = await request(backend.server)
+        .post(events)
+        .set('Authorization', asService())
+        .send({ type: 'failed', error: 'forged', retrying: false });
+      expect(forged.status).toBe(409);
+      expect(forged.body.error.message).toMatch(/no claim token/);
+      const { claim_token: claimToken } = await knex('lab_scheduler_runs')
+        .where({ id: knexRun.body.id })
+        .first();
+      expect(claimToken).toEqual(expect.any(String));
       const late = await request(backend.server)
         .post(events)
         .set('Authorization', asService())
-        .send({ type: 'failed', error: 'late duplicate', retrying: false });
+        .send({
+          type: 'failed',
+          error: 'late duplicate',
+          retrying: false,
+          claimToken,
+        });
+      expect(late.status).toBe(200);
       expect(late.body.status).toBe('succeeded'); // a finished run is never overwritten
+
+      // Every report is audited with its principal, accepted or not; the token itself never shows.
+      const audit = await request(backend.server)
+        .get(events)
+        .set('Authorization', asUser());
+      expect(audit.status).toBe(200);
+      expect(
+        audit.body.items.map((e: any) => [e.event, e.accepted, e.actor]),
+      ).toEqual([
+        ['started', true, 'lab-scheduler:in-process-executor'],
+        ['succeeded', true, 'lab-scheduler:in-process-executor'],
+        ['started', false, expect.stringMatching(/^service:/)],
+        ['failed', false, expect.stringMatching(/^service:/)],
+        ['failed', false, expect.stringMatching(/^service:/)],
+      ]);
+      expect(audit.body.items[3].detail.refusal).toBe('no claim token');
+      expect(JSON.stringify(audit.body)).not.toContain(claimToken);
     });
   },
 );

@@ -66,6 +66,7 @@ export class SqsTaskQueue implements TaskQueue {
   readonly client: SQSClient;
   readonly fifo: boolean;
   readonly maxBatchSize = SQS_BATCH_ENTRIES;
+  readonly durable = true;
   private readonly maxConcurrentBatches: number;
   private readonly maxMessageBytes: number;
 

@@ -23,6 +23,13 @@ export interface TaskQueue {
    * and records them as soon as the request succeeded. Unset: no limit of the queue's own.
    */
   readonly maxBatchSize?: number;
+  /**
+   * Whether an accepted message outlives this process (SQS). Only then can a publish that was not yet
+   * recorded be executed after another replica published the run again, so only then does the
+   * dispatcher bound what is sent but unrecorded. An in-process queue's messages die with the process
+   * that would have recorded them.
+   */
+  readonly durable?: boolean;
   /** Publishes the messages; never throws for a single message's failure (reported per message). */
   publish(messages: RunMessage[]): Promise<PublishOutcome[]>;
   /**

@@ -89,6 +89,7 @@ describe('OpenAPI document', () => {
         'GET /runs/{id}',
         'POST /tasks/{id}/trigger',
         'GET /runs/{id}/raw',
+        'GET /runs/{id}/events',
         'POST /runs/{id}/events',
       ].sort(),
     );

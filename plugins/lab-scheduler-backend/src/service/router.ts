@@ -560,13 +560,18 @@ export async function createRouter(
       await store.getTask(run.taskId),
     );
     const ids = { runId, taskId: run.taskId };
-    const nowMs = now();
+    // The message's claim token is the capability to report on this run: a principal that has not
+    // received the run's current message (a script, another plugin) cannot start, finish or fail it.
+    const report = {
+      actor: actorOf(credentials),
+      claimToken: event.claimToken,
+      nowMs: now(),
+    };
     if (event.type === 'started') {
       const { proceed, run: updated } = await options.runStates.start(
         runId,
         event.attempt,
-        event.claimToken,
-        nowMs,
+        report,
       );
       logger.info(proceed ? 'Run started' : 'Duplicate start refused', {
         ...ids,
@@ -579,7 +584,7 @@ export async function createRouter(
       const updated = await options.runStates.succeed(
         runId,
         event.result,
-        nowMs,
+        report,
       );
       logger.info('Run succeeded', { ...ids, qc: event.result.qc.status });
       options.onRunFinished?.();
@@ -589,8 +594,8 @@ export async function createRouter(
     const updated = await options.runStates.fail(
       runId,
       event.error,
-      event,
-      nowMs,
+      { retrying: event.retrying, deadLettered: event.deadLettered },
+      report,
     );
     logger.warn('Run failed', {
       ...ids,
@@ -625,6 +630,20 @@ export async function createRouter(
       };
     } else if (error?.type === 'entity.parse.failed') {
       statusCode = 400;
+  router.get('/runs/:id/events', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    const run = await store.getRun(requireUuid(req.params.id));
+    const task = run && (await store.getTask(run.taskId));
+    if (!run || !task)
+      throw new NotFoundError(`Run ${req.params.id} not found`);
+    await requireTaskPermission(credentials, taskReadPermission, task);
+    if (!options.runStates)
+      throw new NotFoundError('Run events are not enabled');
+    res.json({ items: await options.runStates.listRunEvents(run.id) });
+  });
+
       body = { name: 'InputError', message: 'Request body is not valid JSON' };
     } else if (
       error?.type === 'encoding.unsupported' ||

@@ -24,11 +24,12 @@ export interface RunReporter {
     attempt: number,
     claimToken?: string,
   ): Promise<StartDecision>;
-  succeed(runId: string, result: RunResult): Promise<void>;
+  succeed(runId: string, result: RunResult, claimToken?: string): Promise<void>;
   fail(
     runId: string,
     error: string,
     options: { retrying: boolean; deadLettered?: boolean },
+    claimToken?: string,
   ): Promise<void>;
 }
 
@@ -102,15 +103,29 @@ export class HttpRunReporter implements RunReporter {
     return { proceed: Boolean(body.proceed), status: body.status };
   }
 
-  async succeed(runId: string, result: RunResult): Promise<void> {
-    await this.post(runId, { type: 'succeeded', result });
+  async succeed(
+    runId: string,
+    result: RunResult,
+    claimToken?: string,
+  ): Promise<void> {
+    await this.post(runId, {
+      type: 'succeeded',
+      result,
+      ...(claimToken === undefined ? {} : { claimToken }),
+    });
   }
 
   async fail(
     runId: string,
     error: string,
     options: { retrying: boolean; deadLettered?: boolean },
+    claimToken?: string,
   ) {
-    await this.post(runId, { type: 'failed', error, ...options });
+    await this.post(runId, {
+      type: 'failed',
+      error,
+      ...options,
+      ...(claimToken === undefined ? {} : { claimToken }),
+    });
   }
 }
