@@ -62,6 +62,12 @@ export interface Config {
         maxDelayMs?: number;
       };
     };
+      /**
+       * Most messages sent to SQS but not yet recorded as published, per replica: the most a crash, a
+       * stall or a lost database can duplicate (duplicates never measure). Default: 80.
+       * @visibility backend
+       */
+      maxUnrecordedMessages?: number;
     /** Where runs are published. */
     queue?: {
       /**

@@ -10,6 +10,7 @@ export interface LabSchedulerConfig {
     misfireGraceMs: number;
     retryInitialDelayMs: number;
     retryMaxDelayMs: number;
+    maxUnrecordedMessages: number;
   };
   queue:
     | { type: 'inProcess'; concurrency: number }
@@ -49,6 +50,8 @@ export function readLabSchedulerConfig(root: Config): LabSchedulerConfig {
         d?.getOptionalNumber('publishRetry.initialDelayMs') ?? 500,
       retryMaxDelayMs:
         d?.getOptionalNumber('publishRetry.maxDelayMs') ?? 60_000,
+      maxUnrecordedMessages:
+        d?.getOptionalNumber('maxUnrecordedMessages') ?? 80,
     },
     queue:
       type === 'sqs'
