@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
 /**
  * A small, offline kustomize renderer for the features the manifests in k8s/ use: resources (files and
- * bases), namespace, images, labels, configMapGenerator (files and literals) and JSON 6902 patches with
- * kind/name targets. No kustomize binary exists on these machines; `kubectl kustomize` renders the same.
+ * bases), namespace, images, labels, configMapGenerator (files and literals, with kustomize's content
+ * hash name suffix and the Pod templates' references renamed to match) and JSON 6902 patches with
+ * kind/name targets. No kustomize binary exists on these machines, but `kubectl kustomize` does:
+ * k8s.test.ts checks that both render the same.
  */
 export type K8sObject = {
   apiVersion: string;
@@ -66,6 +69,67 @@ function applyJson6902(target: any, ops: any[]) {
   }
 }
 
+/** Go's encoding/json output for the value (sorted keys, HTML characters escaped), which the hash covers. */
+function goJson(value: unknown): string {
+  const sorted = (v: any): any =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map(k => [k, sorted(v[k])]),
+        )
+      : v;
+  return JSON.stringify(sorted(value)).replace(
+    /[<>&\u2028\u2029]/g,
+    c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
+ * kustomize's name suffix for a generated ConfigMap (api/hasher: sha256 of the JSON of kind, name and
+ * data; 10 characters, some letters swapped). The name is empty: kustomize looks it up as one field
+ * called "metadata/name", finds none and hashes "" (observed with kubectl 1.32's kustomize 5.5).
+ */
+export function configMapHash(data: Record<string, string>) {
+  const hex = createHash('sha256')
+    .update(goJson({ kind: 'ConfigMap', name: '', data }))
+    .digest('hex');
+  const replace: Record<string, string> = {
+    '0': 'g',
+    '1': 'h',
+    '3': 'k',
+    a: 'm',
+    e: 't',
+  };
+  return [...hex.slice(0, 10)].map(c => replace[c] ?? c).join('');
+}
+
+/** Renames references to ConfigMaps in Pod templates (volumes, env, envFrom), as kustomize does. */
+function renameConfigMapReferences(
+  objects: K8sObject[],
+  renamed: Map<string, string>,
+) {
+  const rename = (ref: { name?: string } | undefined) => {
+    if (ref?.name && renamed.has(ref.name)) ref.name = renamed.get(ref.name);
+  };
+  for (const o of objects) {
+    const pod = o.spec?.template?.spec;
+    if (!pod) continue;
+    for (const volume of pod.volumes ?? []) {
+      rename(volume.configMap);
+      for (const source of volume.projected?.sources ?? [])
+        rename(source.configMap);
+    }
+    for (const c of [
+      ...(pod.containers ?? []),
+      ...(pod.initContainers ?? []),
+    ]) {
+      for (const e of c.env ?? []) rename(e.valueFrom?.configMapKeyRef);
+      for (const e of c.envFrom ?? []) rename(e.configMapRef);
+    }
+  }
+}
+
 export function renderKustomization(dir: string): K8sObject[] {
   const kustomization = readYamlDocs(join(dir, 'kustomization.yaml'))[0];
   let objects: K8sObject[] = [];
@@ -78,8 +142,7 @@ export function renderKustomization(dir: string): K8sObject[] {
   const hash = !(
     kustomization.generatorOptions?.disableNameSuffixHash ?? false
   );
-  if (hash)
-    throw new Error('name suffix hashes are not supported by this renderer');
+  const renamed = new Map<string, string>();
   for (const generator of kustomization.configMapGenerator ?? []) {
     const data: Record<string, string> = {};
     for (const file of generator.files ?? [])
@@ -88,13 +151,19 @@ export function renderKustomization(dir: string): K8sObject[] {
       const index = literal.indexOf('=');
       data[literal.slice(0, index)] = literal.slice(index + 1);
     }
+    const name =
+      hash && !(generator.options?.disableNameSuffixHash ?? false)
+        ? `${generator.name}-${configMapHash(data)}`
+        : generator.name;
+    renamed.set(generator.name, name);
     objects.push({
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: generator.name },
+      metadata: { name },
       data,
     });
   }
+  renameConfigMapReferences(objects, renamed);
   for (const { pairs } of kustomization.labels ?? []) {
     for (const o of objects)
       o.metadata.labels = { ...o.metadata.labels, ...pairs };
