@@ -7,6 +7,7 @@ import { labSchedulerPermissions } from '@internal/plugin-lab-scheduler-common';
 import { LocalRawDataStore } from '@internal/plugin-lab-scheduler-node';
 import { DatabaseTaskStore } from './database/DatabaseTaskStore';
 import { DispatchStore } from './database/DispatchStore';
+import { InstrumentCapacities } from './database/InstrumentCapacities';
 import { RunStateStore } from './database/RunStateStore';
 import { Dispatcher } from './dispatcher/Dispatcher';
 import { LocalWakeup, PgNotifyWakeup, Wakeup } from './dispatcher/Wakeup';
@@ -174,6 +175,28 @@ export const labSchedulerPlugin = createBackendPlugin({
             }
           },
         });
+
+        // Instruments' capacities may change in the catalog: copy them onto their tasks, where the
+        // dispatcher's claim reads them (see InstrumentCapacities).
+        if (instruments.enabled) {
+          const capacities = new InstrumentCapacities(knex);
+          await scheduler.scheduleTask({
+            id: 'lab-scheduler-refresh-instrument-capacities',
+            frequency: { minutes: 5 },
+            timeout: { minutes: 5 },
+            scope: 'global',
+            fn: async () => {
+              const changed = await capacities.refresh(ref =>
+                instruments.capacity(ref),
+              );
+              if (changed > 0) {
+                logger.info('Applied instrument capacities from the catalog', {
+                  tasks: changed,
+                });
+              }
+            },
+          });
+        }
 
         lifecycle.addStartupHook(() => dispatcher?.start());
         lifecycle.addShutdownHook(async () => {

@@ -147,3 +147,27 @@ export function getSupportedMeasurementTypes(entity: {
     .map(s => s.trim())
     .filter(Boolean);
 }
+
+/**
+ * The catalog annotation on an instrument entity saying how many runs it takes at once: a positive
+ * integer, or `unlimited` (e.g. a simulated instrument). Absent: 1. The dispatcher holds every run beyond
+ * it until one finishes; a task cannot change it.
+ * @public
+ */
+export const INSTRUMENT_CAPACITY_ANNOTATION = 'lab-scheduler.io/capacity';
+
+/** Capacity of an instrument whose entity does not say (or says something unreadable). @public */
+export const DEFAULT_INSTRUMENT_CAPACITY = 1;
+
+/** Reads an instrument's capacity from its annotations: runs at once, or null for no limit. @public */
+export function getInstrumentCapacity(entity: {
+  metadata: { annotations?: Record<string, string> };
+}): number | null {
+  const raw = entity.metadata.annotations?.[INSTRUMENT_CAPACITY_ANNOTATION];
+  if (raw === undefined) return DEFAULT_INSTRUMENT_CAPACITY;
+  const value = raw.trim().toLocaleLowerCase('en-US');
+  if (value === 'unlimited') return null;
+  // Anything but a plain positive integer falls back to the safe default rather than no limit.
+  if (!/^[1-9][0-9]{0,3}$/.test(value)) return DEFAULT_INSTRUMENT_CAPACITY;
+  return Number(value);
+}

@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import { measurementTypes, MEASUREMENT_TYPES } from './measurements';
+import {
+  INSTRUMENT_CAPACITY_ANNOTATION,
+  measurementTypes,
+  MEASUREMENT_TYPES,
+} from './measurements';
 import {
   cronSyntaxError,
   firstOccurrenceAtOrAfter,
@@ -158,13 +162,14 @@ export const policiesSchema = z.strictObject(
     overlap: z
       .enum(['skip', 'allow'], { error: 'must be one of skip, allow' })
       .optional(),
+    // The instrument's capacity is the instrument's (catalog annotation), shared by every team's
+    // tasks on it: a task cannot raise it, so it is not an input.
     instrumentConcurrency: z
-      .number({ error: 'must be an integer or null' })
-      .int('must be an integer')
-      .min(1, 'must be at least 1')
-      .max(1000, 'must be at most 1000')
-      .nullable()
-      .optional(),
+      .unknown()
+      .refine(value => value === undefined, {
+        message: `is the instrument's capacity, set in the catalog (annotation ${INSTRUMENT_CAPACITY_ANNOTATION}); a task cannot change it`,
+      })
+      .optional() as z.ZodOptional<z.ZodType<undefined>>,
   },
   { error: 'must be an object' },
 );

@@ -26,6 +26,19 @@ export const instrumentEntities: Entity[] = [
   {
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'Resource',
+    metadata: {
+      name: 'balance-1',
+      namespace: 'default',
+      annotations: {
+        'lab-scheduler.io/measurement-types': 'mass-reading',
+        'lab-scheduler.io/capacity': '3',
+      },
+    },
+    spec: { type: 'instrument', owner: 'group:default/lab-ops' },
+  },
+  {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Resource',
     metadata: { name: 'postgres-db', namespace: 'default' },
     spec: { type: 'database', owner: 'group:default/lab-ops' },
   },

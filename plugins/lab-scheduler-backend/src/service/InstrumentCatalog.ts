@@ -1,6 +1,10 @@
 import { AuthService } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import { getSupportedMeasurementTypes } from '@internal/plugin-lab-scheduler-common';
+import {
+  DEFAULT_INSTRUMENT_CAPACITY,
+  getInstrumentCapacity,
+  getSupportedMeasurementTypes,
+} from '@internal/plugin-lab-scheduler-common';
 import type { FieldError } from '@internal/plugin-lab-scheduler-common';
 
 /** The part of the catalog service the plugin uses: looking up an entity by ref. */
@@ -29,15 +33,32 @@ export interface InstrumentCatalogOptions {
 export class InstrumentCatalog {
   constructor(private readonly options: InstrumentCatalogOptions) {}
 
+  /** Whether instruments are looked up in the catalog (config `validateWithCatalog`). */
+  get enabled(): boolean {
+    return this.options.validate;
+  }
+
+  /**
+   * How many runs the instrument takes at once (its capacity annotation; null: no limit). Without
+   * catalog validation, or for an unknown entity, the default.
+   */
+  async capacity(instrumentRef: string): Promise<number | null> {
+    const entity = await this.lookup(instrumentRef);
+    return entity ? getInstrumentCapacity(entity) : DEFAULT_INSTRUMENT_CAPACITY;
+  }
+
+  private async lookup(instrumentRef: string): Promise<Entity | undefined> {
+    if (!this.options.validate) return undefined;
+    const credentials = await this.options.auth.getOwnServiceCredentials();
+    return this.options.catalog.getEntityByRef(instrumentRef, { credentials });
+  }
+
   async validate(
     instrumentRef: string,
     measurementType: string,
   ): Promise<FieldError[]> {
     if (!this.options.validate) return [];
-    const credentials = await this.options.auth.getOwnServiceCredentials();
-    const entity = await this.options.catalog.getEntityByRef(instrumentRef, {
-      credentials,
-    });
+    const entity = await this.lookup(instrumentRef);
     const { kind, type } = this.options;
     if (
       !entity ||

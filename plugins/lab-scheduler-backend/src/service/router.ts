@@ -265,7 +265,12 @@ export async function createRouter(
       owner: body.owner ?? actor,
       measurement: body.measurement,
       schedule: body.schedule,
-      policies: { ...DEFAULT_TASK_POLICIES, ...body.policies },
+      policies: {
+        ...DEFAULT_TASK_POLICIES,
+        ...body.policies,
+        // The instrument's own capacity, from the catalog: never the caller's.
+        instrumentConcurrency: await instruments.capacity(body.instrumentRef),
+      },
       ...timing,
     };
     const task = await store.createTask(fields, actor, nowMs);
@@ -368,6 +373,15 @@ export async function createRouter(
       );
     }
     if (errors.length > 0) throw new RequestValidationError(errors);
+    if (
+      body.instrumentRef !== undefined &&
+      body.instrumentRef !== task.instrumentRef
+    ) {
+      changes.policies = {
+        ...(changes.policies ?? task.policies),
+        instrumentConcurrency: await instruments.capacity(body.instrumentRef),
+      };
+    }
     const updated = await store.updateTask(
       task.id,
       version,
