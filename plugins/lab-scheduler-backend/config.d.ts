@@ -1,6 +1,14 @@
 export interface Config {
   /** Configuration of the Lab Scheduler plugin. */
   labScheduler?: {
+    /** Task owners (users and groups). */
+    owners?: {
+      /**
+       * Whether a task's owner must exist in the catalog as a User or Group. Default: true.
+       * @visibility backend
+       */
+      validateWithCatalog?: boolean;
+    };
     /** Which catalog entities are instruments. */
     instruments?: {
       /**
@@ -62,12 +70,12 @@ export interface Config {
         maxDelayMs?: number;
       };
     };
-      /**
-       * Most messages sent to SQS but not yet recorded as published, per replica: the most a crash, a
-       * stall or a lost database can duplicate (duplicates never measure). Default: 80.
-       * @visibility backend
-       */
-      maxUnrecordedMessages?: number;
+    /**
+     * Most messages sent to SQS but not yet recorded as published, per replica: the most a crash, a
+     * stall or a lost database can duplicate (duplicates never measure). Default: 80.
+     * @visibility backend
+     */
+    maxUnrecordedMessages?: number;
     /** Where runs are published. */
     queue?: {
       /**

@@ -20,6 +20,7 @@ import {
 import { SqsTaskQueue } from './queue/SqsTaskQueue';
 import { TaskQueue } from './queue/TaskQueue';
 import { InstrumentCatalog } from './service/InstrumentCatalog';
+import { OwnerCatalog } from './service/OwnerCatalog';
 import { readLabSchedulerConfig } from './service/labSchedulerConfig';
 import { createRouter } from './service/router';
 
@@ -40,6 +41,7 @@ export const labSchedulerPlugin = createBackendPlugin({
         httpRouter: coreServices.httpRouter,
         httpAuth: coreServices.httpAuth,
         auth: coreServices.auth,
+        userInfo: coreServices.userInfo,
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
         lifecycle: coreServices.lifecycle,
@@ -53,6 +55,7 @@ export const labSchedulerPlugin = createBackendPlugin({
         httpRouter,
         httpAuth,
         auth,
+        userInfo,
         permissions,
         permissionsRegistry,
         lifecycle,
@@ -91,6 +94,15 @@ export const labSchedulerPlugin = createBackendPlugin({
           validate:
             instrumentsConfig?.getOptionalBoolean('validateWithCatalog') ??
             true,
+        });
+
+        const owners = new OwnerCatalog({
+          catalog,
+          auth,
+          validate:
+            config.getOptionalBoolean(
+              'labScheduler.owners.validateWithCatalog',
+            ) ?? true,
         });
 
         // Wake-ups cross replicas through PostgreSQL; on SQLite everything shares this process.
@@ -142,6 +154,8 @@ export const labSchedulerPlugin = createBackendPlugin({
           await createRouter({
             store,
             instruments,
+            owners,
+            userInfo,
             httpAuth,
             permissions,
             logger,

@@ -44,6 +44,22 @@ export const instrumentEntities: Entity[] = [
   },
 ];
 
+/** The test users and groups (as in examples/org.yaml, plus `viewer`): tasks may only be owned by these. */
+export const orgEntities: Entity[] = [
+  ...['lab-ops', 'assay-dev'].map(name => ({
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Group',
+    metadata: { name, namespace: 'default' },
+    spec: { type: 'team', children: [] },
+  })),
+  ...['ada', 'rosalind', 'marie', 'viewer'].map(name => ({
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'User',
+    metadata: { name, namespace: 'default' },
+    spec: {},
+  })),
+];
+
 export const validTask = {
   name: 'Daily blank check',
   description: 'Blank absorbance before the morning runs',

@@ -8,7 +8,7 @@ export {
   isCI,
   postgresAvailable,
 } from './databases';
-export { instrumentEntities, validTask } from './fixtures';
+export { instrumentEntities, orgEntities, validTask } from './fixtures';
 export {
   startFauxqsProcess,
   createQueue,

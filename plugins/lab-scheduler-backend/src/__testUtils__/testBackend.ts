@@ -2,6 +2,7 @@ import {
   coreServices,
   createServiceFactory,
   PermissionsService,
+  UserInfoService,
 } from '@backstage/backend-plugin-api';
 import {
   mockCredentials,
@@ -22,7 +23,7 @@ import {
 } from '@internal/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { labSchedulerPlugin } from '../plugin';
-import { instrumentEntities } from './fixtures';
+import { instrumentEntities, orgEntities } from './fixtures';
 
 /** Ownership refs of the test users: what the auth backend would put in their identity. */
 export const ownership: Record<string, string[]> = {
@@ -30,6 +31,24 @@ export const ownership: Record<string, string[]> = {
   'user:default/rosalind': ['user:default/rosalind', 'group:default/assay-dev'],
   'user:default/viewer': ['user:default/viewer'],
 };
+
+/** The signed-in user's identity as the auth backend would issue it: their ownership refs above. */
+const userInfoFromOwnership = createServiceFactory({
+  service: coreServices.userInfo,
+  deps: {},
+  factory(): UserInfoService {
+    return {
+      async getUserInfo(credentials) {
+        const user = (credentials.principal as { userEntityRef: string })
+          .userEntityRef;
+        return {
+          userEntityRef: user,
+          ownershipEntityRefs: ownership[user] ?? [user],
+        };
+      },
+    };
+  },
+});
 
 /**
  * A permissions service applying the demo portal's policy in-process: services may do everything;
@@ -87,6 +106,8 @@ const policyPermissions = createServiceFactory({
 export async function startLabSchedulerBackend(
   knex: Knex,
   config: object = { labScheduler: { dispatcher: { enabled: false } } },
+  /** Extra features or service factories, e.g. a capturing root logger. */
+  extraFeatures: Parameters<typeof startTestBackend>[0]['features'] = [],
 ) {
   return startTestBackend({
     features: [
@@ -96,8 +117,12 @@ export async function startLabSchedulerBackend(
       mockServices.httpAuth.factory({
         defaultCredentials: mockCredentials.none(),
       }),
-      catalogServiceMock.factory({ entities: instrumentEntities }),
+      catalogServiceMock.factory({
+        entities: [...instrumentEntities, ...orgEntities],
+      }),
       policyPermissions,
+      userInfoFromOwnership,
+      ...(extraFeatures ?? []),
     ],
   });
 }

@@ -29,6 +29,30 @@ const TASKS = 'lab_scheduler_tasks';
 const RUNS = 'lab_scheduler_runs';
 const AUDIT = 'lab_scheduler_audit';
 
+/** A task has at most one manual run in these statuses (index lab_scheduler_runs_manual_uniq). */
+const MANUAL_RUN_ACTIVE_STATUSES = ['pending', 'queued', 'running'];
+
+function manualRunConflict(taskId: string, run: RunRow | undefined) {
+  return new ConflictError(
+    `Task ${taskId} already has a manual run waiting or in progress${
+      run ? ` (run ${run.id}, ${run.status})` : ''
+    }; trigger it again when that run has finished`,
+  );
+}
+
+/** The partial unique index on manual runs refused an insert (PostgreSQL or SQLite wording). */
+function isManualRunLimitViolation(error: any): boolean {
+  if (error?.code === '23505')
+    return error.constraint === 'lab_scheduler_runs_manual_uniq';
+  return (
+    typeof error?.code === 'string' &&
+    error.code.startsWith('SQLITE_CONSTRAINT') &&
+    /UNIQUE constraint failed: lab_scheduler_runs\.task_id$/.test(
+      String(error.message),
+    )
+  );
+}
+
 /** Sort key of tasks that will not run again: after every real instant (year 275760). */
 export const NEVER_SORT_AT = 8_640_000_000_000_000;
 
@@ -82,6 +106,7 @@ type RunRow = {
   finished_at: string | number | null;
   result: string | null;
   error: string | null;
+  triggered_by?: string | null;
 };
 
 type AuditRow = {
@@ -258,6 +283,17 @@ export class DatabaseTaskStore implements TaskStore {
     return this.readTask(this.knex, id);
   }
 
+  async getTaskRecord(
+    id: string,
+  ): Promise<{ task: Task; deleted: boolean } | undefined> {
+    const row: TaskRow | undefined = await this.knex(TASKS)
+      .where({ id })
+      .first();
+    if (!row) return undefined;
+    const [task] = await this.withLastRuns(this.knex, [row]);
+    return { task, deleted: row.deleted_at !== null };
+  }
+
   async getTasks(ids: string[]): Promise<Task[]> {
     if (ids.length === 0) return [];
     const rows: TaskRow[] = await this.knex(TASKS)
@@ -361,38 +397,63 @@ export class DatabaseTaskStore implements TaskStore {
   }
 
   async triggerRun(taskId: string, actor: string, nowMs: number): Promise<Run> {
-    return this.knex.transaction(async tx => {
-      const task = await this.readTask(tx, taskId);
-      if (!task) throw new NotFoundError(`Task ${taskId} not found`);
-      const id = timeOrderedUuid(nowMs);
-      await tx(RUNS)
-        .insert({
-          id,
+    try {
+      return await this.knex.transaction(async tx => {
+        const task = await this.readTask(tx, taskId);
+        if (!task) throw new NotFoundError(`Task ${taskId} not found`);
+        const active = await this.activeManualRun(tx, taskId);
+        if (active) throw manualRunConflict(taskId, active);
+        const id = timeOrderedUuid(nowMs);
+        await tx(RUNS)
+          .insert({
+            id,
+            task_id: taskId,
+            instrument_ref: task.instrumentRef,
+            scheduled_for: nowMs,
+            status: 'pending',
+            attempt: 0,
+            created_at: nowMs,
+            triggered_by: actor,
+          })
+          .onConflict(['task_id', 'scheduled_for'])
+          .ignore();
+        const row: RunRow = await tx(RUNS)
+          .where({ task_id: taskId, scheduled_for: nowMs })
+          .first();
+        // Another trigger won the same millisecond: the occurrence key absorbed this insert.
+        if (row.id !== id && row.triggered_by) {
+          throw manualRunConflict(taskId, row);
+        }
+        await tx(AUDIT).insert({
           task_id: taskId,
-          instrument_ref: task.instrumentRef,
-          scheduled_for: nowMs,
-          status: 'pending',
-          attempt: 0,
-          created_at: nowMs,
-        })
-        .onConflict(['task_id', 'scheduled_for'])
-        .ignore();
-      const row: RunRow = await tx(RUNS)
-        .where({ task_id: taskId, scheduled_for: nowMs })
-        .first();
-      await tx(AUDIT).insert({
-        task_id: taskId,
-        at: nowMs,
-        actor,
-        action: 'trigger',
-        before: null,
-        after: JSON.stringify({
-          runId: row.id,
-          scheduledFor: new Date(nowMs).toISOString(),
-        }),
+          at: nowMs,
+          actor,
+          action: 'trigger',
+          before: null,
+          after: JSON.stringify({
+            runId: row.id,
+            scheduledFor: new Date(nowMs).toISOString(),
+          }),
+        });
+        return runFromRow(row);
       });
-      return runFromRow(row);
-    });
+    } catch (error) {
+      if (!isManualRunLimitViolation(error)) throw error;
+      // A concurrent trigger committed between our check and our insert; the index refused ours.
+      const active = await this.activeManualRun(this.knex, taskId);
+      throw manualRunConflict(taskId, active);
+    }
+  }
+
+  private async activeManualRun(
+    db: Knex | Knex.Transaction,
+    taskId: string,
+  ): Promise<RunRow | undefined> {
+    return db(RUNS)
+      .where('task_id', taskId)
+      .whereNotNull('triggered_by')
+      .whereIn('status', MANUAL_RUN_ACTIVE_STATUSES)
+      .first();
   }
 
   async listRuns(taskId: string, page: PageOptions): Promise<PageResult<Run>> {

@@ -55,6 +55,10 @@ export interface PageOptions {
 export interface TaskStore {
   createTask(fields: TaskFields, actor: string, nowMs: number): Promise<Task>;
   getTask(id: string): Promise<Task | undefined>;
+  /** A task whether or not it was deleted (its audit trail outlives it). */
+  getTaskRecord(
+    id: string,
+  ): Promise<{ task: Task; deleted: boolean } | undefined>;
   getTasks(ids: string[]): Promise<Task[]>;
   listTasks(options: ListTasksOptions): Promise<PageResult<Task>>;
   /**
@@ -77,7 +81,8 @@ export interface TaskStore {
   ): Promise<void>;
   /**
    * Creates a run due now ("run now"), unless one exists for the same instant. Returns the run.
-   * Throws NotFoundError for an unknown task.
+   * Throws NotFoundError for an unknown task, and ConflictError when the task already has a manual run
+   * pending, queued or running (at most one; enforced by the database, so also between concurrent calls).
    */
   triggerRun(taskId: string, actor: string, nowMs: number): Promise<Run>;
   listRuns(taskId: string, page: PageOptions): Promise<PageResult<Run>>;

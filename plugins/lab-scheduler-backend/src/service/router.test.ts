@@ -661,11 +661,14 @@ describe.each(databaseIds)('REST API on %s', (databaseId: TestDatabaseId) => {
 
   it('filters by instrument, owner, state and text', async () => {
     const marker = `marker-${Date.now()}`;
-    const a = await create({
-      ...validTask,
-      name: `${marker} Alpha`,
-      owner: 'group:default/assay-dev',
-    });
+    const a = await create(
+      {
+        ...validTask,
+        name: `${marker} Alpha`,
+        owner: 'group:default/assay-dev',
+      },
+      asService(),
+    );
     const b = await create({
       ...validTask,
       name: `Beta`,

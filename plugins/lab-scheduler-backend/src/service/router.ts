@@ -3,8 +3,10 @@ import {
   HttpAuthService,
   LoggerService,
   PermissionsService,
+  UserInfoService,
 } from '@backstage/backend-plugin-api';
 import {
+  ConflictError,
   NotAllowedError,
   NotFoundError,
   serializeError,
@@ -50,11 +52,16 @@ import { TaskFields, TaskFilter, TaskStore } from '../database/TaskStore';
 import { taskPermissionRules } from '../permissions/rules';
 import { HttpStatusError, RequestValidationError } from './errors';
 import { InstrumentCatalog } from './InstrumentCatalog';
+import { OwnerCatalog, ownerRefErrors } from './OwnerCatalog';
 
 export interface RouterOptions {
   store: TaskStore;
   instruments: InstrumentCatalog;
+  /** Checks that task owners exist in the catalog. */
+  owners: OwnerCatalog;
   httpAuth: HttpAuthService;
+  /** The ownership refs (user and groups) of a signed-in user: whom they may assign tasks to. */
+  userInfo: UserInfoService;
   permissions: PermissionsService;
   logger: LoggerService;
   /** Largest accepted JSON body, e.g. '64kb'. */
@@ -114,6 +121,20 @@ function actorOf(credentials: BackstageCredentials): string {
   return `service:${principal.subject ?? 'unknown'}`;
 }
 
+function isUserPrincipal(credentials: BackstageCredentials): boolean {
+  return (credentials.principal as { type: string }).type === 'user';
+}
+
+/** Who made a request, for logs of refused attempts. */
+function principalOf(
+  credentials: BackstageCredentials,
+): Record<string, string> {
+  return {
+    principal: (credentials.principal as { type: string }).type,
+    actor: actorOf(credentials),
+  };
+}
+
 /** The version a PATCH or DELETE expects, from the body or an If-Match header. */
 function expectedVersion(
   req: Request,
@@ -159,7 +180,7 @@ function activeTiming(
 export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
-  const { store, instruments, httpAuth, permissions, logger } = options;
+  const { store, instruments, owners, httpAuth, permissions, logger } = options;
   const now = options.now ?? Date.now;
   const notify = options.onTaskChanged ?? (() => {});
   const toFilter = createConditionTransformer(taskPermissionRules as any) as (
@@ -172,6 +193,57 @@ export async function createRouter(
     express.json({ limit: options.maxBodySize ?? '64kb', strict: false }),
   );
 
+  /** A 403, logged with the principal that was refused (the audit trail only records changes). */
+  function denied(
+    credentials: BackstageCredentials,
+    message: string,
+    fields: Record<string, unknown> = {},
+  ): NotAllowedError {
+    logger.warn('Request denied', {
+      ...principalOf(credentials),
+      reason: message,
+      ...fields,
+    });
+    return new NotAllowedError(message);
+  }
+
+  /** The refs a user may act as owner for: themselves and their groups (lower-cased). */
+  async function ownershipRefsOf(
+    credentials: BackstageCredentials,
+  ): Promise<string[]> {
+    if (!isUserPrincipal(credentials)) return [];
+    const info = await options.userInfo.getUserInfo(credentials);
+    return [info.userEntityRef, ...info.ownershipEntityRefs].map(ref =>
+      ref.toLocaleLowerCase('en-US'),
+    );
+  }
+
+  /**
+   * Owner rules of create and update: the ref must name a user or group (400), a user may only name
+   * themselves or one of their groups (403), and it must exist in the catalog (400). Services may name
+   * any existing user or group.
+   */
+  async function ownerErrors(
+    credentials: BackstageCredentials,
+    owner: string,
+  ): Promise<FieldError[]> {
+    const refErrors = ownerRefErrors(owner);
+    if (refErrors.length > 0) return refErrors;
+    if (isUserPrincipal(credentials)) {
+      const mine = await ownershipRefsOf(credentials);
+      if (!mine.includes(owner.toLocaleLowerCase('en-US'))) {
+        throw denied(
+          credentials,
+          `owner: you may not assign tasks to ${owner}; a user may assign tasks only to themselves or to a group they belong to (${mine.join(
+            ', ',
+          )})`,
+          { owner },
+        );
+      }
+    }
+    return owners.validate(owner);
+  }
+
   async function authorizeBasic(req: Request, permission: BasicPermission) {
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
@@ -180,7 +252,9 @@ export async function createRouter(
       credentials,
     });
     if (decision.result !== AuthorizeResult.ALLOW) {
-      throw new NotAllowedError(`Not allowed: ${permission.name}`);
+      throw denied(credentials, `Not allowed: ${permission.name}`, {
+        permission: permission.name,
+      });
     }
     return credentials;
   }
@@ -201,8 +275,10 @@ export async function createRouter(
         task !== undefined &&
         isAllowedBy(decision, task));
     if (!allowed) {
-      throw new NotAllowedError(
+      throw denied(
+        credentials,
         `Not allowed: ${permission.name}${task ? ` on task ${task.id}` : ''}`,
+        { permission: permission.name, taskId: task?.id },
       );
     }
   }
@@ -246,6 +322,9 @@ export async function createRouter(
         path: 'owner',
         message: 'is required when the caller is a service',
       });
+    }
+    if (errors.length === 0 && body.owner) {
+      errors.push(...(await ownerErrors(credentials, body.owner)));
     }
     if (errors.length === 0) {
       errors.push(
@@ -361,6 +440,9 @@ export async function createRouter(
         Object.assign(changes, activeTiming(body.schedule, nowMs));
       }
     }
+    if (errors.length === 0 && body.owner !== undefined) {
+      errors.push(...(await ownerErrors(credentials, body.owner)));
+    }
     if (
       errors.length === 0 &&
       (body.instrumentRef !== undefined || body.measurement !== undefined)
@@ -474,7 +556,19 @@ export async function createRouter(
       req.params.id,
       taskUpdatePermission,
     );
-    const run = await store.triggerRun(task.id, actorOf(credentials), now());
+    let run;
+    try {
+      run = await store.triggerRun(task.id, actorOf(credentials), now());
+    } catch (error) {
+      if (error instanceof ConflictError) {
+        logger.info('Run now refused', {
+          taskId: task.id,
+          actor: actorOf(credentials),
+          reason: error.message,
+        });
+      }
+      throw error;
+    }
     logger.info('Task triggered', {
       taskId: task.id,
       runId: run.id,
@@ -505,11 +599,26 @@ export async function createRouter(
   router.get('/tasks/:id/audit', async (req, res) => {
     const query = parseOrThrow(pageQuerySchema, req.query);
     const after = parseCursor(query.cursor);
-    const { task } = await authorizedTask(
-      req,
-      req.params.id,
-      taskReadPermission,
-    );
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    const id = requireUuid(req.params.id);
+    // Deleted tasks are soft-deleted: their trail stays readable to their owner and to services.
+    const record = await store.getTaskRecord(id);
+    if (!record) throw new NotFoundError(`Task ${id} not found`);
+    const { task, deleted } = record;
+    if (
+      deleted &&
+      isUserPrincipal(credentials) &&
+      !(await ownershipRefsOf(credentials)).includes(task.owner)
+    ) {
+      throw denied(
+        credentials,
+        `Task ${task.id} is deleted: only its owner (${task.owner}) and services may read its audit trail`,
+        { taskId: task.id },
+      );
+    }
+    await requireTaskPermission(credentials, taskReadPermission, task);
     const page = await store.listAudit(task.id, {
       limit: query.limit ?? DEFAULT_PAGE_SIZE,
       after,
@@ -644,19 +753,19 @@ export async function createRouter(
       };
     } else if (error?.type === 'entity.parse.failed') {
       statusCode = 400;
-  router.get('/runs/:id/events', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-    });
-    const run = await store.getRun(requireUuid(req.params.id));
-    const task = run && (await store.getTask(run.taskId));
-    if (!run || !task)
-      throw new NotFoundError(`Run ${req.params.id} not found`);
-    await requireTaskPermission(credentials, taskReadPermission, task);
-    if (!options.runStates)
-      throw new NotFoundError('Run events are not enabled');
-    res.json({ items: await options.runStates.listRunEvents(run.id) });
-  });
+      router.get('/runs/:id/events', async (req, res) => {
+        const credentials = await httpAuth.credentials(req, {
+          allow: ['user', 'service'],
+        });
+        const run = await store.getRun(requireUuid(req.params.id));
+        const task = run && (await store.getTask(run.taskId));
+        if (!run || !task)
+          throw new NotFoundError(`Run ${req.params.id} not found`);
+        await requireTaskPermission(credentials, taskReadPermission, task);
+        if (!options.runStates)
+          throw new NotFoundError('Run events are not enabled');
+        res.json({ items: await options.runStates.listRunEvents(run.id) });
+      });
 
       body = { name: 'InputError', message: 'Request body is not valid JSON' };
     } else if (
