@@ -19,8 +19,11 @@ import {
 
 /**
  * The demo portal's policy:
- * - service principals (static tokens for scripts, the measurement Lambda, other plugins) may do
- *   everything;
+ * - service principals (static tokens for scripts, the measurement Lambda, other plugins) never reach
+ *   this policy: Backstage's permission client allows them whatever their token's `accessRestrictions`
+ *   allow. The two static tokens are told apart there (app-config.yaml): both are confined to the Lab
+ *   Scheduler, and the executor (`lab-scheduler-executor`) may only read and update tasks, while scripts
+ *   (`lab-scheduler-scripts`) manage them. `!user` below is the fallback for callers without a user;
  * - users may read and create tasks, and change or delete only tasks owned by themselves or by one of
  *   their groups;
  * - everything that is not a Lab Scheduler permission is allowed, as in a default portal.
