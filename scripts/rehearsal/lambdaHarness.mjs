@@ -34,6 +34,8 @@ function startContainer({ taskDir, handler, env, name, logDir }) {
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
+  // A dead container's IPC channel fails writes (EPIPE): the invocation fails through `exited` instead.
+  child.on('error', () => {});
   const pending = new Map();
   const exited = new Promise(r =>
     child.once('exit', (code, signal) => {

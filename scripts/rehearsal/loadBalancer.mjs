@@ -13,7 +13,7 @@ export async function startLoadBalancer({
   /** name -> { name, port, healthy, ok, failed } */
   const targets = new Map();
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const stats = { requests: 0, failures: [] };
+  const stats = { requests: 0, failures: [], rejections: [] };
   let next = 0;
 
   const healthyTargets = () => [...targets.values()].filter(t => t.healthy);
@@ -87,6 +87,24 @@ export async function startLoadBalancer({
             reason: `${target.name} answered ${upstreamRes.statusCode}`,
             path: req.url,
           });
+        // The first few client errors are kept with their answer: a rejected executor report is a finding.
+        if (
+          upstreamRes.statusCode >= 400 &&
+          upstreamRes.statusCode < 500 &&
+          stats.rejections.length < 20
+        ) {
+          const rejection = {
+            at: Date.now(),
+            status: upstreamRes.statusCode,
+            path: req.url,
+            body: '',
+          };
+          stats.rejections.push(rejection);
+          upstreamRes.on('data', chunk => {
+            if (rejection.body.length < 600)
+              rejection.body += String(chunk).slice(0, 600);
+          });
+        }
         res.writeHead(upstreamRes.statusCode, upstreamRes.headers);
         upstreamRes.pipe(res);
         upstreamRes.on('error', () => res.destroy());

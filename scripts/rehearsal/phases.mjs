@@ -447,7 +447,12 @@ export async function runPhase(phase, ctx) {
     ...figures,
     details: outcome.details,
     harness: harness.stats(),
-    ...(settled ? {} : { lambdaLogs: harness.lastFailureLogs() }),
+    ...(settled
+      ? {}
+      : {
+          lambdaLogs: harness.lastFailureLogs(),
+          apiRejections: ctx.loadBalancer.stats.rejections.slice(-5),
+        }),
     checks,
     failures: checks.filter(c => !c.ok).map(c => c.name),
   };

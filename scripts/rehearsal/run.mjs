@@ -49,6 +49,11 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     process.exit(130);
   });
 }
+process.once('uncaughtException', async error => {
+  log('error', { error: String(error?.stack ?? error) });
+  await cleanUp();
+  process.exit(2);
+});
 // The budget is a requirement too: past it, stop and fail rather than hold CI.
 const watchdog = setTimeout(async () => {
   log('budget-exceeded', { budgetMs });

@@ -74,7 +74,8 @@ function writeInstrumentCatalog(dir) {
 /**
  * Time compression: the stack's visibility timeout (6 x the function timeout, 30 min) and the backend's run
  * timeout (15 min) are divided by `timeScale` so that a lost Lambda invocation is redelivered, and its run
- * restarted, inside the rehearsal's budget. Their ratio is kept; every other number is production's.
+ * restarted, inside the rehearsal's budget. Their ratio is kept; every other number (function timeout, lease,
+ * batch size, concurrency, maxReceiveCount) is production's.
  */
 export async function bootTopology({ workDir, timeScale, log, cleanups }) {
   const modules = await imageAndPostgres();
@@ -84,9 +85,8 @@ export async function bootTopology({ workDir, timeScale, log, cleanups }) {
   const visibilityTimeoutSeconds = Math.ceil(
     stack.queue.visibilityTimeoutSeconds / timeScale,
   );
-  const functionTimeoutSeconds = Math.ceil(
-    stack.function.timeoutSeconds / timeScale,
-  );
+  // Not compressed: it bounds one invocation (a batch of measurements under load).
+  const functionTimeoutSeconds = stack.function.timeoutSeconds;
   // The production config leaves execution.runTimeoutSeconds at its default (900 s = half the visibility timeout).
   const runTimeoutSeconds = Math.ceil(900 / timeScale);
   log('stack', {
