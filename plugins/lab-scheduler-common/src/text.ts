@@ -8,6 +8,7 @@ import { z } from 'zod';
  */
 
 // Tab, line feed and carriage return are the only control characters a multi-line text may hold.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 const LINE_BREAK_OR_TAB = /[\t\n\r]/;
 const BIDI_OVERRIDE = /[\u202A-\u202E\u2066-\u2069]/;

@@ -655,11 +655,15 @@ describe.each(databaseIds)(
         .post(`${API}/tasks`)
         .set('Authorization', asUser())
         .send(validTask);
-      expect(created.status).toBe(201);
+      if (created.status !== 201) {
+        throw new Error(`setup: create answered ${created.status}`);
+      }
       const triggered = await request(backend.server)
         .post(`${API}/tasks/${created.body.id}/trigger`)
         .set('Authorization', asUser());
-      expect(triggered.status).toBe(202);
+      if (triggered.status !== 202) {
+        throw new Error(`setup: trigger answered ${triggered.status}`);
+      }
       target = { taskId: created.body.id, runId: triggered.body.id };
     });
 
