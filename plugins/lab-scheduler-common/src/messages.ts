@@ -7,6 +7,18 @@ import { textField } from './text';
  * (Lambda, in-process) can be deployed independently.
  */
 
+/**
+ * A claim token as the dispatcher draws them (base64url). Anything else cannot be a run's token, and is
+ * refused before it reaches the database.
+ * @public
+ */
+export const claimTokenSchema = z
+  .string({ error: 'must be a string' })
+  .regex(
+    /^[A-Za-z0-9_-]{1,64}$/,
+    'must be a claim token (1-64 characters of A-Z, a-z, 0-9, _ and -)',
+  );
+
 /** Current version of the run message schema. @public */
 export const RUN_MESSAGE_SCHEMA_VERSION = 1;
 
@@ -25,7 +37,7 @@ export const runMessageSchema = z.object({
    * backend refuses a token that is no longer the run's (a superseded claim), so a duplicate message
    * never measures. Absent in messages of dispatchers older than claim tokens.
    */
-  claimToken: z.string().max(64).optional(),
+  claimToken: claimTokenSchema.optional(),
   measurement: z.object({
     type: z.string(),
     parameters: z.record(z.string(), z.unknown()),
@@ -107,16 +119,16 @@ export const runEventSchema = z.discriminatedUnion('type', [
       .min(1, 'must be at least 1')
       .max(MAX_RUN_ATTEMPT, `must be at most ${MAX_RUN_ATTEMPT}`),
     /** The message's claim token (see runMessageSchema). */
-    claimToken: z.string().max(64).optional(),
+    claimToken: claimTokenSchema.optional(),
   }),
   z.strictObject({
     type: z.literal('succeeded'),
     result: runResultSchema,
-    claimToken: z.string().max(64).optional(),
+    claimToken: claimTokenSchema.optional(),
   }),
   z.strictObject({
     type: z.literal('failed'),
-    claimToken: z.string().max(64).optional(),
+    claimToken: claimTokenSchema.optional(),
     error: textField({ max: 4000, multiline: true, visible: true }),
     retrying: z.boolean(),
     deadLettered: z.boolean().optional(),

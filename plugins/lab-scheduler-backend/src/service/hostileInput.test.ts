@@ -496,6 +496,30 @@ const cases: HostileCase[] = [
       as: ['service'],
     }),
   ),
+  ...['tok\u0000en', '', 'x'.repeat(65), 'tok en', 'tøken', 42].map(
+    (claimToken): HostileCase => ({
+      what: `event: started with claimToken ${JSON.stringify(claimToken)}`,
+      method: 'post',
+      path: eventsPath,
+      body: event({ type: 'started', attempt: 1, claimToken }),
+      field: 'claimToken',
+      as: ['service'],
+    }),
+  ),
+  ...(['succeeded', 'failed'] as const).map(
+    (type): HostileCase => ({
+      what: `event: ${type} with a NUL in claimToken`,
+      method: 'post',
+      path: eventsPath,
+      body: event(
+        type === 'failed'
+          ? { type, error: 'x', retrying: false, claimToken: 'a\u0000b' }
+          : { type, result: validResult, claimToken: 'a\u0000b' },
+      ),
+      field: 'claimToken',
+      as: ['service'],
+    }),
+  ),
   {
     what: 'event: started with attempt as a string',
     method: 'post',
