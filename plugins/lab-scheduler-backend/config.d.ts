@@ -62,6 +62,12 @@ export interface Config {
        * @visibility backend
        */
       misfireGraceSeconds?: number;
+      /**
+       * Most messages sent to SQS but not yet recorded as published, per replica: the most a crash, a
+       * stall or a lost database can duplicate (duplicates never measure). Default: 80.
+       * @visibility backend
+       */
+      maxUnrecordedMessages?: number;
       /** Backoff of failed publishes. @visibility backend */
       publishRetry?: {
         /** Default: 500. @visibility backend */
@@ -70,12 +76,6 @@ export interface Config {
         maxDelayMs?: number;
       };
     };
-    /**
-     * Most messages sent to SQS but not yet recorded as published, per replica: the most a crash, a
-     * stall or a lost database can duplicate (duplicates never measure). Default: 80.
-     * @visibility backend
-     */
-    maxUnrecordedMessages?: number;
     /** Where runs are published. */
     queue?: {
       /**

@@ -641,6 +641,20 @@ export async function createRouter(
     res.json(run);
   });
 
+  router.get('/runs/:id/events', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    const run = await store.getRun(requireUuid(req.params.id));
+    const task = run && (await store.getTask(run.taskId));
+    if (!run || !task)
+      throw new NotFoundError(`Run ${req.params.id} not found`);
+    await requireTaskPermission(credentials, taskReadPermission, task);
+    if (!options.runStates)
+      throw new NotFoundError('Run events are not enabled');
+    res.json({ items: await options.runStates.listRunEvents(run.id) });
+  });
+
   router.get('/runs/:id/raw', async (req, res) => {
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
@@ -753,20 +767,6 @@ export async function createRouter(
       };
     } else if (error?.type === 'entity.parse.failed') {
       statusCode = 400;
-      router.get('/runs/:id/events', async (req, res) => {
-        const credentials = await httpAuth.credentials(req, {
-          allow: ['user', 'service'],
-        });
-        const run = await store.getRun(requireUuid(req.params.id));
-        const task = run && (await store.getTask(run.taskId));
-        if (!run || !task)
-          throw new NotFoundError(`Run ${req.params.id} not found`);
-        await requireTaskPermission(credentials, taskReadPermission, task);
-        if (!options.runStates)
-          throw new NotFoundError('Run events are not enabled');
-        res.json({ items: await options.runStates.listRunEvents(run.id) });
-      });
-
       body = { name: 'InputError', message: 'Request body is not valid JSON' };
     } else if (
       error?.type === 'encoding.unsupported' ||
