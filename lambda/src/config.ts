@@ -26,7 +26,8 @@ import {
  * - RAW_DATA_BUCKET (+ RAW_DATA_PREFIX): S3 bucket for raw data; RAW_DATA_DIRECTORY for a local folder
  * - MAX_RECEIVE_COUNT: the queue's redrive maxReceiveCount (the last attempt reports dead-lettered)
  * - SIMULATED_FAULT_RATE, SIMULATED_DELAY_MS: the simulated driver
- * - INSTRUMENT_GATEWAYS: JSON [{ instrumentRef, endpoint, token?, timeoutMs? }] for real instruments
+ * - INSTRUMENT_GATEWAYS: JSON [{ instrumentRef, endpoint, token?, timeoutMs?, maxResponseBytes? }] for real
+ *   instruments
  * - QUEUE_URL, RETRY_BASE_SECONDS (10), RETRY_MAX_SECONDS (900): exponential backoff between retries
  * - AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_SQS: custom endpoints (tests)
  */
@@ -112,6 +113,7 @@ export async function settingsFromEnv(
         endpoint: g.endpoint,
         token: g.token,
         timeoutMs: g.timeoutMs,
+        maxResponseBytes: g.maxResponseBytes,
       }),
     );
   }
