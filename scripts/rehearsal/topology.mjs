@@ -3,7 +3,14 @@
 // balancer, and the built Lambda behind the event-source-mapping harness.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { startGateway } from './gateway.mjs';
 import { startLambdaHarness } from './lambdaHarness.mjs';
@@ -18,6 +25,7 @@ import { freePort } from './standIns.mjs';
 import { synthesizeStack } from './template.mjs';
 
 export const root = resolve(import.meta.dirname, '../..');
+const YAML = createRequire(join(root, 'package.json'))('yaml');
 export const INSTRUMENT_COUNT = 10;
 export const instrumentRef = i =>
   `resource:default/rehearsal-balance-${i % INSTRUMENT_COUNT}`;
@@ -49,6 +57,8 @@ function writeInstrumentCatalog(dir) {
       `  name: rehearsal-balance-${i}`,
       '  annotations:',
       "    lab-scheduler.io/measurement-types: 'mass-reading'",
+      // Capacity well above the load: the instrument guard is not what the rehearsal exercises.
+      "    lab-scheduler.io/capacity: '1000'",
       'spec:',
       '  type: instrument',
       '  owner: group:default/lab-ops',
@@ -148,6 +158,33 @@ export async function bootTopology({ workDir, timeScale, log, cleanups }) {
     }));
   log('image', { imageDir });
 
+  // Production's externalAccess plus the scripts token it documents (commented out there): config arrays
+  // replace rather than merge, so the overlay repeats production's entries, read from the file.
+  const accessOverlay = join(workDir, 'app-config.rehearsal-access.yaml');
+  const production = YAML.parse(
+    readFileSync(join(imageDir, 'app-config.production.yaml'), 'utf8'),
+  );
+  writeFileSync(
+    accessOverlay,
+    `# REHEARSAL ONLY: a scripts token for the rehearsal's own API calls.\n${YAML.stringify(
+      {
+        backend: {
+          auth: {
+            externalAccess: [
+              ...production.backend.auth.externalAccess,
+              {
+                type: 'static',
+                options: {
+                  token: '${LAB_SCHEDULER_SCRIPTS_TOKEN}',
+                  subject: 'lab-scheduler-scripts',
+                },
+              },
+            ],
+          },
+        },
+      },
+    )}`,
+  );
   const emulatorOverlay = join(workDir, 'app-config.emulator.yaml');
   writeFileSync(
     emulatorOverlay,
@@ -185,6 +222,7 @@ export async function bootTopology({ workDir, timeScale, log, cleanups }) {
   );
 
   const serviceToken = randomBytes(24).toString('hex');
+  const scriptsToken = randomBytes(24).toString('hex');
   const commonEnv = {
     NODE_ENV: 'production',
     NODE_OPTIONS: '--max-old-space-size=768',
@@ -202,6 +240,7 @@ export async function bootTopology({ workDir, timeScale, log, cleanups }) {
       POSTGRES_CA_BUNDLE: '',
     }),
     LAB_SCHEDULER_SERVICE_TOKEN: serviceToken,
+    LAB_SCHEDULER_SCRIPTS_TOKEN: scriptsToken,
   };
   const backends = new Map();
   async function startProcess(name, dispatcher) {
@@ -211,7 +250,7 @@ export async function bootTopology({ workDir, timeScale, log, cleanups }) {
       name,
       port,
       workDir,
-      configs: [emulatorOverlay, rehearsalOverlay],
+      configs: [emulatorOverlay, rehearsalOverlay, accessOverlay],
       env: {
         ...commonEnv,
         BACKEND_BASE_URL: `http://127.0.0.1:${port}`,
@@ -251,7 +290,8 @@ export async function bootTopology({ workDir, timeScale, log, cleanups }) {
     loadBalancer.addTarget(name, backends.get(name).port);
   await Promise.all(['api-1', 'api-2'].map(n => loadBalancer.waitHealthy(n)));
 
-  const api = createApiClient(`${loadBalancer.url}/api`, serviceToken);
+  // The rehearsal's own calls (tasks, catalog) use a scripts token: the executor's token is restricted.
+  const api = createApiClient(`${loadBalancer.url}/api`, scriptsToken);
   await api.waitForInstruments();
 
   const lambdaEnv = {
@@ -361,7 +401,7 @@ export function createApiClient(baseUrl, token) {
           parameters: { replicates: 3, unit: 'g' },
         },
         schedule: { type: 'once', at: new Date(at).toISOString() },
-        policies: { overlap: 'allow', instrumentConcurrency: null },
+        policies: { overlap: 'allow' },
       });
     },
   };
