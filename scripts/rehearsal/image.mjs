@@ -48,7 +48,7 @@ export const IMAGE_COMMAND = [
 
 /**
  * A new temp folder for an image, in memory (/dev/shm) when it has room: the image's node_modules holds
- * ~40,000 files, and writing and deleting them on a busy disk took minutes here, in memory seconds.
+ * ~46,000 files, and writing and deleting them on a busy disk took minutes here, in memory seconds.
  */
 export function imageTempDir(prefix = 'lab-scheduler-image-') {
   const inMemory = '/dev/shm';
