@@ -117,6 +117,14 @@ export interface Config {
        * @visibility backend
        */
       lostRunTimeoutSeconds?: number;
+      /**
+       * Upgrade window only (from a release without claim tokens): accept run reports that carry no
+       * claim token, so executors deployed before the backend keep working. Turn it on with the new
+       * backend, deploy the new Lambda, wait until the queue holds no older messages, turn it off.
+       * While on, duplicate messages of such executors are not fenced. Default: false.
+       * @visibility backend
+       */
+      acceptReportsWithoutClaimToken?: boolean;
       /** Folder for raw measurement data, relative to the backend's working directory. Default: data/raw. @visibility backend */
       rawDataDirectory?: string;
       /** The simulated instrument driver (used for every instrument not listed below). */

@@ -67,6 +67,8 @@ export const labSchedulerPlugin = createBackendPlugin({
         const knex = store.knex;
         const runStates = new RunStateStore(knex, {
           staleRunningMs: settings.execution.runTimeoutMs,
+          acceptReportsWithoutClaimToken:
+            settings.execution.acceptReportsWithoutClaimToken,
         });
 
         permissionsRegistry.addResourceType({

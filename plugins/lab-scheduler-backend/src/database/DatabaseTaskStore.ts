@@ -14,7 +14,7 @@ import type {
   TaskState,
 } from '@internal/plugin-lab-scheduler-common';
 import { randomUUID } from 'node:crypto';
-import { timeOrderedUuid } from './ids';
+import { newClaimToken, timeOrderedUuid } from './ids';
 import { Knex } from 'knex';
 import {
   ListTasksOptions,
@@ -414,6 +414,9 @@ export class DatabaseTaskStore implements TaskStore {
             attempt: 0,
             created_at: nowMs,
             triggered_by: actor,
+            // Never published: until a dispatcher claims the run (with a token of its own), no report
+            // can match it, so nobody can start or finish the run without its message.
+            claim_token: newClaimToken(),
           })
           .onConflict(['task_id', 'scheduled_for'])
           .ignore();

@@ -5,10 +5,9 @@ import {
   TaskSchedule,
 } from '@internal/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
-import { randomBytes } from 'node:crypto';
 import { planOccurrences } from '../dispatcher/planOccurrences';
 import { NEVER_SORT_AT } from './DatabaseTaskStore';
-import { timeOrderedUuid } from './ids';
+import { newClaimToken, timeOrderedUuid } from './ids';
 
 const TASKS = 'lab_scheduler_tasks';
 const RUNS = 'lab_scheduler_runs';
@@ -34,11 +33,6 @@ export interface ClaimedRun {
   /** This claim's token: publishes are recorded, and the executor starts the run, only under it. */
   claimToken: string;
   message: RunMessage;
-}
-
-/** A fresh claim token: 96 random bits, so that no two claims of a run share one. */
-function newClaimToken(): string {
-  return randomBytes(12).toString('base64url');
 }
 
 export interface ClaimResult {
@@ -488,7 +482,7 @@ export class DispatchStore {
     for (let slot = 0; slot < run.instrumentConcurrency; slot++) {
       try {
         const updated = await this.knex(RUNS)
-          .where({ id: run.id, status: 'pending' })
+          .where({ id: run.id, status: 'pending', claim_token: run.claimToken })
           .whereNull('slot')
           .update({ slot, instrument_ref: run.instrumentRef });
         if (updated === 1) {
@@ -510,7 +504,7 @@ export class DispatchStore {
    * a dead replica's claim.
    */
   async deferRuns(
-    ids: string[],
+    runs: { id: string; claimToken: string }[],
     retryAtMs: number,
     error?: string,
   ): Promise<void> {
@@ -522,12 +516,21 @@ export class DispatchStore {
       update.error = error.slice(0, 2000);
       update.publish_failures = this.knex.raw('publish_failures + 1');
     }
-    await forEachChunk(ids, 500, chunk =>
-      this.knex(RUNS)
-        .whereIn('id', chunk)
-        .where('status', 'pending')
-        .update(update),
-    );
+    // Under our claim only: a replica whose lease ran out must not release a run another one holds.
+    const byToken = new Map<string, string[]>();
+    for (const run of runs) {
+      const ids = byToken.get(run.claimToken) ?? [];
+      ids.push(run.id);
+      byToken.set(run.claimToken, ids);
+    }
+    for (const [claimToken, ids] of byToken) {
+      await forEachChunk(ids, 500, chunk =>
+        this.knex(RUNS)
+          .whereIn('id', chunk)
+          .where({ status: 'pending', claim_token: claimToken })
+          .update(update),
+      );
+    }
   }
 
   /**

@@ -49,14 +49,23 @@ export class RunStateStore {
     private readonly options: {
       /** A run "running" for longer than this is presumed crashed and may be started again. */
       staleRunningMs: number;
+      /** Upgrade window only: accept reports that carry no claim token (the fence is off for them). */
+      acceptReportsWithoutClaimToken?: boolean;
     },
   ) {}
 
-  /** Only the run's current claim may report (see the claim_tokens migration). */
-  private static underClaim(q: Knex.QueryBuilder, claimToken?: string) {
-    return claimToken === undefined
-      ? q.whereNull('claim_token')
-      : q.whereNull('claim_token').orWhere('claim_token', claimToken);
+  /**
+   * Only the run's current claim may report (see the claim_tokens migration). Runs from before claim
+   * tokens have none. During an upgrade, `acceptReportsWithoutClaimToken` lets executors that do not
+   * send tokens yet report as before.
+   */
+  private underClaim(q: Knex.QueryBuilder, claimToken?: string) {
+    if (claimToken === undefined) {
+      return this.options.acceptReportsWithoutClaimToken
+        ? q
+        : q.whereNull('claim_token');
+    }
+    return q.whereNull('claim_token').orWhere('claim_token', claimToken);
   }
 
   /** Why a report changed nothing: a wrong claim, or a run no longer in a state it applies to. */
@@ -131,7 +140,7 @@ export class RunStateStore {
                   ),
               ),
           )
-          .where(q => RunStateStore.underClaim(q, claimToken))
+          .where(q => this.underClaim(q, claimToken))
           .update({
             status: 'running',
             started_at: nowMs,
@@ -162,7 +171,7 @@ export class RunStateStore {
       tx =>
         tx(RUNS)
           .where({ id: runId, status: 'running' })
-          .where(q => RunStateStore.underClaim(q, report.claimToken))
+          .where(q => this.underClaim(q, report.claimToken))
           .update({
             status: 'succeeded',
             finished_at: report.nowMs,
@@ -211,7 +220,7 @@ export class RunStateStore {
         tx(RUNS)
           .where({ id: runId })
           .whereIn('status', allowedFrom)
-          .where(q => RunStateStore.underClaim(q, report.claimToken))
+          .where(q => this.underClaim(q, report.claimToken))
           .update(update),
       { error: error.slice(0, 500), ...options },
     );

@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 
 const pool = Buffer.alloc(16 * 256);
 let offset = pool.length;
@@ -23,4 +23,9 @@ export function timeOrderedUuid(nowMs: number = Date.now()): string {
     12,
     16,
   )}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** A fresh claim token: 96 random bits, so that no two claims of a run share one (see claim_tokens). */
+export function newClaimToken(): string {
+  return randomBytes(12).toString('base64url');
 }

@@ -29,6 +29,7 @@ import { RunStateStore } from '../database/RunStateStore';
 import { SqsTaskQueue } from '../queue/SqsTaskQueue';
 import { PublishOutcome, TaskQueue } from '../queue/TaskQueue';
 import { Dispatcher } from './Dispatcher';
+import { createDispatcherMetrics } from './metrics';
 
 jest.setTimeout(120_000);
 
@@ -135,7 +136,8 @@ describe.each(databaseIds)(
         queue,
         logger,
         instanceId: 'survivor',
-        leaseMs: 200,
+        // Its own lease is long: a loaded machine must not push its publish past the lease's end.
+        leaseMs: 10_000,
       });
       expect(await survivor.tick()).toMatchObject({
         published: 1,
@@ -199,7 +201,9 @@ describe.each(databaseIds)(
       let worst = 0;
       // The database records slowly: without the bound, sends would run far ahead of the records.
       const slowStore = Object.create(store) as DispatchStore;
+      let recordStatements = 0;
       slowStore.markPublished = async entries => {
+        recordStatements++;
         await sleep(30);
         await store.markPublished(entries);
         recordedMessages += entries.length;
@@ -229,7 +233,8 @@ describe.each(databaseIds)(
       expect(worst).toBeGreaterThan(10); // sends and records overlapped…
       expect(worst).toBeLessThanOrEqual(80); // …within the bound
       expect(recordedMessages).toBe(400);
-      // Records went in groups, not one statement per run or per request.
+      // Records went in groups, not one statement per run or per request (40 requests of 10).
+      expect(recordStatements).toBeLessThan(40);
       const rows = await runs();
       expect(rows.every(r => r.status === 'queued')).toBe(true);
       expect(await drainQueue(sqs, queueUrl)).toHaveLength(400);
@@ -361,6 +366,102 @@ describe.each(databaseIds)(
       const [message] = await drainQueue(sqs, queueUrl);
       expect(message.taskName).toBe(name);
       expect(parseRunMessage(JSON.stringify(message)).taskName).toBe(name);
+    });
+    it('gives a manual run a token of its own at once: no report can start or finish it without its message', async () => {
+      const [task] = await addTasks(1, { at: Date.now() + 3_600_000 });
+      const run = await tasks.triggerRun(
+        task.id,
+        'user:default/ada',
+        Date.now(),
+      );
+      const report = { actor: 'service:scripts', nowMs: Date.now() };
+      expect((await runStates.start(run.id, 1, report)).proceed).toBe(false);
+      await expect(
+        runStates.succeed(
+          run.id,
+          {
+            measurementType: 'absorbance-spectrum',
+            driver: 'forged',
+            summary: {},
+            qc: { status: 'pass', checks: [] },
+            rawData: { uri: 'file:///x', bytes: 1, sha256: 'a'.repeat(64) },
+            durationMs: 1,
+          },
+          report,
+        ),
+      ).rejects.toThrow(/no claim token/);
+      // During an upgrade from executors without tokens, reports without one are let through.
+      const upgrading = new RunStateStore(knex, {
+        staleRunningMs: 60_000,
+        acceptReportsWithoutClaimToken: true,
+      });
+      expect((await upgrading.start(run.id, 1, report)).proceed).toBe(true);
+    });
+
+    it('releases what it could not publish before its lease ended, instead of holding it until it expires', async () => {
+      await addTasks(30, { policies: { instrumentConcurrency: null } });
+      const slowQueue: TaskQueue = {
+        maxBatchSize: 10,
+        durable: true,
+        publish: async messages => {
+          await sleep(400);
+          return queue.publish(messages);
+        },
+        close: async () => {},
+      };
+      // 10 messages at a time, 400 ms each, and a lease whose publish deadline is 80 % of 1 s.
+      const dispatcher = new Dispatcher({
+        store,
+        queue: slowQueue,
+        logger,
+        instanceId: 'slow',
+        leaseMs: 1_000,
+        maxUnrecordedMessages: 10,
+      });
+      const result = await dispatcher.tick();
+      expect(result.published).toBeGreaterThan(0);
+      expect(result.published).toBeLessThan(30);
+      const left = (await runs()).filter(r => r.status === 'pending');
+      expect(left).toHaveLength(30 - result.published);
+      // Released: no claimant, claimable now — not a dead replica's claim to wait out.
+      for (const row of left) {
+        expect(row.claimed_by).toBeNull();
+        expect(Number(row.lease_expires_at)).toBeLessThanOrEqual(Date.now());
+      }
+    });
+
+    it('reports a heartbeat only for rounds that work', async () => {
+      let beats = 0;
+      const metrics = createDispatcherMetrics();
+      metrics.heartbeat = { add: (n: number) => (beats += n) } as any;
+      const broken = Object.create(store) as DispatchStore;
+      broken.claimDueTasks = async () => {
+        throw new Error('password authentication failed');
+      };
+      const failing = new Dispatcher({
+        store: broken,
+        queue,
+        logger,
+        instanceId: 'failing',
+        metrics,
+        pollIntervalMs: 50,
+      });
+      failing.start();
+      await sleep(400);
+      await failing.stop();
+      expect(beats).toBe(0);
+      const working = new Dispatcher({
+        store,
+        queue,
+        logger,
+        instanceId: 'working',
+        metrics,
+        pollIntervalMs: 50,
+      });
+      working.start();
+      await sleep(400);
+      await working.stop();
+      expect(beats).toBeGreaterThan(0);
     });
   },
 );

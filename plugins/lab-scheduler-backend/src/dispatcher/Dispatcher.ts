@@ -210,11 +210,12 @@ export class Dispatcher {
   private async runLoop(): Promise<void> {
     while (this.running) {
       let result: TickResult;
-      // One per round: a dispatcher that stops reporting it is dead or stuck (the alarm's signal).
-      this.metrics.heartbeat.add(1);
       try {
         this.wokenEarly = false;
         result = await this.tick();
+        // One per round that worked: a dispatcher that is dead, stuck or failing every round (database
+        // unreachable, bad credentials) stops reporting it, which is the DispatcherDown alarm's signal.
+        this.metrics.heartbeat.add(1);
         this.consecutiveErrors = 0;
       } catch (error) {
         this.consecutiveErrors++;
@@ -321,10 +322,10 @@ export class Dispatcher {
     this.metrics.skipped.add(fresh.skipped);
 
     const publishable: ClaimedRun[] = [];
-    const waiting: string[] = [];
+    const waiting: ClaimedRun[] = [];
     for (const run of runs) {
       if (await this.store.acquireSlot(run)) publishable.push(run);
-      else waiting.push(run.id);
+      else waiting.push(run);
     }
     await this.store.deferRuns(waiting, this.now() + this.slotRetryMs);
     if (waiting.length > 0) {
@@ -399,8 +400,17 @@ export class Dispatcher {
           measurement_type: run.message.measurement.type,
         });
       }
-      if (rejected.length > 0) await this.rejectRuns(rejected);
-      counts.rejected += rejected.length;
+      if (rejected.length > 0) {
+        try {
+          await this.rejectRuns(rejected);
+          counts.rejected += rejected.length;
+        } catch (error) {
+          // Not failed yet: leave them for a retry like any failed publish (the next attempt is
+          // refused again and fails them then).
+          this.logger.warn(`Could not fail refused runs: ${error}`);
+          retried.push(...rejected);
+        }
+      }
     };
 
     let i = 0;
@@ -425,10 +435,15 @@ export class Dispatcher {
       await this.recorder.acquire(end - i);
       if (this.now() > leaseDeadline) {
         this.recorder.release(end - i);
+        // Released rather than left to expire: any replica may publish them now, and taking them up is
+        // not mistaken for recovering a dead replica's claim.
+        const left = runs.slice(i);
         this.logger.warn(
-          'Lease nearly expired before publishing; leaving runs for recovery',
-          { instanceId: this.instanceId, left: runs.length - i },
+          `Lease nearly over before publishing; released ${left.length} runs for any dispatcher`,
+          { instanceId: this.instanceId },
         );
+        await this.store.deferRuns(left, this.now());
+        this.pendingDueAt = this.now();
         break;
       }
       // Pipelined, bounded by the recorder's permits: a slow publish does not hold back the runs due
@@ -439,7 +454,16 @@ export class Dispatcher {
       sends.add(promise);
       i = end;
     }
-    await Promise.all(sends);
+    // Every send settles on its own (publish failures are outcomes, not errors); wait for all of them
+    // before deferring, so no run is left claimed when the round ends.
+    const settled = await Promise.allSettled(sends);
+    for (const result of settled) {
+      if (result.status === 'rejected') {
+        this.logger.error(`Publishing failed unexpectedly: ${result.reason}`, {
+          instanceId: this.instanceId,
+        });
+      }
+    }
     if (retried.length > 0) await this.deferFailedPublishes(retried);
     counts.failed = retried.length;
     return counts;
@@ -449,15 +473,15 @@ export class Dispatcher {
   private async deferFailedPublishes(
     failures: { run: ClaimedRun; error: string }[],
   ): Promise<void> {
-    const byDelay = new Map<number, { ids: string[]; error: string }>();
+    const byDelay = new Map<number, { runs: ClaimedRun[]; error: string }>();
     for (const { run, error } of failures) {
       const delay = backoffDelay(this.publishRetry, run.publishFailures + 1);
-      const group = byDelay.get(delay) ?? { ids: [], error };
-      group.ids.push(run.id);
+      const group = byDelay.get(delay) ?? { runs: [], error };
+      group.runs.push(run);
       byDelay.set(delay, group);
     }
-    for (const [delay, { ids, error }] of byDelay) {
-      await this.store.deferRuns(ids, this.now() + delay, error);
+    for (const [delay, { runs, error }] of byDelay) {
+      await this.store.deferRuns(runs, this.now() + delay, error);
       this.pendingDueAt = Math.min(this.pendingDueAt, this.now() + delay);
     }
     const [first] = failures;

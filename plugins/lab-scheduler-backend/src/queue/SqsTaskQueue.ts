@@ -49,6 +49,15 @@ export function sqsMessageBody(message: RunMessage): string {
   );
 }
 
+/** Per-entry SendMessageBatch errors caused by the message itself: retrying cannot help. */
+const PERMANENT_ENTRY_ERRORS = new Set([
+  'InvalidMessageContents',
+  'InvalidParameterValue',
+  'InvalidAttributeName',
+  'InvalidAttributeValue',
+  'MessageTooLong',
+]);
+
 type Entry = {
   message: RunMessage;
   request: SendMessageBatchRequestEntry;
@@ -77,6 +86,13 @@ export class SqsTaskQueue implements TaskQueue {
         region: options.region,
         endpoint: options.endpoint,
         credentials: options.credentials,
+        // Without these a half-open connection hangs a publish (and the dispatcher's round, and its
+        // shutdown) for ever; a timed-out send is a transient failure, retried under the same claim.
+        requestHandler: {
+          connectionTimeout: 3_000,
+          requestTimeout: 10_000,
+          throwOnRequestTimeout: true,
+        },
       });
     this.fifo = options.queueUrl.endsWith('.fifo');
     this.maxConcurrentBatches = options.maxConcurrentBatches ?? 16;
@@ -145,8 +161,11 @@ export class SqsTaskQueue implements TaskQueue {
           error: `SQS refused the message: ${failure.Code}: ${
             failure.Message ?? ''
           }`,
-          // The sender's fault (content, size, parameters) repeats on every attempt; SQS's own does not.
-          permanent: failure.SenderFault === true,
+          // Only the message's own content or size fails the same way on every attempt; other sender
+          // faults (a KMS key policy, throttling) may heal and are retried.
+          permanent:
+            failure.SenderFault === true &&
+            PERMANENT_ENTRY_ERRORS.has(failure.Code ?? ''),
         };
       });
     } catch (error) {

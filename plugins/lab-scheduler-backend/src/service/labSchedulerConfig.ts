@@ -21,6 +21,8 @@ export interface LabSchedulerConfig {
     runTimeoutMs: number;
     /** A run running this long is failed as lost (its message will not come back). */
     lostRunTimeoutMs: number;
+    /** Upgrade window only: reports without a claim token are accepted (see config.d.ts). */
+    acceptReportsWithoutClaimToken: boolean;
     rawDataDirectory: string;
     config?: Config;
   };
@@ -69,6 +71,8 @@ export function readLabSchedulerConfig(root: Config): LabSchedulerConfig {
       maxAttempts: e?.getOptionalNumber('maxAttempts') ?? 3,
       retryDelayMs: e?.getOptionalNumber('retryDelayMs') ?? 1000,
       runTimeoutMs: runTimeoutSeconds * 1000,
+      acceptReportsWithoutClaimToken:
+        e?.getOptionalBoolean('acceptReportsWithoutClaimToken') ?? false,
       lostRunTimeoutMs:
         (e?.getOptionalNumber('lostRunTimeoutSeconds') ??
           31 * runTimeoutSeconds) * 1000,
