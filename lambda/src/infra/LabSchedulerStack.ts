@@ -30,7 +30,7 @@ export interface LabSchedulerStackProps extends StackProps {
   apiUrl: string;
   /** Path of the built dist/lambda.zip. */
   codePath: string;
-  /** FIFO queue: per-instrument ordering and SQS-side deduplication by run id. Default false. */
+  /** FIFO queue: per-instrument ordering and SQS-side deduplication by run id and claim. Default false. */
   fifo?: boolean;
   /** Deliveries before a message goes to the DLQ. Default 5. */
   maxReceiveCount?: number;

@@ -23,7 +23,6 @@ const repo = resolve(__dirname, '../../../..');
 const artifacts = join(repo, 'e2e-artifacts');
 const PORT = 7017;
 const BASE = `http://localhost:${PORT}`;
-const TOKEN = 'lab-scheduler-dev-token-change-me';
 const ZONE = 'Europe/Berlin';
 
 if (!existsSync(CHROMIUM) && isCI) {
@@ -130,11 +129,16 @@ describeIfBrowser('the portal in Chromium', () => {
     backend.stdout!.on('data', c => (log += c));
     backend.stderr!.on('data', c => (log += c));
     await waitForHttp(`${BASE}/api/lab-scheduler/health`);
-    // The catalog ingests the example instruments shortly after start.
+    // The catalog ingests the example instruments shortly after start. The static token is confined to
+    // the Lab Scheduler (accessRestrictions), so look as the guest user the portal signs in.
+    const guest = await waitForHttp(`${BASE}/api/auth/guest/refresh`, {
+      headers: { 'X-Requested-With': 'XMLHttpRequest' },
+    });
+    const userToken = (await guest.json()).backstageIdentity.token;
     await waitForHttp(
       `${BASE}/api/catalog/entities/by-name/resource/default/plate-reader-1`,
       {
-        headers: { Authorization: `Bearer ${TOKEN}` },
+        headers: { Authorization: `Bearer ${userToken}` },
       },
     );
     browser = await chromium.launch({
