@@ -607,6 +607,9 @@ export async function createRouter(
     const record = await store.getTaskRecord(id);
     if (!record) throw new NotFoundError(`Task ${id} not found`);
     const { task, deleted } = record;
+    // The read permission first: a caller who may not read the task learns nothing of it (the refusal
+    // below names the owner, which any reader of the task sees anyway).
+    await requireTaskPermission(credentials, taskReadPermission, task);
     if (
       deleted &&
       isUserPrincipal(credentials) &&
@@ -618,7 +621,6 @@ export async function createRouter(
         { taskId: task.id },
       );
     }
-    await requireTaskPermission(credentials, taskReadPermission, task);
     const page = await store.listAudit(task.id, {
       limit: query.limit ?? DEFAULT_PAGE_SIZE,
       after,
