@@ -124,7 +124,7 @@ describe('static tokens of the demo portal', () => {
     );
   });
 
-  it('lets the executor read tasks but not create them', async () => {
+  it('lets the executor read tasks but not create or change them', async () => {
     const list = await call(EXECUTOR, '/lab-scheduler/tasks');
     expect(list.status).toBe(200);
     const created = await call(EXECUTOR, '/lab-scheduler/tasks', task);
@@ -132,5 +132,32 @@ describe('static tokens of the demo portal', () => {
     expect((await created.json()).error.message).toContain(
       'lab-scheduler.task.create',
     );
+    const mine = await (
+      await call(SCRIPTS, '/lab-scheduler/tasks', task)
+    ).json();
+    const paused = await call(
+      EXECUTOR,
+      `/lab-scheduler/tasks/${mine.id}/pause`,
+      {},
+    );
+    expect(paused.status).toBe(403);
+    expect((await paused.json()).error.message).toContain(
+      'lab-scheduler.task.update',
+    );
+    // What it is for: reporting run events (lab-scheduler.run.report). Without the run's claim token
+    // the report changes nothing, but it is authorized and audited (200, proceed false).
+    const run = await (
+      await call(SCRIPTS, `/lab-scheduler/tasks/${mine.id}/trigger`, {})
+    ).json();
+    const report = await call(
+      EXECUTOR,
+      `/lab-scheduler/runs/${run.id}/events`,
+      {
+        type: 'started',
+        attempt: 1,
+      },
+    );
+    expect(report.status).toBe(200);
+    expect((await report.json()).proceed).toBe(false);
   });
 });

@@ -27,6 +27,17 @@ export const taskUpdatePermission = createPermission({
   resourceType: LAB_SCHEDULER_TASK_RESOURCE_TYPE,
 });
 
+/**
+ * Report a run's events (started, succeeded, failed): the measurement executor's permission, apart from
+ * task.update so that the executor's token cannot also change tasks. The report must still carry the
+ * run's claim token. @public
+ */
+export const runReportPermission = createPermission({
+  name: 'lab-scheduler.run.report',
+  attributes: { action: 'update' },
+  resourceType: LAB_SCHEDULER_TASK_RESOURCE_TYPE,
+});
+
 /** Delete a task. @public */
 export const taskDeletePermission = createPermission({
   name: 'lab-scheduler.task.delete',
@@ -39,6 +50,7 @@ export const labSchedulerPermissions = [
   taskCreatePermission,
   taskReadPermission,
   taskUpdatePermission,
+  runReportPermission,
   taskDeletePermission,
 ];
 

@@ -31,6 +31,7 @@ import {
   KeysetPosition,
   listTasksQuerySchema,
   runEventSchema,
+  runReportPermission,
   pageQuerySchema,
   Task,
   taskCreatePermission,
@@ -695,7 +696,7 @@ export async function createRouter(
     if (!run) throw new NotFoundError(`Run ${runId} not found`);
     await requireTaskPermission(
       credentials,
-      taskUpdatePermission,
+      runReportPermission,
       await store.getTask(run.taskId),
     );
     const ids = { runId, taskId: run.taskId };
