@@ -36,6 +36,8 @@ const SQS_BATCH_BYTES = 256 * 1024;
  * and unpaired surrogates; U+FFFE and U+FFFF it leaves as they are.
  */
 const SQS_FORBIDDEN =
+  // Control characters are exactly what this pattern is for.
+  // eslint-disable-next-line no-control-regex
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**
