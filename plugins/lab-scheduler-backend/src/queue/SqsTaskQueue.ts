@@ -88,8 +88,12 @@ export class SqsTaskQueue implements TaskQueue {
         region: options.region,
         endpoint: options.endpoint,
         credentials: options.credentials,
+        // The dispatcher retries failed publishes itself (backoff, queue probe, lease checks). A retry
+        // inside the SDK would re-send a batch SQS may already have taken, after the lease was checked —
+        // e.g. when a replica wakes from a stall and its request timers all fire at once.
+        maxAttempts: 1,
         // Without these a half-open connection hangs a publish (and the dispatcher's round, and its
-        // shutdown) for ever; a timed-out send is a transient failure, retried under the same claim.
+        // shutdown) for ever; a timed-out send is a transient failure, retried by the dispatcher.
         requestHandler: {
           connectionTimeout: 3_000,
           requestTimeout: 10_000,
