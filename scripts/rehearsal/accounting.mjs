@@ -138,6 +138,7 @@ export function account({
   let measurementsCompleted = 0;
   let measurementsAborted = 0;
   let duplicateCompleted = 0;
+  const duplicateCompletedRunIds = [];
   let succeededWithoutMeasurement = 0;
   for (const r of runs) {
     const c = gatewayCounts.get(r.run_id) ?? {
@@ -149,6 +150,9 @@ export function account({
     measurementsCompleted += c.completed;
     measurementsAborted += c.aborted;
     duplicateCompleted += Math.max(0, c.completed - 1);
+    // The first few, to find them in the Lambda and backend logs.
+    if (c.completed > 1 && duplicateCompletedRunIds.length < 5)
+      duplicateCompletedRunIds.push(r.run_id);
     if (r.status === 'succeeded' && c.completed === 0)
       succeededWithoutMeasurement += 1;
   }
@@ -193,6 +197,7 @@ export function account({
     measurementsCompleted,
     measurementsAborted,
     duplicateCompletedMeasurements: duplicateCompleted,
+    duplicateCompletedRunIds,
     succeededWithoutMeasurement,
     dispatchDelayMs: {
       p50: quantile(dispatchDelays, 0.5),

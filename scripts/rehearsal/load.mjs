@@ -33,9 +33,11 @@ export function burst(db, count, dueAt) {
 
 /**
  * Creates one-time tasks through the API at `ratePerSecond`, each due `leadMs` after its creation, until stopped.
- * Every request's outcome is kept: created task ids, and failures with their status.
+ * Every request's outcome is kept: created task ids, and failures with their status. 5 s, not 2: under a fault on
+ * this 2-core machine a creation took over 2 s and was refused as "schedule.at must not be in the past" (245 of
+ * 2005 in the rolling restart), which is the client's timing, not a failure of the system.
  */
-export function steadyLoad({ api, ratePerSecond, leadMs = 2_000, name }) {
+export function steadyLoad({ api, ratePerSecond, leadMs = 5_000, name }) {
   const taskIds = [];
   const failures = [];
   let requests = 0;
