@@ -45,9 +45,36 @@ export class HttpRunReporter implements RunReporter {
       baseUrl: string;
       token: string | ServiceTokenProvider;
       timeoutMs?: number;
+      /**
+       * How long to keep retrying a result or failure report the backend could not take (5xx, network
+       * error): a measurement whose outcome is lost is measured again on redelivery. Default 60 000.
+       */
+      reportRetryMs?: number;
       fetch?: typeof fetch;
     },
   ) {}
+
+  /**
+   * Sends a final report (succeeded, failed), retrying while the backend cannot take it — a restarting
+   * database, a rolling deployment. Both reports are idempotent (a repeat of an applied one changes
+   * nothing), so a retry after a lost answer is safe. `started` is not retried here: its answer decides
+   * whether to measure, and a start whose answer was lost is redelivered by the queue instead.
+   */
+  private async postFinal(runId: string, event: RunEvent): Promise<void> {
+    const deadline = Date.now() + (this.options.reportRetryMs ?? 60_000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.post(runId, event);
+        return;
+      } catch (error) {
+        const status = (error as { status?: number }).status;
+        const retryable = status === undefined || status >= 500;
+        const delay = Math.min(8_000, 250 * 2 ** (attempt - 1));
+        if (!retryable || Date.now() + delay > deadline) throw error;
+        await new Promise(r => setTimeout(r, delay));
+      }
+    }
+  }
 
   private send(runId: string, event: RunEvent, token: string) {
     const doFetch = this.options.fetch ?? fetch;
@@ -81,10 +108,13 @@ export class HttpRunReporter implements RunReporter {
     }
     const text = await response.text();
     if (!response.ok) {
-      throw new Error(
-        `Reporting ${event.type} for run ${runId} failed: ${
-          response.status
-        } ${text.slice(0, 300)}`,
+      throw Object.assign(
+        new Error(
+          `Reporting ${event.type} for run ${runId} failed: ${
+            response.status
+          } ${text.slice(0, 300)}`,
+        ),
+        { status: response.status },
       );
     }
     return text ? JSON.parse(text) : {};
@@ -108,7 +138,7 @@ export class HttpRunReporter implements RunReporter {
     result: RunResult,
     claimToken?: string,
   ): Promise<void> {
-    await this.post(runId, {
+    await this.postFinal(runId, {
       type: 'succeeded',
       result,
       ...(claimToken === undefined ? {} : { claimToken }),
@@ -121,7 +151,7 @@ export class HttpRunReporter implements RunReporter {
     options: { retrying: boolean; deadLettered?: boolean },
     claimToken?: string,
   ) {
-    await this.post(runId, {
+    await this.postFinal(runId, {
       type: 'failed',
       error,
       ...options,
