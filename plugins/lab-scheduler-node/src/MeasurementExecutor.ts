@@ -53,8 +53,32 @@ export class MeasurementExecutor {
       timeoutMs?: number;
       /** Whether exhausted retries end in a dead-letter queue (SQS) rather than plain failure. */
       deadLetterQueue?: boolean;
+      /**
+       * How long to keep retrying the raw-data upload (S3 unavailable): the measurement is done, and
+       * failing the run would throw it away, retrying the message would measure again. Default 60 000.
+       */
+      storageRetryMs?: number;
     },
   ) {}
+
+  /** Stores raw data, retrying with backoff while the store is unavailable (see storageRetryMs). */
+  private async storeRawData(key: string, body: string) {
+    const deadline = Date.now() + (this.options.storageRetryMs ?? 60_000);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.options.rawData.put(key, body);
+      } catch (error) {
+        const delay = Math.min(8_000, 250 * 2 ** (attempt - 1));
+        if (Date.now() + delay > deadline) throw error;
+        this.options.logger.warn('Raw data upload failed; retrying', {
+          key,
+          error: String(error),
+          retryInMs: delay,
+        });
+        await new Promise(r => setTimeout(r, delay));
+      }
+    }
+  }
 
   /**
    * Resolves with the outcome. Throws MeasurementFailedError after reporting a failure, so that a queue
@@ -95,7 +119,7 @@ export class MeasurementExecutor {
         { signal: AbortSignal.timeout(this.options.timeoutMs ?? 600_000) },
       );
       const processed = processMeasurement(raw, message.measurement.parameters);
-      const stored = await this.options.rawData.put(
+      const stored = await this.storeRawData(
         `runs/${message.taskId}/${message.runId}.json`,
         JSON.stringify(raw),
       );
