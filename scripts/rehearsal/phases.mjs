@@ -171,7 +171,7 @@ export const PHASES = [
     // PostgreSQL restarted (2026-11-28, first full CI-style run). Reported until explained and fixed.
     duplicateCompletedReportOnly:
       'a run was measured twice during the PostgreSQL restart on 2026-11-28: open product finding',
-    async run({ api, postgres, harness }) {
+    async run({ api, postgres, harness, timing }) {
       const load = steadyLoad({
         api,
         ratePerSecond: RATE,
@@ -199,7 +199,8 @@ export const PHASES = [
       return {
         taskIds: [...load.taskIds, ...probeTaskIds],
         recoveryFrom: backAt,
-        quiescenceMs: 90_000,
+        // A start refused during the restart comes back after the visibility timeout.
+        quiescenceMs: (timing.visibilityTimeoutSeconds + 60) * 1000,
         probe: { taskId: probe.body.id, occurrence: probeAt },
         details: {
           restartMs: backAt - restartAt,
@@ -356,7 +357,7 @@ export const PHASES = [
     title:
       'Rolling restart of the two API processes under steady load through the load balancer',
     faultedReplicas: 0,
-    async run({ api, backends, startProcess, loadBalancer }) {
+    async run({ api, backends, startProcess, loadBalancer, timing }) {
       const failuresBefore = loadBalancer.stats.failures.length;
       const requestsBefore = loadBalancer.stats.requests;
       const load = steadyLoad({
@@ -387,7 +388,8 @@ export const PHASES = [
           .length;
       return {
         taskIds: load.taskIds,
-        quiescenceMs: 90_000,
+        // A report lost while an API process stopped comes back after the visibility timeout.
+        quiescenceMs: (timing.visibilityTimeoutSeconds + 60) * 1000,
         details: {
           restarts,
           loadBalancerRequests: loadBalancer.stats.requests - requestsBefore,

@@ -10,7 +10,7 @@ import { writeReport } from './report.mjs';
 import { bootTopology, root } from './topology.mjs';
 
 const started = Date.now();
-const budgetMs = Number(process.env.REHEARSAL_BUDGET_SECONDS ?? 720) * 1000;
+const budgetMs = Number(process.env.REHEARSAL_BUDGET_SECONDS ?? 900) * 1000;
 const selected = (
   process.env.REHEARSAL_PHASES ?? PHASES.map(p => p.id).join(',')
 )
