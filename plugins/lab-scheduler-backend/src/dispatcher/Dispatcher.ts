@@ -91,6 +91,7 @@ export class Dispatcher {
   private readonly recorder: PublishRecorder;
   /** Asking the queue whether it is back, after a failed publish (at most one loop at a time). */
   private probing?: Promise<void>;
+  private probeAgain = false;
   private readonly slotRetryMs: number;
   private readonly lookAheadMs: number;
   /** When pending runs (retries, recoveries, run now) may next be claimable; 0 = check now. */
@@ -503,7 +504,12 @@ export class Dispatcher {
    */
   private probeQueue(): void {
     const probe = this.queue.probe?.bind(this.queue);
-    if (!probe || this.probing) return;
+    if (!probe) return;
+    if (this.probing) {
+      // Runs deferred while a probe is under way may miss its release: probe (and release) again.
+      this.probeAgain = true;
+      return;
+    }
     this.probing = (async () => {
       while (this.running) {
         await new Promise(r => setTimeout(r, this.queueProbeIntervalMs));
@@ -521,7 +527,8 @@ export class Dispatcher {
             { instanceId: this.instanceId },
           );
           this.wake();
-          return;
+          if (!this.probeAgain) return;
+          this.probeAgain = false;
         } catch (error) {
           this.logger.warn(`Could not release deferred publishes: ${error}`);
         }
