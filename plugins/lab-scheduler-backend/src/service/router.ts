@@ -632,19 +632,8 @@ export async function createRouter(
     });
   });
 
-  router.get('/runs/:id', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-    });
-    const run = await store.getRun(requireUuid(req.params.id));
-    if (!run) throw new NotFoundError(`Run ${req.params.id} not found`);
-    const task = await store.getTask(run.taskId);
-    if (!task) throw new NotFoundError(`Run ${req.params.id} not found`);
-    await requireTaskPermission(credentials, taskReadPermission, task);
-    res.json(run);
-  });
-
-  router.get('/runs/:id/events', async (req, res) => {
+  /** Loads a run the caller may read (404 for an unknown run or task, 403 when reading is denied). */
+  async function readableRun(req: Request) {
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
@@ -653,20 +642,22 @@ export async function createRouter(
     if (!run || !task)
       throw new NotFoundError(`Run ${req.params.id} not found`);
     await requireTaskPermission(credentials, taskReadPermission, task);
+    return run;
+  }
+
+  router.get('/runs/:id', async (req, res) => {
+    res.json(await readableRun(req));
+  });
+
+  router.get('/runs/:id/events', async (req, res) => {
+    const run = await readableRun(req);
     if (!options.runStates)
       throw new NotFoundError('Run events are not enabled');
     res.json({ items: await options.runStates.listRunEvents(run.id) });
   });
 
   router.get('/runs/:id/raw', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, {
-      allow: ['user', 'service'],
-    });
-    const run = await store.getRun(requireUuid(req.params.id));
-    const task = run && (await store.getTask(run.taskId));
-    if (!run || !task)
-      throw new NotFoundError(`Run ${req.params.id} not found`);
-    await requireTaskPermission(credentials, taskReadPermission, task);
+    const run = await readableRun(req);
     const uri = (run.result as any)?.rawData?.uri as string | undefined;
     if (!uri) throw new NotFoundError(`Run ${run.id} has no raw data`);
     if (!uri.startsWith('file://') || !options.rawDataDirectory) {
