@@ -14,7 +14,7 @@ import {
   S3RawDataStore,
   ServiceTokenProvider,
   SimulatedInstrumentDriver,
-} from '@internal/plugin-lab-scheduler-node';
+} from '@lab-scheduler/plugin-lab-scheduler-node';
 
 /**
  * The Lambda's settings, from its environment (set by the CDK stack):

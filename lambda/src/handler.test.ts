@@ -19,7 +19,7 @@ import {
   startFauxqsProcess,
   startLabSchedulerBackend,
   validTask,
-} from '@internal/plugin-lab-scheduler-backend/testUtils';
+} from '@lab-scheduler/plugin-lab-scheduler-backend/testUtils';
 import { createHash } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';

@@ -10,11 +10,11 @@ import {
   EXECUTOR_SERVICE_NAME,
   METRICS_NAMESPACE,
   parseRunMessage,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import {
   MeasurementExecutor,
   MeasurementFailedError,
-} from '@internal/plugin-lab-scheduler-node';
+} from '@lab-scheduler/plugin-lab-scheduler-node';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type {
   Context,

@@ -8,7 +8,7 @@ import { mockCredentials } from '@backstage/backend-test-utils';
 import {
   DISPATCH_METRICS,
   METRICS_NAMESPACE,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import {
   asUser,
   createTestDatabases,
@@ -16,8 +16,8 @@ import {
   startFauxqsProcess,
   startLabSchedulerBackend,
   validTask,
-} from '@internal/plugin-lab-scheduler-backend/testUtils';
-import { EmfMetricExporter } from '@internal/plugin-lab-scheduler-node';
+} from '@lab-scheduler/plugin-lab-scheduler-backend/testUtils';
+import { EmfMetricExporter } from '@lab-scheduler/plugin-lab-scheduler-node';
 import { metrics as otelMetrics } from '@opentelemetry/api';
 import {
   MeterProvider,

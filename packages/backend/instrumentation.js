@@ -1,7 +1,7 @@
 /*
  * OpenTelemetry for production: load with `node --require ./packages/backend/instrumentation.js …`.
  * LAB_SCHEDULER_METRICS_EXPORT chooses where the Lab Scheduler's metrics (DISPATCH_METRICS of
- * @internal/plugin-lab-scheduler-common) go:
+ * @lab-scheduler/plugin-lab-scheduler-common) go:
  *
  *   emf   CloudWatch Embedded Metric Format lines on stdout, which Fluent Bit ships to a log group with
  *         `log_format json/emf` (k8s/observability/fluent-bit-values.yaml). The names, dimension sets,
@@ -29,8 +29,8 @@ if (mode === 'emf') {
   const {
     DISPATCH_METRICS,
     METRICS_NAMESPACE,
-  } = require('@internal/plugin-lab-scheduler-common');
-  const { EmfMetricExporter } = require('@internal/plugin-lab-scheduler-node');
+  } = require('@lab-scheduler/plugin-lab-scheduler-common');
+  const { EmfMetricExporter } = require('@lab-scheduler/plugin-lab-scheduler-node');
 
   const provider = new MeterProvider({
     readers: [

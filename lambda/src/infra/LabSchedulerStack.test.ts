@@ -8,7 +8,7 @@ import {
   EXECUTOR_METRICS,
   EXECUTOR_SERVICE_NAME,
   METRICS_NAMESPACE,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { LabSchedulerStack } from './LabSchedulerStack';
 
 jest.setTimeout(120_000);

@@ -20,7 +20,7 @@ import {
   EXECUTOR_SERVICE_NAME,
   METRICS_NAMESPACE,
   MetricDefinition,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Construct } from 'constructs';
 import { executorNetwork, ExecutorNetworkProps } from './executorNetwork';
 

@@ -16,7 +16,7 @@ import { AppRouter, FlatRoutes } from '@backstage/core-app-api';
 import {
   LabSchedulerPage,
   labSchedulerPlugin,
-} from '@internal/plugin-lab-scheduler';
+} from '@lab-scheduler/plugin-lab-scheduler';
 import { apis } from './apis';
 import { entityPage } from './components/catalog/EntityPage';
 import { Root } from './components/Root';

@@ -12,6 +12,6 @@ backend.add(import('@backstage/plugin-auth-backend-module-guest-provider'));
 backend.add(import('@backstage/plugin-catalog-backend'));
 backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(labSchedulerPermissionPolicyModule);
-backend.add(import('@internal/plugin-lab-scheduler-backend'));
+backend.add(import('@lab-scheduler/plugin-lab-scheduler-backend'));
 
 backend.start();

@@ -15,7 +15,7 @@ import {
   LAB_SCHEDULER_TASK_RESOURCE_TYPE,
   taskDeletePermission,
   taskUpdatePermission,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 
 /**
  * The demo portal's policy:

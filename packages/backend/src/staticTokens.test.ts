@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import permissionPlugin from '@backstage/plugin-permission-backend';
-import labSchedulerPlugin from '@internal/plugin-lab-scheduler-backend';
+import labSchedulerPlugin from '@lab-scheduler/plugin-lab-scheduler-backend';
 import { labSchedulerPermissionPolicyModule } from './permissionPolicy';
 
 jest.setTimeout(60_000);

@@ -3,8 +3,8 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { labSchedulerPermissions } from '@internal/plugin-lab-scheduler-common';
-import { LocalRawDataStore } from '@internal/plugin-lab-scheduler-node';
+import { labSchedulerPermissions } from '@lab-scheduler/plugin-lab-scheduler-common';
+import { LocalRawDataStore } from '@lab-scheduler/plugin-lab-scheduler-node';
 import { DatabaseTaskStore } from './database/DatabaseTaskStore';
 import { DispatchStore } from './database/DispatchStore';
 import { InstrumentCapacities } from './database/InstrumentCapacities';

@@ -1,4 +1,4 @@
-import type { RunMessage } from '@internal/plugin-lab-scheduler-common';
+import type { RunMessage } from '@lab-scheduler/plugin-lab-scheduler-common';
 import {
   DriverRegistry,
   InstrumentFaultError,

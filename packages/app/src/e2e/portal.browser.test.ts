@@ -7,7 +7,7 @@
  * watch it succeed, and find the card on the instrument's catalog page. Screenshots of each step go to
  * e2e-artifacts/ (git-ignored).
  */
-import { firstOccurrenceAtOrAfter } from '@internal/plugin-lab-scheduler-common';
+import { firstOccurrenceAtOrAfter } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,7 +2,7 @@ import {
   DEFAULT_TASK_POLICIES,
   TaskPolicies,
   TaskSchedule,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 

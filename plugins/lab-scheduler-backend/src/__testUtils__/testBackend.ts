@@ -20,7 +20,7 @@ import {
   taskCreatePermission,
   taskDeletePermission,
   taskUpdatePermission,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { labSchedulerPlugin } from '../plugin';
 import { instrumentEntities, orgEntities } from './fixtures';

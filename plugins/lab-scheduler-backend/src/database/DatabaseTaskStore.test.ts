@@ -1,5 +1,5 @@
 import { TestDatabaseId } from '@backstage/backend-test-utils';
-import { DEFAULT_TASK_POLICIES } from '@internal/plugin-lab-scheduler-common';
+import { DEFAULT_TASK_POLICIES } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import {
   createTestDatabases,

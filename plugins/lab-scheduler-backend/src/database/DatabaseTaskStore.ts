@@ -12,7 +12,7 @@ import type {
   TaskPolicies,
   TaskSchedule,
   TaskState,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { randomUUID } from 'node:crypto';
 import { newClaimToken, timeOrderedUuid } from './ids';
 import { Knex } from 'knex';
@@ -57,7 +57,7 @@ function isManualRunLimitViolation(error: any): boolean {
 export const NEVER_SORT_AT = 8_640_000_000_000_000;
 
 export const migrationsDir = resolvePackagePath(
-  '@internal/plugin-lab-scheduler-backend',
+  '@lab-scheduler/plugin-lab-scheduler-backend',
   'migrations',
 );
 

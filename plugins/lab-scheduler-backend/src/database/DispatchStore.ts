@@ -3,7 +3,7 @@ import {
   RUN_MESSAGE_SCHEMA_VERSION,
   TaskPolicies,
   TaskSchedule,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { planOccurrences } from '../dispatcher/planOccurrences';
 import { NEVER_SORT_AT } from './DatabaseTaskStore';

@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from '@backstage/errors';
-import type { Run, RunResult } from '@internal/plugin-lab-scheduler-common';
+import type { Run, RunResult } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { runFromRow } from './DatabaseTaskStore';
 

@@ -8,7 +8,7 @@ import type {
   TaskPolicies,
   TaskSchedule,
   TaskState,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 
 /** A filter tree over task columns, produced from permission conditions. */
 export type TaskFilter =

@@ -11,7 +11,7 @@ import {
   parseRunMessage,
   RunMessage,
   TaskPolicies,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
 import {

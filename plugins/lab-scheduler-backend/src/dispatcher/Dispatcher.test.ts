@@ -5,7 +5,7 @@ import {
   firstOccurrenceAtOrAfter,
   TaskPolicies,
   TaskSchedule,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
 import {

@@ -1,5 +1,5 @@
 import { metrics } from '@opentelemetry/api';
-import { DISPATCH_METRICS } from '@internal/plugin-lab-scheduler-common';
+import { DISPATCH_METRICS } from '@lab-scheduler/plugin-lab-scheduler-common';
 
 /**
  * Dispatcher metrics through the OpenTelemetry API, as Backstage does: without an SDK they are no-ops;

@@ -1,7 +1,7 @@
 import {
   DEFAULT_TASK_POLICIES,
   TaskPolicies,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { planOccurrences } from './planOccurrences';
 
 const MIN = 60_000;

@@ -2,7 +2,7 @@ import {
   occurrenceAfter,
   TaskPolicies,
   TaskSchedule,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 
 /** A run the dispatcher creates for one occurrence. */
 export interface PlannedRun {

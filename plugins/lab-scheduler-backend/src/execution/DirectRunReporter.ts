@@ -1,8 +1,8 @@
-import type { RunResult } from '@internal/plugin-lab-scheduler-common';
+import type { RunResult } from '@lab-scheduler/plugin-lab-scheduler-common';
 import type {
   RunReporter,
   StartDecision,
-} from '@internal/plugin-lab-scheduler-node';
+} from '@lab-scheduler/plugin-lab-scheduler-node';
 import { RunStateStore } from '../database/RunStateStore';
 
 /** The principal the in-process executor reports as, in the run-event audit. */

@@ -1,11 +1,11 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import type { RunMessage } from '@internal/plugin-lab-scheduler-common';
+import type { RunMessage } from '@lab-scheduler/plugin-lab-scheduler-common';
 import {
   DriverRegistry,
   MeasurementExecutor,
   MeasurementFailedError,
   RawDataStore,
-} from '@internal/plugin-lab-scheduler-node';
+} from '@lab-scheduler/plugin-lab-scheduler-node';
 import { RunStateStore } from '../database/RunStateStore';
 import { InProcessTaskQueue } from '../queue/InProcessTaskQueue';
 import { DirectRunReporter } from './DirectRunReporter';

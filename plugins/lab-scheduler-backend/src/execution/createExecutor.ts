@@ -4,7 +4,7 @@ import {
   HttpInstrumentDriver,
   InstrumentDriver,
   SimulatedInstrumentDriver,
-} from '@internal/plugin-lab-scheduler-node';
+} from '@lab-scheduler/plugin-lab-scheduler-node';
 
 /**
  * Instrument drivers from `labScheduler.execution`: the simulated driver by default, and HTTP gateway

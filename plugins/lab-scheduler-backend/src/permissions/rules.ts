@@ -6,7 +6,7 @@ import {
   IS_TASK_OWNER_RULE,
   LAB_SCHEDULER_TASK_RESOURCE_TYPE,
   Task,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { z } from 'zod';
 import { TaskFilter } from '../database/TaskStore';
 

@@ -1,4 +1,4 @@
-import type { RunMessage } from '@internal/plugin-lab-scheduler-common';
+import type { RunMessage } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { PublishOutcome, TaskQueue } from './TaskQueue';
 
 /** Executes one run message; the same executor code the Lambda runs. */

@@ -5,7 +5,7 @@ import {
   SQSClient,
   SQSClientConfig,
 } from '@aws-sdk/client-sqs';
-import type { RunMessage } from '@internal/plugin-lab-scheduler-common';
+import type { RunMessage } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { PublishOutcome, TaskQueue } from './TaskQueue';
 
 export interface SqsTaskQueueOptions {

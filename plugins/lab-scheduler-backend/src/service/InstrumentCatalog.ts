@@ -4,8 +4,8 @@ import {
   DEFAULT_INSTRUMENT_CAPACITY,
   getInstrumentCapacity,
   getSupportedMeasurementTypes,
-} from '@internal/plugin-lab-scheduler-common';
-import type { FieldError } from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
+import type { FieldError } from '@lab-scheduler/plugin-lab-scheduler-common';
 
 /** The part of the catalog service the plugin uses: looking up an entity by ref. */
 export interface CatalogLookup {

@@ -1,5 +1,5 @@
 import { AuthService } from '@backstage/backend-plugin-api';
-import type { FieldError } from '@internal/plugin-lab-scheduler-common';
+import type { FieldError } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { CatalogLookup } from './InstrumentCatalog';
 
 /** Entity kinds that can own a task. */

@@ -2,7 +2,7 @@ import { InputError } from '@backstage/errors';
 import {
   describeFieldErrors,
   FieldError,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 
 /** A 400 whose message names every bad field, with the same list as structured `details`. */
 export class RequestValidationError extends InputError {

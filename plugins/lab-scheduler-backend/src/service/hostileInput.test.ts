@@ -1,5 +1,5 @@
 import { TestDatabaseId } from '@backstage/backend-test-utils';
-import { encodeCursor } from '@internal/plugin-lab-scheduler-common';
+import { encodeCursor } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import request from 'supertest';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';

@@ -4,7 +4,7 @@
  * to existing tasks. SQLite and PostgreSQL, through the real test backend.
  */
 import { TestDatabaseId } from '@backstage/backend-test-utils';
-import { getInstrumentCapacity } from '@internal/plugin-lab-scheduler-common';
+import { getInstrumentCapacity } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import request from 'supertest';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';

@@ -43,7 +43,7 @@ import {
   toFieldErrors,
   updateTaskRequestSchema,
   validateScheduleTiming,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import express, { ErrorRequestHandler, Request } from 'express';
 import { resolve as resolvePath } from 'node:path';
 import Router from 'express-promise-router';

@@ -1,4 +1,4 @@
-import type { Measurement } from '@internal/plugin-lab-scheduler-common';
+import type { Measurement } from '@lab-scheduler/plugin-lab-scheduler-common';
 
 /** What a driver is asked to measure. */
 export interface MeasurementRequest {

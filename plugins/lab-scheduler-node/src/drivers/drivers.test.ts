@@ -1,4 +1,4 @@
-import { measurementTypes } from '@internal/plugin-lab-scheduler-common';
+import { measurementTypes } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { HttpInstrumentDriver } from './HttpInstrumentDriver';

@@ -12,7 +12,7 @@ import {
   PushMetricExporter,
   ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import type { MetricDefinition } from '@internal/plugin-lab-scheduler-common';
+import type { MetricDefinition } from '@lab-scheduler/plugin-lab-scheduler-common';
 
 /** CloudWatch takes at most this many distinct values per metric in one EMF document. */
 const MAX_EMF_VALUES = 100;

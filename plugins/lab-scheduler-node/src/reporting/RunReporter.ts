@@ -2,7 +2,7 @@ import type {
   RunEvent,
   RunResult,
   RunStatus,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import type { ServiceTokenProvider } from './serviceToken';
 
 export type { RunEvent, RunResult };

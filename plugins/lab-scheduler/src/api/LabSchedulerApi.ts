@@ -6,7 +6,7 @@ import type {
   Task,
   TaskPolicies,
   TaskState,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 
 /** Request body to create a task (see the plugin's OpenAPI document). @public */
 export interface CreateTaskInput {

@@ -5,7 +5,7 @@ import type {
   Page,
   Run,
   Task,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import {
   CreateTaskInput,
   LabSchedulerApi,

@@ -1,4 +1,4 @@
-import { Task } from '@internal/plugin-lab-scheduler-common';
+import { Task } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { LabSchedulerApi } from '../api';
 
 /** A task as the API would answer it, for component tests. */

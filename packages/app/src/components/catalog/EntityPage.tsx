@@ -17,7 +17,7 @@ import {
   EntityMembersListCard,
   EntityOwnershipCard,
 } from '@backstage/plugin-org';
-import { EntityLabSchedulerCard } from '@internal/plugin-lab-scheduler';
+import { EntityLabSchedulerCard } from '@lab-scheduler/plugin-lab-scheduler';
 
 const entityWarningContent = (
   <>

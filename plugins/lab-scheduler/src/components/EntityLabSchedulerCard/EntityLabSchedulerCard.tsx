@@ -12,7 +12,7 @@ import { usePermission } from '@backstage/plugin-permission-react';
 import {
   describeSchedule,
   taskCreatePermission,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import {
   Button,
   List,

@@ -5,7 +5,7 @@ import {
   Task,
   taskDeletePermission,
   taskUpdatePermission,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import {
   Button,
   Dialog,

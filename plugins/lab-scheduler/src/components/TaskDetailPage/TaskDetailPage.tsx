@@ -14,7 +14,7 @@ import {
   AuditEntry,
   describeSchedule,
   Run,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Button, Grid, Typography } from '@material-ui/core';
 import { useParams } from 'react-router-dom';
 import { labSchedulerApiRef } from '../../api';

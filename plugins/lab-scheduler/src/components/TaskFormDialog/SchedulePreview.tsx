@@ -4,7 +4,7 @@ import {
   cronSyntaxError,
   isValidTimeZone,
   describeSchedule,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Typography } from '@material-ui/core';
 import { DateTime } from 'luxon';
 

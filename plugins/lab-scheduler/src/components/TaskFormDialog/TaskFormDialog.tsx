@@ -9,7 +9,7 @@ import {
   MEASUREMENT_TYPES,
   Task,
   TaskSchedule,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import {
   Box,
   Button,

@@ -7,7 +7,7 @@ import {
   TaskPolicies,
   toFieldErrors,
   validateScheduleTiming,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { DateTime } from 'luxon';
 import type { CreateTaskInput } from '../../api';
 

@@ -15,7 +15,7 @@ import {
   describeSchedule,
   Run,
   Task,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { DateTime } from 'luxon';
 import { taskRouteRef } from '../../routes';
 

@@ -17,7 +17,7 @@ import { usePermission } from '@backstage/plugin-permission-react';
 import {
   taskCreatePermission,
   TaskState,
-} from '@internal/plugin-lab-scheduler-common';
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Box, Button, MenuItem, TextField } from '@material-ui/core';
 import AddIcon from '@material-ui/icons/Add';
 import { useSearchParams } from 'react-router-dom';
