@@ -11,3 +11,7 @@ export * from './schemas';
 export * from './pagination';
 export * from './messages';
 export * from './metricNames';
+export * from './runOutcome';
+export * from './calendar';
+export * from './measurementParameters';
+export * from './builtInParameters';
