@@ -1,3 +1,5 @@
+import type { RunOutcome } from './runOutcome';
+
 /** One-time schedule: a single run at an instant. @public */
 export interface OnceSchedule {
   type: 'once';
@@ -65,6 +67,11 @@ export interface Run {
   finishedAt: string | null;
   result: Record<string, unknown> | null;
   error: string | null;
+  /**
+   * What the run came to (`runOutcome(run)`), filled in by the API. Absent on runs built elsewhere:
+   * derive it with `runOutcome`.
+   */
+  outcome?: RunOutcome;
 }
 
 /**

@@ -13,6 +13,7 @@ import type {
   TaskSchedule,
   TaskState,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
+import { runOutcome } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { randomUUID } from 'node:crypto';
 import { newClaimToken, timeOrderedUuid } from './ids';
 import { Knex } from 'knex';
@@ -130,7 +131,7 @@ function iso(value: string | number | null | undefined): string | null {
 }
 
 export function runFromRow(row: RunRow): Run {
-  return {
+  const run: Run = {
     id: row.id,
     taskId: row.task_id,
     scheduledFor: iso(row.scheduled_for)!,
@@ -143,6 +144,7 @@ export function runFromRow(row: RunRow): Run {
     result: row.result ? JSON.parse(row.result) : null,
     error: row.error,
   };
+  return { ...run, outcome: runOutcome(run) };
 }
 
 function taskFromRow(row: TaskRow, lastRun: Run | null): Task {
