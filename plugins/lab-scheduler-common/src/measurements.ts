@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { textField } from './text';
+import {
+  absorbanceSpectrumParameters,
+  massReadingParameters,
+  phTimeseriesParameters,
+  plateOdParameters,
+  qpcrAmplificationParameters,
+} from './builtInParameters';
+import {
+  MeasurementParameterSchema,
+  parameterSchema,
+} from './measurementParameters';
 
 /**
  * The measurement types the Lab Scheduler knows, each with the schema of its parameters.
@@ -7,88 +17,20 @@ import { textField } from './text';
  * thresholds are optional and only checked when given.
  */
 
-const qcRange = (min: number, max: number) =>
-  z.number().finite().min(min).max(max).optional();
-
-const absorbanceSpectrum = z
-  .strictObject({
-    startNm: z.number().int().min(190).max(1100).default(230),
-    endNm: z.number().int().min(190).max(1100).default(700),
-    stepNm: z.number().int().min(1).max(50).default(2),
-    sampleId: textField({ max: 100 }).optional(),
-    qc: z
-      .strictObject({
-        minPeakAbsorbance: qcRange(0, 10),
-        maxPeakAbsorbance: qcRange(0, 10),
-        expectedPeakNm: qcRange(190, 1100),
-        peakToleranceNm: qcRange(0, 200),
-      })
-      .default({}),
-  })
-  .refine(p => p.endNm > p.startNm, {
-    message: 'must be greater than startNm',
-    path: ['endNm'],
-  });
-
-const plateOd = z.strictObject({
-  wavelengthNm: z.number().int().min(190).max(1100).default(600),
-  plateFormat: z.union([z.literal(96), z.literal(384)]).default(96),
-  shakeSeconds: z.number().int().min(0).max(600).default(0),
-  qc: z
-    .strictObject({
-      maxCvPercent: qcRange(0, 100),
-      maxBlankOd: qcRange(0, 5),
-    })
-    .default({}),
-});
-
-const phTimeseries = z
-  .strictObject({
-    durationSeconds: z.number().int().min(1).max(86400).default(60),
-    intervalSeconds: z.number().int().min(1).max(3600).default(5),
-    qc: z
-      .strictObject({
-        minPh: qcRange(0, 14),
-        maxPh: qcRange(0, 14),
-        maxDriftPerMinute: qcRange(0, 14),
-      })
-      .default({}),
-  })
-  .refine(p => p.intervalSeconds <= p.durationSeconds, {
-    message: 'must not exceed durationSeconds',
-    path: ['intervalSeconds'],
-  });
-
-const qpcrAmplification = z.strictObject({
-  cycles: z.number().int().min(10).max(60).default(40),
-  wells: z.number().int().min(1).max(384).default(96),
-  threshold: z.number().finite().min(0.001).max(10).default(0.2),
-  qc: z
-    .strictObject({
-      maxCt: qcRange(0, 60),
-      maxNtcAmplification: qcRange(0, 10),
-    })
-    .default({}),
-});
-
-const massReading = z.strictObject({
-  replicates: z.number().int().min(1).max(100).default(5),
-  unit: z.enum(['mg', 'g', 'kg']).default('g'),
-  qc: z
-    .strictObject({
-      maxStdDev: qcRange(0, 1000),
-      expectedMass: qcRange(0, 1e6),
-      tolerance: qcRange(0, 1e6),
-    })
-    .default({}),
-});
-
 /** @public */
 export interface MeasurementTypeDefinition {
   type: string;
   title: string;
   description: string;
+  /** Validates (and defaults) the parameters; made from `parameterSchema` for the built-in types. */
   parameters: z.ZodType<Record<string, unknown>, any>;
+  /** The parameters' fields for forms (labels, units, ranges, help); the source of `parameters`. */
+  parameterSchema?: MeasurementParameterSchema;
+  /**
+   * How long a run of this type usually holds the instrument, in seconds: the length of its block in the
+   * instrument calendar and of the interval checked for clashes.
+   */
+  expectedDurationSeconds: number;
 }
 
 /** Definitions of every supported measurement type, keyed by type. @public */
@@ -97,32 +39,42 @@ export const measurementTypes: Record<string, MeasurementTypeDefinition> = {
     type: 'absorbance-spectrum',
     title: 'Absorbance spectrum',
     description: 'UV-Vis absorbance scan over a wavelength range',
-    parameters: absorbanceSpectrum,
+    parameters: parameterSchema(absorbanceSpectrumParameters),
+    parameterSchema: absorbanceSpectrumParameters,
+    expectedDurationSeconds: 180,
   },
   'plate-od': {
     type: 'plate-od',
     title: 'Plate optical density',
     description:
       'Optical density of every well of a micro-plate at one wavelength',
-    parameters: plateOd,
+    parameters: parameterSchema(plateOdParameters),
+    parameterSchema: plateOdParameters,
+    expectedDurationSeconds: 300,
   },
   'ph-timeseries': {
     type: 'ph-timeseries',
     title: 'pH time series',
     description: 'pH sampled at a fixed interval',
-    parameters: phTimeseries,
+    parameters: parameterSchema(phTimeseriesParameters),
+    parameterSchema: phTimeseriesParameters,
+    expectedDurationSeconds: 120,
   },
   'qpcr-amplification': {
     type: 'qpcr-amplification',
     title: 'qPCR amplification',
     description: 'Fluorescence amplification curves and Ct values',
-    parameters: qpcrAmplification,
+    parameters: parameterSchema(qpcrAmplificationParameters),
+    parameterSchema: qpcrAmplificationParameters,
+    expectedDurationSeconds: 5400,
   },
   'mass-reading': {
     type: 'mass-reading',
     title: 'Mass reading',
     description: 'Replicate readings of an analytical balance',
-    parameters: massReading,
+    parameters: parameterSchema(massReadingParameters),
+    parameterSchema: massReadingParameters,
+    expectedDurationSeconds: 60,
   },
 };
 
