@@ -52,6 +52,12 @@ describe('OpenAPI document', () => {
       .set('Authorization', asUser())
       .send({});
     expect(validate('Error', bad.body)).toEqual([]);
+    const types = await request(backend.server)
+      .get(`${API}/measurement-types`)
+      .set('Authorization', asUser());
+    expect(types.body.items.length).toBeGreaterThan(0);
+    for (const type of types.body.items)
+      expect(validate('MeasurementType', type)).toEqual([]);
     expect(bad.body.error.details.length).toBeGreaterThan(0);
   });
 
@@ -77,6 +83,7 @@ describe('OpenAPI document', () => {
     expect(documented.sort()).toEqual(
       [
         'GET /health',
+        'GET /measurement-types',
         'GET /tasks',
         'POST /tasks',
         'GET /tasks/{id}',

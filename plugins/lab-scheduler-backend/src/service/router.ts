@@ -54,6 +54,7 @@ import { taskPermissionRules } from '../permissions/rules';
 import { HttpStatusError, RequestValidationError } from './errors';
 import { InstrumentCatalog } from './InstrumentCatalog';
 import { OwnerCatalog, ownerRefErrors } from './OwnerCatalog';
+import { measurementTypesRouter } from './routes/measurementTypes';
 
 export interface RouterOptions {
   store: TaskStore;
@@ -298,6 +299,8 @@ export async function createRouter(
     await requireTaskPermission(credentials, permission, task);
     return { task, credentials };
   }
+
+  router.use(measurementTypesRouter({ httpAuth, permissions }));
 
   router.get('/health', async (_req, res) => {
     try {
