@@ -152,6 +152,14 @@ describe('schedule maths', () => {
     expect(
       describeSchedule({ type: 'once', at: '2026-12-01T09:00:00.000Z' }),
     ).toBe('Once, at 2026-12-01 09:00:00 UTC');
+    // A one-time task keeps the zone it was entered in and is shown in it, the zone named.
+    expect(
+      describeSchedule({
+        type: 'once',
+        at: '2026-12-01T09:00:00.000Z',
+        timezone: 'America/New_York',
+      }),
+    ).toBe('Once, at 2026-12-01 04:00 (America/New_York)');
   });
 
   describe('L and # (last day, last weekday, n-th weekday)', () => {

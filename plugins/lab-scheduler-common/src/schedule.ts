@@ -345,6 +345,15 @@ export function upcomingOccurrences(
  */
 export function describeSchedule(schedule: TaskSchedule): string {
   if (schedule.type === 'once') {
+    // In the zone it was entered in, when it has one: the time the lab planned, with its zone named.
+    const zoned = schedule.timezone
+      ? DateTime.fromISO(schedule.at, { zone: schedule.timezone })
+      : undefined;
+    if (zoned?.isValid) {
+      return `Once, at ${zoned.toFormat('yyyy-LL-dd HH:mm')} (${
+        schedule.timezone
+      })`;
+    }
     const at = DateTime.fromISO(schedule.at, { zone: 'utc' });
     return at.isValid
       ? `Once, at ${at.toFormat("yyyy-LL-dd HH:mm:ss 'UTC'")}`

@@ -35,6 +35,23 @@ describe('task request schemas', () => {
     expect(parsed.instrumentRef).toBe('resource:default/plate-reader-1');
   });
 
+  it('keeps the zone a one-time task was entered in, and checks it', () => {
+    const once = (timezone: unknown) =>
+      createTaskRequestSchema.safeParse({
+        ...valid,
+        schedule: { type: 'once', at: '2026-12-01T09:00:00Z', timezone },
+      });
+    expect(once('Asia/Tokyo').data?.schedule).toEqual({
+      type: 'once',
+      at: '2026-12-01T09:00:00.000Z',
+      timezone: 'Asia/Tokyo',
+    });
+    expect(once('+09:00').error?.issues[0].path).toEqual([
+      'schedule',
+      'timezone',
+    ]);
+  });
+
   it('normalises instants to UTC with milliseconds', () => {
     const parsed = createTaskRequestSchema.parse({
       ...valid,

@@ -62,9 +62,17 @@ const nameSchema = textField({ max: 200, visible: true });
 
 const descriptionSchema = textField({ max: 4000, multiline: true });
 
+const timeZoneSchema = z
+  .string({ error: 'must be a string' })
+  .refine(
+    isValidTimeZone,
+    'must be an IANA time zone name, e.g. Europe/Berlin',
+  );
+
 const onceScheduleSchema = z.strictObject({
   type: z.literal('once'),
   at: isoInstantSchema,
+  timezone: timeZoneSchema.optional(),
 });
 
 const cronScheduleSchema = z
@@ -78,12 +86,7 @@ const cronScheduleSchema = z
         if (error) ctx.addIssue({ code: 'custom', message: error });
       })
       .transform(s => s.trim().split(/\s+/).join(' ')),
-    timezone: z
-      .string({ error: 'must be a string' })
-      .refine(
-        isValidTimeZone,
-        'must be an IANA time zone name, e.g. Europe/Berlin',
-      ),
+    timezone: timeZoneSchema,
     startAt: isoInstantSchema.optional(),
     endAt: isoInstantSchema.optional(),
   })

@@ -5,6 +5,8 @@ export interface OnceSchedule {
   type: 'once';
   /** ISO-8601 instant. Responses give UTC with milliseconds. */
   at: string;
+  /** The IANA time zone it was entered in: the zone it is shown in (the instant alone decides when it runs). */
+  timezone?: string;
 }
 
 /** Recurring schedule: a 5-field cron expression evaluated in an IANA time zone. @public */
