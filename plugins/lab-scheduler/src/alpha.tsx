@@ -17,7 +17,7 @@ import {
 } from '@backstage/core-compat-api';
 import ScheduleIcon from '@material-ui/icons/Schedule';
 import { labSchedulerApiRef, LabSchedulerClient } from './api';
-import { rootRouteRef, taskRouteRef } from './routes';
+import { rootRouteRef, runRouteRef, taskRouteRef } from './routes';
 
 /** The API client. @alpha */
 export const labSchedulerApi = ApiBlueprint.make({
@@ -59,6 +59,10 @@ export const labSchedulerEntityCard = EntityCardBlueprint.make({
 /** The Lab Scheduler frontend plugin (new frontend system). @alpha */
 export default createFrontendPlugin({
   pluginId: 'lab-scheduler',
-  routes: convertLegacyRouteRefs({ root: rootRouteRef, task: taskRouteRef }),
+  routes: convertLegacyRouteRefs({
+    root: rootRouteRef,
+    task: taskRouteRef,
+    run: runRouteRef,
+  }),
   extensions: [labSchedulerApi, labSchedulerPage, labSchedulerEntityCard],
 });

@@ -7,7 +7,7 @@ import {
   fetchApiRef,
 } from '@backstage/core-plugin-api';
 import { labSchedulerApiRef, LabSchedulerClient } from './api';
-import { rootRouteRef, taskRouteRef } from './routes';
+import { rootRouteRef, runRouteRef, taskRouteRef } from './routes';
 
 /** The Lab Scheduler frontend plugin (legacy frontend system). @public */
 export const labSchedulerPlugin = createPlugin({
@@ -23,6 +23,7 @@ export const labSchedulerPlugin = createPlugin({
   routes: {
     root: rootRouteRef,
     task: taskRouteRef,
+    run: runRouteRef,
   },
 });
 

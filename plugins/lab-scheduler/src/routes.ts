@@ -10,3 +10,10 @@ export const taskRouteRef = createSubRouteRef({
   parent: rootRouteRef,
   path: '/tasks/:id',
 });
+
+/** The page of one run: its verdict, timings and plotted raw data (linked from notifications too). */
+export const runRouteRef = createSubRouteRef({
+  id: 'lab-scheduler/run',
+  parent: rootRouteRef,
+  path: '/runs/:runId',
+});

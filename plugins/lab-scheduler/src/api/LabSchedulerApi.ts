@@ -1,6 +1,7 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import type {
   AuditEntry,
+  MeasurementParameterSchema,
   Page,
   Run,
   Task,
@@ -16,7 +17,7 @@ export interface CreateTaskInput {
   owner?: string;
   measurement: { type: string; parameters: Record<string, unknown> };
   schedule:
-    | { type: 'once'; at: string }
+    | { type: 'once'; at: string; timezone?: string }
     | {
         type: 'cron';
         expression: string;
@@ -37,10 +38,21 @@ export interface ListTasksRequest {
   owner?: string;
 }
 
+/** A measurement type the backend runs, with the descriptor its parameter form is built from. @public */
+export interface MeasurementTypeInfo {
+  type: string;
+  title: string;
+  description: string;
+  /** Null for a type that has a validation schema but no form descriptor. */
+  parameterSchema: MeasurementParameterSchema | null;
+}
+
 /** Client of the Lab Scheduler REST API. @public */
 export interface LabSchedulerApi {
   listTasks(request?: ListTasksRequest): Promise<Page<Task>>;
   getTask(id: string): Promise<Task>;
+  /** The measurement types the backend runs (`GET /measurement-types`). */
+  listMeasurementTypes(): Promise<{ items: MeasurementTypeInfo[] }>;
   createTask(input: CreateTaskInput): Promise<Task>;
   updateTask(
     id: string,
@@ -52,6 +64,8 @@ export interface LabSchedulerApi {
   resumeTask(id: string): Promise<Task>;
   /** Run now: creates a run due immediately. */
   triggerTask(id: string): Promise<Run>;
+  /** One run, with its result (summary, QC verdict, where the raw data is). */
+  getRun(runId: string): Promise<Run>;
   listRuns(
     taskId: string,
     request?: { limit?: number; cursor?: string },

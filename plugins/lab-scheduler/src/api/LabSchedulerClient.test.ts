@@ -60,12 +60,13 @@ describe('LabSchedulerClient against the OpenAPI document', () => {
     await client.pauseTask(id);
     await client.resumeTask(id);
     await client.triggerTask(id);
+    await client.getRun(id);
     await client.listRuns(id, { limit: 5 });
     await client.listAudit(id);
     await client.getRawData(id);
     const undocumented = requests.filter(r => !documented(r.method, r.path));
     expect(undocumented).toEqual([]);
-    expect(requests).toHaveLength(11);
+    expect(requests).toHaveLength(12);
     // Bodies use only documented properties.
     const create = requests.find(
       r => r.method === 'POST' && r.path === '/tasks',

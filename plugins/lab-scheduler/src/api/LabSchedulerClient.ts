@@ -10,6 +10,7 @@ import {
   CreateTaskInput,
   LabSchedulerApi,
   ListTasksRequest,
+  MeasurementTypeInfo,
 } from './LabSchedulerApi';
 
 /** LabSchedulerApi over HTTP, through Backstage's discovery and fetch APIs. @public */
@@ -28,6 +29,10 @@ export class LabSchedulerClient implements LabSchedulerApi {
 
   getTask(id: string): Promise<Task> {
     return this.request('GET', `/tasks/${encodeURIComponent(id)}`);
+  }
+
+  listMeasurementTypes(): Promise<{ items: MeasurementTypeInfo[] }> {
+    return this.request('GET', '/measurement-types');
   }
 
   createTask(input: CreateTaskInput): Promise<Task> {
@@ -59,6 +64,10 @@ export class LabSchedulerClient implements LabSchedulerApi {
 
   triggerTask(id: string): Promise<Run> {
     return this.request('POST', `/tasks/${encodeURIComponent(id)}/trigger`);
+  }
+
+  getRun(runId: string): Promise<Run> {
+    return this.request('GET', `/runs/${encodeURIComponent(runId)}`);
   }
 
   listRuns(

@@ -1,4 +1,7 @@
-import { Task } from '@lab-scheduler/plugin-lab-scheduler-common';
+import {
+  measurementTypes,
+  Task,
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { LabSchedulerApi } from '../api';
 
 /** A task as the API would answer it, for component tests. */
@@ -35,6 +38,17 @@ export function fakeApi(tasks: Task[]): LabSchedulerApi & { calls: any[] } {
   const calls: any[] = [];
   const api: any = {
     calls,
+    // What the backend answers: the built-in types with their parameter descriptors.
+    async listMeasurementTypes() {
+      return {
+        items: Object.values(measurementTypes).map(d => ({
+          type: d.type,
+          title: d.title,
+          description: d.description,
+          parameterSchema: d.parameterSchema ?? null,
+        })),
+      };
+    },
     async listTasks(request: any = {}) {
       calls.push(['listTasks', request]);
       const filtered = tasks.filter(
@@ -58,6 +72,7 @@ export function fakeApi(tasks: Task[]): LabSchedulerApi & { calls: any[] } {
     'pauseTask',
     'resumeTask',
     'triggerTask',
+    'getRun',
     'listRuns',
     'listAudit',
     'getRawData',

@@ -1,0 +1,1 @@
+export { RunOutcomeChip } from './RunOutcomeChip';

@@ -1,0 +1,3 @@
+export { RawDataPlot } from './RawDataPlot';
+export { FixedPlotWidthContext } from './PlotFrame';
+export type { RawMeasurementDocument } from './rawData';

@@ -1,0 +1,60 @@
+import {
+  formatValue,
+  humanDuration,
+  runTimings,
+  summaryEntries,
+} from './runFormat';
+
+describe('humanDuration', () => {
+  it.each([
+    [850, '850 ms'],
+    [4200, '4.2 s'],
+    [42_000, '42 s'],
+    [185_000, '3 min 5 s'],
+    [7_203_000, '2 h'],
+    [7_800_000, '2 h 10 min'],
+    [97_200_000, '1 d 3 h'],
+    [-1500, '−1.5 s'],
+    [null, '—'],
+  ])('%p ms reads "%s"', (ms, text) => {
+    expect(humanDuration(ms)).toBe(text);
+  });
+});
+
+describe('runTimings', () => {
+  it('splits a run into lateness, queue wait and duration', () => {
+    expect(
+      runTimings({
+        scheduledFor: '2030-01-01T09:00:00.000Z',
+        publishedAt: '2030-01-01T09:00:00.250Z',
+        startedAt: '2030-01-01T09:00:02.250Z',
+        finishedAt: '2030-01-01T09:01:02.250Z',
+      } as any),
+    ).toEqual({ lateness: 250, queueWait: 2000, duration: 60_000 });
+  });
+});
+
+describe('summaryEntries', () => {
+  it('labels the summary values with their units, the mass in its own unit', () => {
+    expect(
+      summaryEntries({
+        peakWavelengthNm: 260,
+        cvPercent: 4.25,
+        mean: 12.50012,
+        unit: 'g',
+        outliers: [{ well: 'A2' }],
+        someNewValue: 3,
+      }),
+    ).toEqual([
+      { key: 'peakWavelengthNm', label: 'Peak wavelength', text: '260 nm' },
+      { key: 'cvPercent', label: 'CV', text: '4.25 %' },
+      { key: 'mean', label: 'Mean', text: '12.5 g' },
+      { key: 'someNewValue', label: 'Some new value', text: '3' },
+    ]);
+  });
+
+  it('shows missing values as a dash', () => {
+    expect(formatValue(null, 'AU')).toBe('—');
+    expect(formatValue(0.00123, 'AU')).toBe('0.0012 AU');
+  });
+});
