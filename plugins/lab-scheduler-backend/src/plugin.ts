@@ -8,6 +8,7 @@ import { LocalRawDataStore } from '@lab-scheduler/plugin-lab-scheduler-node';
 import { DatabaseTaskStore } from './database/DatabaseTaskStore';
 import { DispatchStore } from './database/DispatchStore';
 import { InstrumentCapacities } from './database/InstrumentCapacities';
+import { RunQueue } from './database/RunQueue';
 import { RunStateStore } from './database/RunStateStore';
 import { Dispatcher } from './dispatcher/Dispatcher';
 import { LocalWakeup, PgNotifyWakeup, Wakeup } from './dispatcher/Wakeup';
@@ -23,7 +24,6 @@ import { InstrumentCatalog } from './service/InstrumentCatalog';
 import { OwnerCatalog } from './service/OwnerCatalog';
 import { readLabSchedulerConfig } from './service/labSchedulerConfig';
 import { createRouter } from './service/router';
-import { SHUTDOWN_BUDGET_MS, stopWithin } from './lifecycle/stopWithin';
 
 /**
  * The Lab Scheduler backend plugin: task store and REST API at `/api/lab-scheduler`, and (unless
@@ -163,6 +163,7 @@ export const labSchedulerPlugin = createBackendPlugin({
             permissions,
             logger,
             runStates,
+            runQueue: new RunQueue(knex),
             rawDataDirectory: settings.execution.rawDataDirectory,
             maxBodySize:
               config.getOptionalString('labScheduler.api.maxBodySize') ??
@@ -216,13 +217,11 @@ export const labSchedulerPlugin = createBackendPlugin({
         }
 
         lifecycle.addStartupHook(() => dispatcher?.start());
-        lifecycle.addShutdownHook(() =>
-          stopWithin(SHUTDOWN_BUDGET_MS, logger, async () => {
-            await dispatcher?.stop();
-            await queue?.close();
-            await wakeup.close();
-          }),
-        );
+        lifecycle.addShutdownHook(async () => {
+          await dispatcher?.stop();
+          await queue?.close();
+          await wakeup.close();
+        });
       },
     });
   },

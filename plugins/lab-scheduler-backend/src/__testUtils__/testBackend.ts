@@ -19,6 +19,7 @@ import {
   LAB_SCHEDULER_TASK_RESOURCE_TYPE,
   taskCreatePermission,
   taskDeletePermission,
+  taskReadPermission,
   taskUpdatePermission,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
@@ -30,6 +31,7 @@ export const ownership: Record<string, string[]> = {
   'user:default/ada': ['user:default/ada', 'group:default/lab-ops'],
   'user:default/rosalind': ['user:default/rosalind', 'group:default/assay-dev'],
   'user:default/viewer': ['user:default/viewer'],
+  'user:default/outsider': ['user:default/outsider'],
 };
 
 /** The signed-in user's identity as the auth backend would issue it: their ownership refs above. */
@@ -53,7 +55,7 @@ const userInfoFromOwnership = createServiceFactory({
 /**
  * A permissions service applying the demo portal's policy in-process: services may do everything;
  * users may read and create, and update/delete only tasks they (or their groups) own; the user
- * `viewer` may not create.
+ * `viewer` may not create; the user `outsider` may read only their own tasks.
  */
 const policyPermissions = createServiceFactory({
   service: coreServices.permissions,
@@ -72,7 +74,10 @@ const policyPermissions = createServiceFactory({
       }
       if (
         isPermission(permission, taskUpdatePermission) ||
-        isPermission(permission, taskDeletePermission)
+        isPermission(permission, taskDeletePermission) ||
+        // `outsider` reads only their own tasks (everyone else reads all).
+        (isPermission(permission, taskReadPermission) &&
+          user === 'user:default/outsider')
       ) {
         return {
           result: AuthorizeResult.CONDITIONAL,

@@ -48,6 +48,7 @@ import express, { ErrorRequestHandler, Request } from 'express';
 import { resolve as resolvePath } from 'node:path';
 import Router from 'express-promise-router';
 import { z } from 'zod';
+import { RunQueue } from '../database/RunQueue';
 import { RunStateStore } from '../database/RunStateStore';
 import { TaskFields, TaskFilter, TaskStore } from '../database/TaskStore';
 import { taskPermissionRules } from '../permissions/rules';
@@ -55,6 +56,7 @@ import { HttpStatusError, RequestValidationError } from './errors';
 import { InstrumentCatalog } from './InstrumentCatalog';
 import { OwnerCatalog, ownerRefErrors } from './OwnerCatalog';
 import { measurementTypesRouter } from './routes/measurementTypes';
+import { createCalendarRoutes } from './routes/calendar';
 
 export interface RouterOptions {
   store: TaskStore;
@@ -78,6 +80,8 @@ export interface RouterOptions {
   onRunFinished?: () => void;
   /** Folder of the local raw data store, served by `GET /runs/:id/raw` (embedded default). */
   rawDataDirectory?: string;
+  /** The instruments' run queues: the calendar's clash checks and why runs wait. */
+  runQueue: RunQueue;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -740,6 +744,17 @@ export async function createRouter(
     if (!event.retrying) options.onRunFinished?.();
     res.json(updated);
   });
+
+  router.use(
+    createCalendarRoutes({
+      store,
+      runQueue: options.runQueue,
+      instruments,
+      httpAuth,
+      permissions,
+      now,
+    }),
+  );
 
   // Errors with a status of their own (body parser, validation details) are answered here in
   // Backstage's error shape; everything else goes on to the backend's error handler.
