@@ -24,6 +24,7 @@ import { InstrumentCatalog } from './service/InstrumentCatalog';
 import { OwnerCatalog } from './service/OwnerCatalog';
 import { readLabSchedulerConfig } from './service/labSchedulerConfig';
 import { createRouter } from './service/router';
+import { SHUTDOWN_BUDGET_MS, stopWithin } from './lifecycle/stopWithin';
 
 /**
  * The Lab Scheduler backend plugin: task store and REST API at `/api/lab-scheduler`, and (unless
@@ -217,11 +218,13 @@ export const labSchedulerPlugin = createBackendPlugin({
         }
 
         lifecycle.addStartupHook(() => dispatcher?.start());
-        lifecycle.addShutdownHook(async () => {
-          await dispatcher?.stop();
-          await queue?.close();
-          await wakeup.close();
-        });
+        lifecycle.addShutdownHook(() =>
+          stopWithin(SHUTDOWN_BUDGET_MS, logger, async () => {
+            await dispatcher?.stop();
+            await queue?.close();
+            await wakeup.close();
+          }),
+        );
       },
     });
   },
