@@ -29,6 +29,7 @@ import {
 const TASKS = 'lab_scheduler_tasks';
 const RUNS = 'lab_scheduler_runs';
 const AUDIT = 'lab_scheduler_audit';
+const TASK_SEARCH = 'lab_scheduler_task_search';
 
 /** A task has at most one manual run in these statuses (index lab_scheduler_runs_manual_uniq). */
 const MANUAL_RUN_ACTIVE_STATUSES = ['pending', 'queued', 'running'];
@@ -218,7 +219,10 @@ function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, c => `\\${c}`);
 }
 
-function applyFilter(query: Knex.QueryBuilder, filter: TaskFilter): void {
+export function applyFilter(
+  query: Knex.QueryBuilder,
+  filter: TaskFilter,
+): void {
   if ('property' in filter) {
     if (filter.values.length === 0) {
       query.whereRaw('1 = 0');
@@ -238,6 +242,33 @@ function applyFilter(query: Knex.QueryBuilder, filter: TaskFilter): void {
   }
 }
 
+/**
+ * Case-insensitive substring match on name or description. PostgreSQL: the search side table and its
+ * trigram index (migration 20261129020000); the document joins both fields with U+001F, which the text
+ * filter refuses, so a match never spans them. SQLite: LIKE over the task rows.
+ */
+function applyTextFilter(
+  query: Knex.QueryBuilder,
+  text: string,
+  isPostgres: boolean,
+): void {
+  const pattern = `%${escapeLike(text.toLocaleLowerCase('en-US'))}%`;
+  if (isPostgres) {
+    query.whereIn('id', search =>
+      search
+        .select('task_id')
+        .from(TASK_SEARCH)
+        .whereRaw(`document LIKE ? ESCAPE '\\'`, [pattern]),
+    );
+    return;
+  }
+  query.where(q =>
+    q
+      .whereRaw(`LOWER(name) LIKE ? ESCAPE '\\'`, [pattern])
+      .orWhereRaw(`LOWER(description) LIKE ? ESCAPE '\\'`, [pattern]),
+  );
+}
+
 /** Knex implementation of the TaskStore, on SQLite and PostgreSQL alike. */
 export class DatabaseTaskStore implements TaskStore {
   static async create(options: {
@@ -251,7 +282,11 @@ export class DatabaseTaskStore implements TaskStore {
     return new DatabaseTaskStore(knex);
   }
 
-  constructor(readonly knex: Knex) {}
+  private readonly isPostgres: boolean;
+
+  constructor(readonly knex: Knex) {
+    this.isPostgres = knex.client.config.client === 'pg';
+  }
 
   async ping(): Promise<void> {
     await this.knex.raw('select 1');
@@ -309,24 +344,12 @@ export class DatabaseTaskStore implements TaskStore {
     if (options.state) query.where('state', options.state);
     if (options.instrument) query.where('instrument_ref', options.instrument);
     if (options.owner) query.where('owner', options.owner);
-    if (options.text) {
-      const pattern = `%${escapeLike(
-        options.text.toLocaleLowerCase('en-US'),
-      )}%`;
-      query.where(q =>
-        q
-          .whereRaw(`LOWER(name) LIKE ? ESCAPE '\\'`, [pattern])
-          .orWhereRaw(`LOWER(description) LIKE ? ESCAPE '\\'`, [pattern]),
-      );
-    }
+    if (options.text) applyTextFilter(query, options.text, this.isPostgres);
     if (options.permissionFilter) applyFilter(query, options.permissionFilter);
     if (options.after) {
+      // A row comparison: one index range condition on (…, sort_at, id), where the OR form is a filter.
       const { k, id } = options.after;
-      query.where(q =>
-        q
-          .where('sort_at', '>', k)
-          .orWhere(q2 => q2.where('sort_at', k).andWhere('id', '>', id)),
-      );
+      query.whereRaw('(sort_at, id) > (?, ?)', [k, id]);
     }
     const rows: TaskRow[] = await query
       .orderBy([
