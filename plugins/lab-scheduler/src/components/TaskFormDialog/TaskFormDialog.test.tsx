@@ -1,7 +1,8 @@
 import { catalogApiRef } from '@backstage/plugin-catalog-react';
 import { catalogApiMock } from '@backstage/plugin-catalog-react/testUtils';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import { fireEvent, screen } from '@testing-library/react';
+import { useState } from 'react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { labSchedulerApiRef } from '../../api';
 import { fakeApi, makeTask } from '../fakeApi';
 import { TaskFormDialog } from './TaskFormDialog';
@@ -46,20 +47,91 @@ async function renderDialog(createTask: (body: any) => Promise<any>) {
 }
 
 describe('TaskFormDialog', () => {
-  it('shows client-side errors and sends nothing', async () => {
+  it('announces client-side errors in plain words, focuses the first invalid field and sends nothing', async () => {
     const { api } = await renderDialog(async () => makeTask(1));
     fireEvent.change(screen.getByLabelText(/Cron expression/), {
       target: { value: '99 * * * *' },
     });
     fireEvent.click(screen.getByRole('button', { name: 'Create' }));
-    expect(await screen.findByText('must not be empty')).toBeInTheDocument();
-    expect(
-      screen.getAllByText(/is not a valid cron expression/).length,
-    ).toBeGreaterThanOrEqual(1);
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Check these 2 fields:');
+    expect(alert).toHaveTextContent('Name: Enter a name');
+    expect(alert).toHaveTextContent(/Cron expression: .*not a valid cron/);
+    await waitFor(() =>
+      expect(document.activeElement).toBe(screen.getByLabelText(/^Name/)),
+    );
     expect(api.createTask).not.toHaveBeenCalled();
   });
 
-  it('maps a 400 from the server onto the fields', async () => {
+  it('fills the measurement type of an instrument preset while closed (the instrument card)', async () => {
+    const api = fakeApi([]);
+    (api.createTask as jest.Mock).mockImplementation(async () => makeTask(1));
+    const onSaved = jest.fn();
+    const Card = () => {
+      const [open, setOpen] = useState(false);
+      return (
+        <>
+          <button onClick={() => setOpen(true)}>open form</button>
+          <TaskFormDialog
+            open={open}
+            onClose={() => setOpen(false)}
+            onSaved={onSaved}
+            instrumentRef="resource:default/plate-reader-1"
+          />
+        </>
+      );
+    };
+    await renderInTestApp(
+      <TestApiProvider
+        apis={[
+          [labSchedulerApiRef, api],
+          [catalogApiRef, catalogApiMock({ entities: [instrument] })],
+        ]}
+      >
+        <Card />
+      </TestApiProvider>,
+    );
+    // The catalog answers before the form opens; opening resets the form.
+    await new Promise(r => setTimeout(r, 50));
+    fireEvent.click(screen.getByText('open form'));
+    await screen.findByText('Absorbance spectrum');
+    fireEvent.change(screen.getByLabelText(/^Name/), {
+      target: { value: 'Blank check' },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Create' }));
+    await waitFor(() => expect(onSaved).toHaveBeenCalled());
+    expect(api.createTask).toHaveBeenCalledWith(
+      expect.objectContaining({
+        measurement: expect.objectContaining({ type: 'absorbance-spectrum' }),
+      }),
+    );
+  });
+
+  it('builds the parameter form from the backend’s descriptor, QC in its own section, JSON behind a switch', async () => {
+    const { api } = await renderDialog(async () => makeTask(1));
+    const start = await screen.findByLabelText('Start wavelength');
+    expect(start).toHaveAttribute('type', 'number');
+    expect(screen.getByText('Quality checks (optional)')).toBeInTheDocument();
+    expect(screen.getByLabelText('Expected peak')).toHaveValue(null);
+    fireEvent.change(start, { target: { value: '100' } });
+    fireEvent.change(screen.getByLabelText(/^Name/), {
+      target: { value: 'Blank check' },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Create' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      'Start wavelength: must be at least 190 nm',
+    );
+    await waitFor(() => expect(document.activeElement).toBe(start));
+    expect(api.createTask).not.toHaveBeenCalled();
+    // The same parameters as JSON, edited in place.
+    fireEvent.click(screen.getByLabelText(/Edit parameters as JSON/));
+    expect(
+      (screen.getByLabelText(/Parameters \(JSON\)/) as HTMLTextAreaElement)
+        .value,
+    ).toContain('"startNm": 100');
+  });
+
+  it('maps a 400 from the server onto the fields, and the select exposes its error', async () => {
     const serverError = Object.assign(new Error('Invalid request'), {
       body: {
         error: {
@@ -68,7 +140,8 @@ describe('TaskFormDialog', () => {
           details: [
             {
               path: 'instrumentRef',
-              message: 'is not an instrument in the catalog',
+              message:
+                "'resource:default/plate-reader-1' is not an instrument in the catalog (expected a Resource)",
             },
           ],
         },
@@ -77,13 +150,20 @@ describe('TaskFormDialog', () => {
     const { api, onSaved } = await renderDialog(async () => {
       throw serverError;
     });
-    fireEvent.change(screen.getByLabelText(/Name/), {
+    fireEvent.change(screen.getByLabelText(/^Name/), {
       target: { value: 'Blank check' },
     });
     fireEvent.click(screen.getByRole('button', { name: 'Create' }));
-    expect(
-      await screen.findByText('is not an instrument in the catalog'),
-    ).toBeInTheDocument();
+    const message = 'This instrument is not in the catalog; choose another one';
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      `Instrument: ${message}`,
+    );
+    const select = document.getElementById(
+      'lab-scheduler-instrumentRef-button',
+    )!;
+    expect(select).toHaveAttribute('aria-invalid', 'true');
+    expect(select).toHaveAccessibleDescription(message);
+    await waitFor(() => expect(document.activeElement).toBe(select));
     expect(api.createTask).toHaveBeenCalledWith(
       expect.objectContaining({
         name: 'Blank check',
@@ -97,11 +177,31 @@ describe('TaskFormDialog', () => {
     expect(onSaved).not.toHaveBeenCalled();
   });
 
+  it('says what a conflict means instead of the status line', async () => {
+    await renderDialog(async () => {
+      throw Object.assign(new Error('Request failed with 409 Conflict'), {
+        statusCode: 409,
+        body: {
+          error: { name: 'ConflictError', message: 'version 1 is stale' },
+        },
+      });
+    });
+    fireEvent.change(screen.getByLabelText(/^Name/), {
+      target: { value: 'Blank check' },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Create' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent(/Someone changed this task/);
+    expect(alert).not.toHaveTextContent('409');
+  });
+
   it('previews the next runs of the chosen schedule', async () => {
     await renderDialog(async () => makeTask(1));
     expect(screen.getByTestId('schedule-preview')).toHaveTextContent(
       'Monday through Friday',
     );
-    expect(screen.getAllByRole('listitem')).toHaveLength(5);
+    expect(
+      within(screen.getByTestId('schedule-preview')).getAllByRole('listitem'),
+    ).toHaveLength(5);
   });
 });

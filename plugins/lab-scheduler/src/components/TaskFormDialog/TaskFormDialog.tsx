@@ -1,12 +1,21 @@
-import { useEffect, useMemo, useState } from 'react';
-import { configApiRef, useApi } from '@backstage/core-plugin-api';
-import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import {
+  configApiRef,
+  identityApiRef,
+  useApi,
+} from '@backstage/core-plugin-api';
+import {
+  Entity,
+  parseEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import { ResponseError } from '@backstage/errors';
-import { catalogApiRef } from '@backstage/plugin-catalog-react';
+import {
+  catalogApiRef,
+  EntityDisplayName,
+} from '@backstage/plugin-catalog-react';
 import {
   getSupportedMeasurementTypes,
-  measurementTypes,
-  MEASUREMENT_TYPES,
   Task,
   TaskSchedule,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
@@ -34,18 +43,25 @@ import {
   CRON_PRESETS,
   defaultParameters,
   emptyForm,
-  errorsByField,
-  FormErrors,
   formFromTask,
   presetExpression,
   TaskFormValues,
   toInstant,
 } from './taskForm';
+import {
+  errorsByField,
+  fieldLabel,
+  FormErrors,
+  requestErrorMessage,
+} from './humanErrors';
+import { ParameterFields } from './ParameterFields';
+import { useMeasurementTypes } from './useMeasurementTypes';
 
 export interface TaskFormDialogProps {
   open: boolean;
   onClose: () => void;
-  onSaved: (task: Task) => void;
+  /** After a successful create (`created`) or save. */
+  onSaved: (task: Task, created: boolean) => void;
   /** Edit this task; create a new one when absent. */
   task?: Task;
   /** Prefill the instrument (e.g. from its catalog page). */
@@ -57,7 +73,14 @@ const TIME_ZONES: string[] =
     ? (Intl as any).supportedValuesOf('timeZone')
     : [];
 
-/** Create or edit a measurement task; validated with the shared schemas, server errors mapped to fields. */
+/** The id of the focusable element of a select (MUI puts the TextField id on a hidden input). */
+const selectButtonId = (id: string) => `${id}-button`;
+
+/**
+ * Create or edit a measurement task. Validated with the shared schemas (the parameter form and its checks
+ * come from the backend's descriptor of the measurement type); server errors are mapped to fields in plain
+ * words; after a failed submit the errors are announced and focus moves to the first invalid field.
+ */
 export const TaskFormDialog = ({
   open,
   onClose,
@@ -67,23 +90,40 @@ export const TaskFormDialog = ({
 }: TaskFormDialogProps) => {
   const api = useApi(labSchedulerApiRef);
   const catalogApi = useApi(catalogApiRef);
+  const identityApi = useApi(identityApiRef);
   const config = useApi(configApiRef);
   const kind =
     config.getOptionalString('labScheduler.instruments.kind') ?? 'Resource';
   const type =
     config.getOptionalString('labScheduler.instruments.type') ?? 'instrument';
+  const measurement = useMeasurementTypes();
+  const descriptorOf = (t: string) => measurement.byType(t)?.parameterSchema;
+  const typeTitle = (t: string) => measurement.byType(t)?.title ?? t;
   const [values, setValues] = useState<TaskFormValues>(() =>
     task ? formFromTask(task) : emptyForm(instrumentRef ?? ''),
   );
   const [errors, setErrors] = useState<FormErrors>({});
   const [saving, setSaving] = useState(false);
+  const [advanced, setAdvanced] = useState(false);
+  // Bumped on every failed submit: focus moves to the first invalid field once it has rendered.
+  const [failedSubmits, setFailedSubmits] = useState(0);
+  const contentRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     if (open) {
       setValues(task ? formFromTask(task) : emptyForm(instrumentRef ?? ''));
       setErrors({});
+      setAdvanced(false);
     }
   }, [open, task, instrumentRef]);
+
+  useEffect(() => {
+    if (failedSubmits === 0) return;
+    const invalid = contentRef.current?.querySelector<HTMLElement>(
+      '[aria-invalid="true"]:not([aria-hidden="true"]):not([type="hidden"])',
+    );
+    invalid?.focus();
+  }, [failedSubmits]);
 
   const instruments = useAsync(async () => {
     const filter: Record<string, string> = { kind };
@@ -92,24 +132,44 @@ export const TaskFormDialog = ({
     return items;
   }, [catalogApi, kind, type]);
 
+  const identity = useAsync(
+    () => identityApi.getBackstageIdentity(),
+    [identityApi],
+  );
+  // Whom a task may be given to: the signed-in user and their groups (what the server allows).
+  const ownerChoices = useMemo(() => {
+    const refs = identity.value
+      ? [
+          identity.value.userEntityRef,
+          ...identity.value.ownershipEntityRefs.filter(
+            r => parseEntityRef(r).kind.toLocaleLowerCase('en-US') === 'group',
+          ),
+        ]
+      : [];
+    if (values.owner && !refs.includes(values.owner)) refs.push(values.owner);
+    return refs;
+  }, [identity.value, values.owner]);
+
   const selected: Entity | undefined = instruments.value?.find(
     e => stringifyEntityRef(e) === values.instrumentRef,
   );
   const supported = selected ? getSupportedMeasurementTypes(selected) : [];
-  const typeChoices = supported.length > 0 ? supported : MEASUREMENT_TYPES;
+  const typeChoices =
+    supported.length > 0 ? supported : measurement.types.map(t => t.type);
 
-  // A prefilled instrument gets its first supported measurement type once the catalog answers.
+  // A prefilled instrument (the instrument card) gets its first supported measurement type once both the
+  // catalog has answered and the form is open: the reset on opening would otherwise empty it again.
   useEffect(() => {
-    if (selected && !values.measurementType) {
+    if (open && selected && !values.measurementType && typeChoices[0]) {
       const first = typeChoices[0];
       setValues(v => ({
         ...v,
         measurementType: first,
-        parameters: defaultParameters(first),
+        parameters: defaultParameters(first, descriptorOf),
       }));
     }
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [selected]);
+  }, [open, selected, values.measurementType]);
 
   const set = <K extends keyof TaskFormValues>(
     key: K,
@@ -133,7 +193,7 @@ export const TaskFormDialog = ({
         parameters:
           keep && v.measurementType
             ? v.parameters
-            : defaultParameters(measurementType),
+            : defaultParameters(measurementType, descriptorOf),
       };
     });
     setErrors(e => ({
@@ -146,7 +206,7 @@ export const TaskFormDialog = ({
   const previewSchedule: TaskSchedule | undefined = useMemo(() => {
     if (values.scheduleType === 'once') {
       const at = toInstant(values.at, values.timezone);
-      return at ? { type: 'once', at } : undefined;
+      return at ? { type: 'once', at, timezone: values.timezone } : undefined;
     }
     return {
       type: 'cron',
@@ -161,10 +221,23 @@ export const TaskFormDialog = ({
     };
   }, [values]);
 
+  const errorContext = {
+    typeTitle,
+    parameterSchema: descriptorOf(values.measurementType),
+  };
+
+  const fail = (next: FormErrors) => {
+    setErrors(next);
+    setFailedSubmits(n => n + 1);
+  };
+
   const submit = async () => {
-    const { body, errors: clientErrors } = buildRequest(values);
+    const { body, errors: clientErrors } = buildRequest(values, Date.now(), {
+      ...errorContext,
+      descriptorOf,
+    });
     if (!body) {
-      setErrors(clientErrors);
+      fail(clientErrors);
       return;
     }
     setSaving(true);
@@ -172,12 +245,28 @@ export const TaskFormDialog = ({
       const saved = task
         ? await api.updateTask(task.id, task.version, body)
         : await api.createTask(body);
-      onSaved(saved);
+      onSaved(saved, !task);
       onClose();
     } catch (error) {
-      const details = (error as ResponseError).body?.error as any;
-      if (details?.details) setErrors(errorsByField(details.details));
-      else setErrors({ form: (error as Error).message });
+      const details = (error as ResponseError).body?.error as
+        | { message?: string; details?: { path: string; message: string }[] }
+        | undefined;
+      const status = (error as ResponseError).statusCode;
+      if (details?.details?.length) {
+        fail(errorsByField(details.details, errorContext));
+      } else if (status === 403 && details?.message?.startsWith('owner:')) {
+        fail({
+          owner:
+            'You can give a task only to yourself or to one of your groups',
+        });
+      } else {
+        fail({
+          form: requestErrorMessage(
+            error,
+            task ? 'save this task' : 'create this task',
+          ),
+        });
+      }
     } finally {
       setSaving(false);
     }
@@ -187,12 +276,25 @@ export const TaskFormDialog = ({
     error: Boolean(errors[key]),
     helperText: errors[key],
     id: `lab-scheduler-${key}`,
+    FormHelperTextProps: { id: `lab-scheduler-${key}-helper-text` },
+  });
+
+  // MUI gives a select's helper text to its hidden input: the focusable button must carry it (and the
+  // invalid state) for a screen reader to read the error.
+  const selectProps = (key: keyof TaskFormValues, hasHelper: boolean) => ({
+    SelectDisplayProps: {
+      id: selectButtonId(`lab-scheduler-${key}`),
+      'aria-invalid': Boolean(errors[key]),
+      ...(hasHelper
+        ? { 'aria-describedby': `lab-scheduler-${key}-helper-text` }
+        : {}),
+    } as any,
   });
 
   // The three instants of a schedule, entered on the task's wall clock.
   const dateTimeField = (key: 'at' | 'startAt' | 'endAt', label: string) => (
     <TextField
-      label={label}
+      label={`${label} (${values.timezone})`}
       type="datetime-local"
       fullWidth
       InputLabelProps={{ shrink: true }}
@@ -200,6 +302,10 @@ export const TaskFormDialog = ({
       onChange={e => set(key, e.target.value)}
       {...field(key)}
     />
+  );
+
+  const errorList = Object.entries(errors).filter(
+    ([key, text]) => text && key !== 'form',
   );
 
   return (
@@ -213,10 +319,26 @@ export const TaskFormDialog = ({
       <DialogTitle id="lab-scheduler-form-title">
         {task ? `Edit “${task.name}”` : 'Schedule a measurement'}
       </DialogTitle>
-      <DialogContent dividers>
-        {errors.form && (
+      <DialogContent dividers ref={contentRef}>
+        {(errors.form || errorList.length > 0) && (
           <Box mb={2}>
-            <Alert severity="error">{errors.form}</Alert>
+            <Alert severity="error" id="lab-scheduler-form-errors">
+              {errors.form}
+              {errorList.length > 0 && (
+                <>
+                  {errorList.length === 1
+                    ? 'Check this field:'
+                    : `Check these ${errorList.length} fields:`}
+                  <ul style={{ margin: 0, paddingLeft: 20 }}>
+                    {errorList.map(([key, text]) => (
+                      <li key={key}>
+                        {fieldLabel(key, errorContext)}: {text}
+                      </li>
+                    ))}
+                  </ul>
+                </>
+              )}
+            </Alert>
           </Box>
         )}
         <Grid container spacing={2}>
@@ -243,6 +365,10 @@ export const TaskFormDialog = ({
                 errors.instrumentRef ??
                 (instruments.loading ? 'Loading instruments…' : undefined)
               }
+              SelectProps={selectProps(
+                'instrumentRef',
+                Boolean(errors.instrumentRef) || instruments.loading,
+              )}
             >
               {(instruments.value ?? []).map(e => (
                 <MenuItem
@@ -259,7 +385,7 @@ export const TaskFormDialog = ({
               )}
             </TextField>
           </Grid>
-          <Grid item xs={12}>
+          <Grid item xs={12} md={6}>
             <TextField
               label="Description"
               fullWidth
@@ -273,39 +399,80 @@ export const TaskFormDialog = ({
           <Grid item xs={12} md={6}>
             <TextField
               select
-              label="Measurement type"
-              required
+              label="Owner"
               fullWidth
-              value={values.measurementType}
-              onChange={e => {
-                set('measurementType', e.target.value);
-                set('parameters', defaultParameters(e.target.value));
+              value={values.owner}
+              onChange={e => set('owner', e.target.value)}
+              {...field('owner')}
+              helperText={
+                errors.owner ?? 'You or one of your groups: who may change it'
+              }
+              SelectProps={{
+                displayEmpty: true,
+                ...selectProps('owner', true),
               }}
-              {...field('measurementType')}
+              InputLabelProps={{ shrink: true }}
             >
-              {typeChoices.map(t => (
-                <MenuItem key={t} value={t}>
-                  {measurementTypes[t]?.title ?? t}
+              <MenuItem value="">Me</MenuItem>
+              {ownerChoices.map(ref => (
+                <MenuItem key={ref} value={ref}>
+                  <EntityDisplayName entityRef={ref} disableTooltip />
                 </MenuItem>
               ))}
             </TextField>
           </Grid>
           <Grid item xs={12} md={6}>
             <TextField
-              label="Parameters (JSON)"
+              select
+              label="Measurement type"
+              required
               fullWidth
-              multiline
-              minRows={3}
-              value={values.parameters}
-              onChange={e => set('parameters', e.target.value)}
-              {...field('parameters')}
+              value={values.measurementType}
+              onChange={e => {
+                set('measurementType', e.target.value);
+                set(
+                  'parameters',
+                  defaultParameters(e.target.value, descriptorOf),
+                );
+              }}
+              {...field('measurementType')}
               helperText={
-                errors.parameters ??
-                'Defaults of the measurement type; QC thresholds go under "qc".'
+                errors.measurementType ??
+                measurement.byType(values.measurementType)?.description
               }
-              inputProps={{ style: { fontFamily: 'monospace', fontSize: 12 } }}
-            />
+              SelectProps={selectProps(
+                'measurementType',
+                Boolean(
+                  errors.measurementType ||
+                    measurement.byType(values.measurementType),
+                ),
+              )}
+            >
+              {typeChoices.map(t => (
+                <MenuItem key={t} value={t}>
+                  {typeTitle(t)}
+                </MenuItem>
+              ))}
+            </TextField>
           </Grid>
+          <ParameterFields
+            schema={descriptorOf(values.measurementType)}
+            json={values.parameters}
+            errors={errors}
+            advanced={advanced}
+            onAdvancedChange={setAdvanced}
+            onChange={(json, changedPath) => {
+              setValues(v => ({ ...v, parameters: json }));
+              setErrors(e => ({
+                ...e,
+                parameters: undefined,
+                ...(changedPath
+                  ? { [`parameters.${changedPath}`]: undefined }
+                  : {}),
+                form: undefined,
+              }));
+            }}
+          />
 
           <Grid item xs={12}>
             <Typography variant="subtitle1" component="h3">
@@ -354,6 +521,7 @@ export const TaskFormDialog = ({
                     }
                   }}
                   id="lab-scheduler-preset"
+                  SelectProps={selectProps('preset', false)}
                 >
                   {CRON_PRESETS.map(p => (
                     <MenuItem key={p.value} value={p.value}>
@@ -365,7 +533,7 @@ export const TaskFormDialog = ({
               {(values.preset === 'daily' || values.preset === 'weekdays') && (
                 <Grid item xs={12} md={4}>
                   <TextField
-                    label="At"
+                    label={`At (${values.timezone})`}
                     type="time"
                     fullWidth
                     InputLabelProps={{ shrink: true }}
@@ -425,6 +593,7 @@ export const TaskFormDialog = ({
               value={values.timezone}
               onChange={e => set('timezone', e.target.value)}
               {...field('timezone')}
+              helperText={errors.timezone ?? 'The times above are in this zone'}
               inputProps={{ list: 'lab-scheduler-time-zones' }}
             />
             <datalist id="lab-scheduler-time-zones">
@@ -443,6 +612,7 @@ export const TaskFormDialog = ({
                 set('misfire', e.target.value as TaskFormValues['misfire'])
               }
               {...field('misfire')}
+              SelectProps={selectProps('misfire', Boolean(errors.misfire))}
             >
               <MenuItem value="run_once">Run once now</MenuItem>
               <MenuItem value="run_all">Run every missed occurrence</MenuItem>
@@ -459,6 +629,7 @@ export const TaskFormDialog = ({
                 set('overlap', e.target.value as TaskFormValues['overlap'])
               }
               {...field('overlap')}
+              SelectProps={selectProps('overlap', Boolean(errors.overlap))}
             >
               <MenuItem value="skip">Skip this occurrence</MenuItem>
               <MenuItem value="allow">Run anyway</MenuItem>

@@ -1,9 +1,11 @@
-import {
-  buildRequest,
-  emptyForm,
-  errorsByField,
-  presetExpression,
-} from './taskForm';
+import { measurementTypes } from '@lab-scheduler/plugin-lab-scheduler-common';
+import { errorsByField, requestErrorMessage } from './humanErrors';
+import { buildRequest, emptyForm, presetExpression } from './taskForm';
+
+const context = {
+  typeTitle: (t: string) => measurementTypes[t]?.title ?? t,
+  parameterSchema: measurementTypes['plate-od'].parameterSchema,
+};
 
 const NOW = Date.parse('2026-11-27T12:00:00Z');
 
@@ -27,9 +29,11 @@ describe('task form', () => {
     };
     const { body, errors } = buildRequest(values, NOW);
     expect(errors).toEqual({});
+    // The zone it was entered in goes with it: the task is shown in it later.
     expect(body!.schedule).toEqual({
       type: 'once',
       at: '2026-12-01T08:00:00.000Z',
+      timezone: 'Europe/Berlin',
     });
   });
 
@@ -48,28 +52,72 @@ describe('task form', () => {
       'expression',
       'instrumentRef',
       'name',
-      'parameters',
+      'parameters.startNm',
       'timezone',
     ]);
+    // In the form's words, not the API's.
+    expect(errors.name).toBe('Enter a name');
+    expect(errors.instrumentRef).toBe('Choose an instrument');
+    expect(errors['parameters.startNm']).toBe('must be at least 190 nm');
     expect(
       buildRequest({ ...values, parameters: '{oops' }, NOW).errors,
-    ).toEqual({ parameters: 'must be valid JSON' });
+    ).toEqual({ parameters: 'is not valid JSON' });
   });
 
-  it('maps server error details to fields', () => {
+  it('maps server error details to fields in plain words', () => {
     expect(
-      errorsByField([
-        {
-          path: 'instrumentRef',
-          message: "'resource:default/x' is not an instrument in the catalog",
-        },
-        { path: 'schedule.at', message: 'must not be in the past' },
-        { path: 'owner', message: 'is required when the caller is a service' },
-      ]),
+      errorsByField(
+        [
+          {
+            path: 'instrumentRef',
+            message: "'resource:default/x' is not an instrument in the catalog",
+          },
+          { path: 'schedule.at', message: 'must not be in the past' },
+          {
+            path: 'owner',
+            message: 'is required when the caller is a service',
+          },
+          {
+            path: 'measurement.type',
+            message:
+              "'mass-reading' is not supported by resource:default/plate-reader-1, which supports: absorbance-spectrum, plate-od",
+          },
+          {
+            path: 'measurement.parameters.wavelengthNm',
+            message: 'must be at most 1100 nm',
+          },
+          {
+            path: 'measurement.parameters.wavelength',
+            message: 'is not a known field',
+          },
+        ],
+        context,
+      ),
     ).toEqual({
-      instrumentRef: "'resource:default/x' is not an instrument in the catalog",
-      at: 'must not be in the past',
-      form: 'owner is required when the caller is a service',
+      instrumentRef:
+        'This instrument is not in the catalog; choose another one',
+      at: 'Pick a time in the future',
+      owner: 'is required when the caller is a service',
+      measurementType:
+        'This instrument does not do Mass reading; it does Absorbance spectrum, Plate optical density',
+      'parameters.wavelengthNm': 'must be at most 1100 nm',
+      parameters: 'wavelength is not a parameter of this measurement type',
     });
+  });
+
+  it('words failed requests by what happened, not by status line', () => {
+    const status = (statusCode: number) =>
+      Object.assign(new Error(`Request failed with ${statusCode}`), {
+        statusCode,
+      });
+    expect(requestErrorMessage(status(409), 'save this task')).toMatch(
+      /^Someone changed this task/,
+    );
+    expect(requestErrorMessage(status(503), 'save this task')).toBe(
+      'The Lab Scheduler could not save this task (server error 503). Try again in a moment.',
+    );
+    expect(requestErrorMessage(new TypeError('Failed to fetch'), 'x')).toMatch(
+      /did not answer/,
+    );
   });
 });

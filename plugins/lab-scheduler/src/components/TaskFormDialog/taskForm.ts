@@ -1,8 +1,10 @@
 import {
   createTaskRequestSchema,
   DEFAULT_TASK_POLICIES,
-  FieldError,
+  defaultParameterValues,
+  MeasurementParameterSchema,
   measurementTypes,
+  parameterSchema,
   Task,
   TaskPolicies,
   toFieldErrors,
@@ -10,13 +12,19 @@ import {
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { DateTime } from 'luxon';
 import type { CreateTaskInput } from '../../api';
+import { ErrorContext, errorsByField, FormErrors } from './humanErrors';
+
+export type { FormErrors } from './humanErrors';
 
 /** What the create/edit form holds: strings as typed, converted on submit. */
 export interface TaskFormValues {
   name: string;
   description: string;
   instrumentRef: string;
+  /** A user or group ref; empty: the signed-in user. */
+  owner: string;
   measurementType: string;
+  /** The parameters as JSON text: what the advanced editor shows, and what the generated fields edit. */
   parameters: string;
   scheduleType: 'once' | 'cron';
   /** One-time: local date-time (yyyy-MM-ddTHH:mm) in `timezone`. */
@@ -64,8 +72,26 @@ export function browserTimeZone(): string {
   return new Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
 
-export function defaultParameters(type: string): string {
-  const definition = measurementTypes[type];
+/** The parameter descriptor of a type: the backend's when it gave one, else the built-in one. */
+export type DescriptorLookup = (
+  type: string,
+) => MeasurementParameterSchema | null | undefined;
+
+export const builtInDescriptor: DescriptorLookup = type =>
+  Object.hasOwn(measurementTypes, type)
+    ? measurementTypes[type].parameterSchema
+    : undefined;
+
+export function defaultParameters(
+  type: string,
+  descriptorOf: DescriptorLookup = builtInDescriptor,
+): string {
+  const descriptor = descriptorOf(type);
+  if (descriptor)
+    return JSON.stringify(defaultParameterValues(descriptor), null, 2);
+  const definition = Object.hasOwn(measurementTypes, type)
+    ? measurementTypes[type]
+    : undefined;
   if (!definition) return '{}';
   return JSON.stringify(definition.parameters.parse({}), null, 2);
 }
@@ -79,6 +105,7 @@ export function emptyForm(
     name: '',
     description: '',
     instrumentRef,
+    owner: '',
     measurementType,
     parameters: measurementType ? defaultParameters(measurementType) : '{}',
     scheduleType: 'cron',
@@ -103,11 +130,11 @@ const localInput = (iso: string | undefined, zone: string) =>
 
 /** The form filled from an existing task (edit). */
 export function formFromTask(task: Task): TaskFormValues {
-  const zone =
-    task.schedule.type === 'cron' ? task.schedule.timezone : browserTimeZone();
+  const zone = task.schedule.timezone ?? browserTimeZone();
   const base = emptyForm(task.instrumentRef, task.measurement.type);
   return {
     ...base,
+    owner: task.owner,
     name: task.name,
     description: task.description,
     parameters: JSON.stringify(task.measurement.parameters, null, 2),
@@ -142,39 +169,6 @@ export function toInstant(local: string, zone: string): string | undefined {
   return value.isValid ? value.toUTC().toISO()! : undefined;
 }
 
-/** Which form field shows an error for an API path such as `schedule.expression`. */
-export function fieldForPath(path: string): keyof TaskFormValues | 'form' {
-  if (path.startsWith('measurement.parameters')) return 'parameters';
-  if (path === 'measurement.type' || path === 'measurement')
-    return 'measurementType';
-  if (path === 'schedule.at') return 'at';
-  if (path === 'schedule.expression') return 'expression';
-  if (path === 'schedule.timezone') return 'timezone';
-  if (path === 'schedule.startAt') return 'startAt';
-  if (path === 'schedule.endAt') return 'endAt';
-  if (path.startsWith('policies.misfire')) return 'misfire';
-  if (path.startsWith('policies.overlap')) return 'overlap';
-  if (['name', 'description', 'instrumentRef'].includes(path))
-    return path as keyof TaskFormValues;
-  return 'form';
-}
-
-export type FormErrors = Partial<Record<keyof TaskFormValues | 'form', string>>;
-
-/** Maps field errors (client- or server-side) onto the form's fields. */
-export function errorsByField(errors: FieldError[]): FormErrors {
-  const result: FormErrors = {};
-  for (const error of errors) {
-    const field = fieldForPath(error.path);
-    const text =
-      field === 'form' || field === 'parameters'
-        ? `${error.path} ${error.message}`
-        : error.message;
-    result[field] = result[field] ? `${result[field]}; ${text}` : text;
-  }
-  return result;
-}
-
 /**
  * Builds the request body and validates it with the same shared schema the server uses.
  * Returns the body, or the errors by field.
@@ -182,17 +176,24 @@ export function errorsByField(errors: FieldError[]): FormErrors {
 export function buildRequest(
   values: TaskFormValues,
   nowMs = Date.now(),
+  context: ErrorContext & { descriptorOf?: DescriptorLookup } = {
+    typeTitle: t => measurementTypes[t]?.title ?? t,
+  },
 ): { body?: CreateTaskInput; errors: FormErrors } {
   let parameters: unknown;
   try {
     parameters = JSON.parse(values.parameters || '{}');
   } catch {
-    return { errors: { parameters: 'must be valid JSON' } };
+    return { errors: { parameters: 'is not valid JSON' } };
   }
   const zone = values.timezone;
   const schedule =
     values.scheduleType === 'once'
-      ? { type: 'once' as const, at: toInstant(values.at, zone) ?? values.at }
+      ? {
+          type: 'once' as const,
+          at: toInstant(values.at, zone) ?? values.at,
+          timezone: zone,
+        }
       : {
           type: 'cron' as const,
           expression: presetExpression(
@@ -212,14 +213,40 @@ export function buildRequest(
     name: values.name,
     ...(values.description ? { description: values.description } : {}),
     instrumentRef: values.instrumentRef,
+    ...(values.owner ? { owner: values.owner } : {}),
     measurement: { type: values.measurementType, parameters },
     schedule,
     policies: { misfire: values.misfire, overlap: values.overlap },
   };
+  const descriptor = (context.descriptorOf ?? builtInDescriptor)(
+    values.measurementType,
+  );
+  const errorContext = { ...context, parameterSchema: descriptor };
   const parsed = createTaskRequestSchema.safeParse(candidate);
-  if (!parsed.success)
-    return { errors: errorsByField(toFieldErrors(parsed.error)) };
-  const timing = validateScheduleTiming(parsed.data.schedule, nowMs);
-  if (timing.length > 0) return { errors: errorsByField(timing) };
+  let fieldErrors = parsed.success ? [] : toFieldErrors(parsed.error);
+  // A type this UI was not built with (registered in the backend) is checked with the backend's descriptor.
+  if (
+    descriptor &&
+    !Object.hasOwn(measurementTypes, values.measurementType) &&
+    values.measurementType
+  ) {
+    fieldErrors = fieldErrors.filter(e => !e.path.startsWith('measurement'));
+    const own = parameterSchema(descriptor).safeParse(parameters);
+    if (!own.success) {
+      fieldErrors.push(
+        ...toFieldErrors(own.error).map(e => ({
+          path: `measurement.parameters.${e.path}`,
+          message: e.message,
+        })),
+      );
+    }
+  }
+  if (fieldErrors.length > 0)
+    return { errors: errorsByField(fieldErrors, errorContext) };
+  const timing = validateScheduleTiming(
+    candidate.schedule as Parameters<typeof validateScheduleTiming>[0],
+    nowMs,
+  );
+  if (timing.length > 0) return { errors: errorsByField(timing, errorContext) };
   return { body: candidate as CreateTaskInput, errors: {} };
 }
