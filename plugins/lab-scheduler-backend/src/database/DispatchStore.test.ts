@@ -1,0 +1,131 @@
+import { TestDatabaseId } from '@backstage/backend-test-utils';
+import { Knex } from 'knex';
+import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
+import { noGuards, seedTasks } from '../__testUtils__/seed';
+import { applyDatabaseMigrations } from './DatabaseTaskStore';
+import { DispatchStore } from './DispatchStore';
+import { newClaimToken, timeOrderedUuid } from './ids';
+
+jest.setTimeout(60_000);
+
+const databases = createTestDatabases();
+const RUNS = 'lab_scheduler_runs';
+
+describe.each(databaseIds)(
+  'DispatchStore on %s',
+  (databaseId: TestDatabaseId) => {
+    let knex: Knex;
+    let store: DispatchStore;
+    let failedStatements: string[];
+
+    beforeAll(async () => {
+      knex = await databases.init(databaseId);
+      await applyDatabaseMigrations(knex);
+      store = new DispatchStore(knex);
+      knex.on('query-error', (_error, query) =>
+        failedStatements.push(query.sql),
+      );
+    });
+
+    beforeEach(async () => {
+      failedStatements = [];
+      await knex(RUNS).delete();
+      await knex('lab_scheduler_tasks').delete();
+    });
+
+    /** Two one-time tasks due at `at`. */
+    async function twoDueTasks(at: number) {
+      return seedTasks(
+        knex,
+        [0, 1].map(() => ({
+          schedule: { type: 'once' as const, at: new Date(at).toISOString() },
+          nextRunAt: at,
+          policies: noGuards,
+        })),
+      );
+    }
+
+    /** A run for the task's occurrence at `at`, as "run now" creates it in the same millisecond. */
+    const manualRun = (taskId: string, at: number) => ({
+      id: timeOrderedUuid(at),
+      task_id: taskId,
+      instrument_ref: 'resource:default/instrument-0',
+      scheduled_for: at,
+      status: 'pending',
+      attempt: 0,
+      claim_token: newClaimToken(),
+      triggered_by: 'user:default/ada',
+      created_at: at,
+    });
+
+    const claim = () =>
+      store.claimDueTasks({
+        instanceId: 'a',
+        nowMs: Date.now(),
+        batchSize: 10,
+        leaseMs: 30_000,
+        graceMs: 60_000,
+      });
+
+    async function expectOneRunPerOccurrence(taskIds: string[]) {
+      const rows = await knex(RUNS).select('task_id');
+      expect(rows.map(r => r.task_id).sort()).toEqual([...taskIds].sort());
+    }
+
+    it('keeps the run an occurrence already has, claims the others, and completes both tasks', async () => {
+      const at = Date.now() - 100;
+      const [taken, free] = await twoDueTasks(at);
+      const existing = manualRun(taken, at);
+      await knex(RUNS).insert(existing);
+
+      const result = await claim();
+
+      expect(result.tasksClaimed).toBe(2);
+      expect(result.runs.map(r => r.taskId)).toEqual([free]);
+      await expectOneRunPerOccurrence([taken, free]);
+      expect(await knex(RUNS).where({ task_id: taken }).first()).toMatchObject({
+        id: existing.id,
+        claimed_by: null,
+      });
+      const states = await knex('lab_scheduler_tasks').pluck('state');
+      expect(states).toEqual(['completed', 'completed']);
+      // Left out before the insert, not refused by the key (which would cost a second claim).
+      expect(failedStatements).toEqual([]);
+    });
+
+    if (databaseId === 'POSTGRES_15') {
+      it('claims again when a run for its occurrence commits after its snapshot', async () => {
+        const at = Date.now() - 100;
+        const [taken, free] = await twoDueTasks(at);
+        const concurrent = manualRun(taken, at);
+        const trigger = await knex.transaction();
+        await trigger(RUNS).insert(concurrent);
+
+        // The claim's insert waits for the uncommitted row's key; the row then commits.
+        const claiming = claim();
+        for (let waited = 0; ; waited += 20) {
+          const { rows } = await knex.raw(
+            `select count(*)::int as n from pg_stat_activity
+           where datname = current_database() and wait_event_type = 'Lock'`,
+          );
+          if (rows[0].n > 0) break;
+          if (waited > 20_000) throw new Error('the claim never waited');
+          await new Promise(r => setTimeout(r, 20));
+        }
+        await trigger.commit();
+        const result = await claiming;
+
+        expect(failedStatements).toHaveLength(1);
+        expect(result.runs.map(r => r.taskId)).toEqual([free]);
+        await expectOneRunPerOccurrence([taken, free]);
+        expect(
+          await knex(RUNS).where({ task_id: taken }).first(),
+        ).toMatchObject({ id: concurrent.id, claimed_by: null });
+        expect(await knex('lab_scheduler_tasks').pluck('state')).toEqual([
+          'completed',
+          'completed',
+        ]);
+      });
+    }
+  },
+);
