@@ -1,3 +1,4 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
 
 /**
@@ -16,4 +17,16 @@ export async function textSearchIndexStatus(
      and schemaname = any (current_schemas(false))`,
   );
   return rows.length > 0 ? 'trigram' : 'scan';
+}
+
+/** Says at startup when the text filter has no trigram index (the migration also printed why). */
+export async function warnWithoutTrigramIndex(
+  knex: Knex,
+  logger: LoggerService,
+): Promise<void> {
+  if ((await textSearchIndexStatus(knex)) === 'scan') {
+    logger.warn(
+      'The task text filter has no pg_trgm index (lab_scheduler_task_search_trgm_idx) and reads every task: install the pg_trgm extension and create the index, see docs/deployment.md',
+    );
+  }
 }
