@@ -9,6 +9,7 @@ import { DatabaseTaskStore } from './database/DatabaseTaskStore';
 import { DispatchStore } from './database/DispatchStore';
 import { InstrumentCapacities } from './database/InstrumentCapacities';
 import { RunQueue } from './database/RunQueue';
+import { RecentResultStore } from './database/RecentResultStore';
 import { RunStateStore } from './database/RunStateStore';
 import { Dispatcher } from './dispatcher/Dispatcher';
 import { LocalWakeup, PgNotifyWakeup, Wakeup } from './dispatcher/Wakeup';
@@ -24,6 +25,8 @@ import { InstrumentCatalog } from './service/InstrumentCatalog';
 import { OwnerCatalog } from './service/OwnerCatalog';
 import { readLabSchedulerConfig } from './service/labSchedulerConfig';
 import { createRouter } from './service/router';
+import { createExportRoutes } from './service/routes/exports';
+import { createResultRoutes } from './service/routes/results';
 import { SHUTDOWN_BUDGET_MS, stopWithin } from './lifecycle/stopWithin';
 
 /**
@@ -171,6 +174,22 @@ export const labSchedulerPlugin = createBackendPlugin({
               '64kb',
             onTaskChanged: notify,
             onRunFinished: notify,
+          }),
+        );
+        httpRouter.use(
+          createResultRoutes({
+            recentResults: new RecentResultStore(knex),
+            httpAuth,
+            permissions,
+          }),
+        );
+        httpRouter.use(
+          createExportRoutes({
+            store,
+            httpAuth,
+            permissions,
+            logger,
+            rawDataDirectory: settings.execution.rawDataDirectory,
           }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });

@@ -12,6 +12,7 @@ export * from './pagination';
 export * from './messages';
 export * from './metricNames';
 export * from './runOutcome';
+export * from './results';
 export * from './calendar';
 export * from './measurementParameters';
 export * from './builtInParameters';

@@ -98,6 +98,9 @@ describe('OpenAPI document', () => {
         'GET /runs/{id}/raw',
         'GET /runs/{id}/events',
         'POST /runs/{id}/events',
+        'GET /results',
+        'GET /runs/{id}/export',
+        'GET /tasks/{id}/runs/export',
       ].sort(),
     );
   });

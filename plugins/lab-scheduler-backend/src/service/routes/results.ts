@@ -1,0 +1,57 @@
+import {
+  HttpAuthService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import {
+  decodeCursor,
+  DEFAULT_PAGE_SIZE,
+  encodeCursor,
+  recentResultsQuerySchema,
+  toFieldErrors,
+} from '@lab-scheduler/plugin-lab-scheduler-common';
+import express from 'express';
+import Router from 'express-promise-router';
+import { RecentResultStore } from '../../database/RecentResultStore';
+import { RequestValidationError } from '../errors';
+import { TaskReadAccess } from './taskReadAccess';
+
+export interface ResultRoutesOptions {
+  recentResults: RecentResultStore;
+  httpAuth: HttpAuthService;
+  permissions: PermissionsService;
+}
+
+/** `GET /results`: the latest finished runs across the tasks the caller may read, newest first. */
+export function createResultRoutes(
+  options: ResultRoutesOptions,
+): express.Router {
+  const access = new TaskReadAccess(options.httpAuth, options.permissions);
+  const router = Router();
+
+  router.get('/results', async (req, res) => {
+    const credentials = await access.credentials(req);
+    const parsed = recentResultsQuerySchema.safeParse(req.query);
+    if (!parsed.success)
+      throw new RequestValidationError(toFieldErrors(parsed.error));
+    const query = parsed.data;
+    const after =
+      query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && !after) {
+      throw new RequestValidationError([
+        { path: 'cursor', message: 'is not a valid cursor' },
+      ]);
+    }
+    const page = await options.recentResults.listRecentResults({
+      outcomes: query.outcome,
+      permissionFilter: await access.readFilter(credentials),
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      after,
+    });
+    res.json({
+      items: page.items,
+      nextCursor: page.next ? encodeCursor(page.next) : null,
+    });
+  });
+
+  return router;
+}
