@@ -1,0 +1,2 @@
+export { RunHistory } from './RunHistory';
+export { RawDataButton } from './RawDataButton';
