@@ -217,6 +217,17 @@ export type UpdateTaskRequest = z.infer<typeof updateTaskRequestSchema>;
 
 const queryString = z.string({ error: 'must be given once, as a string' });
 
+const booleanQuery = queryString
+  .refine(v => v === 'true' || v === 'false', 'must be true or false')
+  .transform(v => v === 'true');
+
+/**
+ * Largest count `GET /tasks?count=true` gives exactly: beyond it the answer is "more than this", which
+ * keeps counting cheap at a million tasks.
+ * @public
+ */
+export const TASK_COUNT_CAP = 1000;
+
 /** Query of `GET /tasks`. @public */
 export const listTasksQuerySchema = z.strictObject({
   limit: queryString
@@ -236,6 +247,10 @@ export const listTasksQuerySchema = z.strictObject({
   text: queryString.superRefine(textRule({ max: 200 })).optional(),
   instrument: entityRefSchema.optional(),
   owner: entityRefSchema.optional(),
+  /** Tasks owned by the signed-in user or one of their groups. */
+  mine: booleanQuery.optional(),
+  /** Also answer how many tasks match (capped at TASK_COUNT_CAP). */
+  count: booleanQuery.optional(),
 });
 
 /** Query of the paginated run and audit lists. @public */

@@ -142,6 +142,8 @@ export interface AuditEntry {
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+  /** How many items match in all (when asked, e.g. `GET /tasks?count=true`): exact up to a cap, then `capped`. */
+  total?: { count: number; capped: boolean };
 }
 
 /** Error body of the API (Backstage's error shape, with optional field details). @public */

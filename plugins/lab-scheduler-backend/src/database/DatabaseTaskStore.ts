@@ -19,6 +19,7 @@ import { newClaimToken, timeOrderedUuid } from './ids';
 import { Knex } from 'knex';
 import {
   ListTasksOptions,
+  TaskListFilters,
   PageOptions,
   PageResult,
   TaskFields,
@@ -339,13 +340,34 @@ export class DatabaseTaskStore implements TaskStore {
     return this.withLastRuns(this.knex, rows);
   }
 
-  async listTasks(options: ListTasksOptions): Promise<PageResult<Task>> {
+  /** Live tasks matching the list filters (no order, no page). */
+  private matchingTasks(options: TaskListFilters) {
     const query = this.knex<TaskRow>(TASKS).whereNull('deleted_at');
     if (options.state) query.where('state', options.state);
     if (options.instrument) query.where('instrument_ref', options.instrument);
     if (options.owner) query.where('owner', options.owner);
     if (options.text) applyTextFilter(query, options.text, this.isPostgres);
     if (options.permissionFilter) applyFilter(query, options.permissionFilter);
+    return query;
+  }
+
+  async countTasks(
+    options: TaskListFilters,
+    cap: number,
+  ): Promise<{ count: number; capped: boolean }> {
+    // Counting stops after cap + 1 rows: bounded work however many tasks match.
+    const matching = this.matchingTasks(options)
+      .select('id')
+      .limit(cap + 1);
+    const [row] = await this.knex
+      .count({ n: '*' })
+      .from(matching.as('matching'));
+    const n = Number(row.n);
+    return { count: Math.min(n, cap), capped: n > cap };
+  }
+
+  async listTasks(options: ListTasksOptions): Promise<PageResult<Task>> {
+    const query = this.matchingTasks(options);
     if (options.after) {
       // A row comparison: one index range condition on (…, sort_at, id), where the OR form is a filter.
       const { k, id } = options.after;

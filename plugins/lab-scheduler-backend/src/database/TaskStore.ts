@@ -30,13 +30,17 @@ export interface TaskFields {
   nextRunAt: number | null;
 }
 
-export interface ListTasksOptions {
+/** Which tasks a list or count covers. */
+export interface TaskListFilters {
   state?: TaskState;
   text?: string;
   instrument?: string;
   owner?: string;
   /** Extra restriction from a conditional permission decision. */
   permissionFilter?: TaskFilter;
+}
+
+export interface ListTasksOptions extends TaskListFilters {
   limit: number;
   after?: KeysetPosition;
 }
@@ -61,6 +65,11 @@ export interface TaskStore {
   ): Promise<{ task: Task; deleted: boolean } | undefined>;
   getTasks(ids: string[]): Promise<Task[]>;
   listTasks(options: ListTasksOptions): Promise<PageResult<Task>>;
+  /** How many tasks match, counted up to `cap`; `capped` when there are more. */
+  countTasks(
+    options: TaskListFilters,
+    cap: number,
+  ): Promise<{ count: number; capped: boolean }>;
   /**
    * Applies `fields` if the task is still at `expectedVersion`, appending an audit entry in the same
    * transaction. Throws NotFoundError for an unknown task and ConflictError for a stale version.

@@ -39,6 +39,7 @@ import {
   TaskSchedule,
   TaskState,
   taskReadPermission,
+  TASK_COUNT_CAP,
   taskUpdatePermission,
   toFieldErrors,
   updateTaskRequestSchema,
@@ -383,22 +384,44 @@ export async function createRouter(
     if (decision.result === AuthorizeResult.DENY) {
       throw new NotAllowedError(`Not allowed: ${taskReadPermission.name}`);
     }
-    const permissionFilter: TaskFilter | undefined =
+    let permissionFilter: TaskFilter | undefined =
       decision.result === AuthorizeResult.CONDITIONAL
         ? toFilter(decision.conditions)
         : undefined;
-    const page = await store.listTasks({
+    if (query.mine) {
+      if (!isUserPrincipal(credentials)) {
+        throw new RequestValidationError([
+          { path: 'mine', message: 'is only for signed-in users' },
+        ]);
+      }
+      // Mine: owned by me or by one of my groups, as the identity says (what "my tasks" means to a lab).
+      const mine: TaskFilter = {
+        property: 'owner',
+        values: await ownershipRefsOf(credentials),
+      };
+      permissionFilter = permissionFilter
+        ? { allOf: [permissionFilter, mine] }
+        : mine;
+    }
+    const filters = {
       state: query.state as TaskState | undefined,
       text: query.text,
       instrument: query.instrument,
       owner: query.owner,
       permissionFilter,
-      limit: query.limit ?? DEFAULT_PAGE_SIZE,
-      after,
-    });
+    };
+    const [page, total] = await Promise.all([
+      store.listTasks({
+        ...filters,
+        limit: query.limit ?? DEFAULT_PAGE_SIZE,
+        after,
+      }),
+      query.count ? store.countTasks(filters, TASK_COUNT_CAP) : undefined,
+    ]);
     res.json({
       items: page.items,
       nextCursor: page.next ? encodeCursor(page.next) : null,
+      ...(total ? { total } : {}),
     });
   });
 
