@@ -45,6 +45,8 @@ async function listAll(
     const page = await store.listTasks({ ...options, limit, after });
     names.push(...page.items.map(t => t.name));
     after = page.next;
+    // A cursor that does not move on would loop for ever.
+    if (names.length > 1000) throw new Error('the cursor does not advance');
   } while (after);
   return names;
 }

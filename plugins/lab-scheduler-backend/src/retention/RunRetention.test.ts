@@ -225,7 +225,7 @@ describe.each(databaseIds)(
         expect((await retention.sweep(NOW)).runs).toBe(1);
         expect(await remaining(task)).toEqual([]);
         expect(free).toBeDefined();
-      });
+      }, 30_000);
     }
   },
 );
