@@ -1,10 +1,14 @@
 /*
  * npm run bench — Lab Scheduler dispatcher vs graphile-worker on this machine's PostgreSQL.
- * Prints one JSON line per figure. Scale with BENCH_DRAIN (default 100000), BENCH_RATE (200/s),
- * BENCH_SECONDS (30), BENCH_CLAIM_BIG (1000000). Not a test: numbers, no assertions.
+ * Prints one JSON line per figure (each with the machine's `uptime` when it was taken) and draws the
+ * lateness percentiles into an SVG chart (BENCH_CHART, default docs/benchmark-dispatch.svg).
+ * Scale with BENCH_DRAIN (default 100000), BENCH_RATE (200/s) and BENCH_SECONDS (30), BENCH_HIGH_RATE
+ * (2000/s) and BENCH_HIGH_SECONDS (20), BENCH_CLAIM_COUNTS (stored tasks for the claim cost,
+ * 10000,100000,1000000). Not a test: numbers, no assertions.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execSync, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import knexFactory, { Knex } from 'knex';
 import { startWorker, WorkerProcess } from '../src/__testUtils__/processes';
@@ -12,22 +16,41 @@ import { noGuards, seedDueTasks, seedTasks } from '../src/__testUtils__/seed';
 import { createQueue, startFauxqsProcess } from '../src/__testUtils__/sqs';
 import { applyDatabaseMigrations } from '../src/database/DatabaseTaskStore';
 import { DispatchStore } from '../src/database/DispatchStore';
+import { LatenessRow, latenessChartSvg } from './latenessChart';
 
 const PG = process.env.BENCH_PG ?? 'postgresql://postgres@127.0.0.1:5432';
 const DRAIN = Number(process.env.BENCH_DRAIN ?? 100_000);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
-const CLAIM_BIG = Number(process.env.BENCH_CLAIM_BIG ?? 1_000_000);
+const HIGH_RATE = Number(process.env.BENCH_HIGH_RATE ?? 2000);
+const HIGH_SECONDS = Number(process.env.BENCH_HIGH_SECONDS ?? 20);
+const CLAIM_COUNTS = (
+  process.env.BENCH_CLAIM_COUNTS ??
+  `10000,100000,${process.env.BENCH_CLAIM_BIG ?? 1_000_000}`
+)
+  .split(',')
+  .map(Number)
+  .sort((a, b) => a - b);
+const CHART =
+  process.env.BENCH_CHART ??
+  resolve(__dirname, '../../../docs/benchmark-dispatch.svg');
 const REPLICAS = 3;
-/** BENCH_ONLY=steady,drain-sqs,drain-db,graphile,graphile-batch,claim: run a subset (e.g. while tuning). */
+/** Database-path drains, each followed by graphile-worker's batched drain. */
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
+/**
+ * BENCH_ONLY=steady,steady-high,steady-high-db,drain-sqs,drain-db,graphile,graphile-high,graphile-batch,claim:
+ * run a subset (e.g. while tuning).
+ */
 const ONLY = process.env.BENCH_ONLY
   ? new Set(process.env.BENCH_ONLY.split(','))
   : null;
 const wanted = (part: string) => !ONLY || ONLY.has(part);
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+/** The machine is shared: every figure carries what `uptime` said when it was taken. */
+const uptime = () => execSync('uptime').toString().trim();
 const print = (record: object) =>
-  process.stdout.write(`${JSON.stringify(record)}\n`);
+  process.stdout.write(`${JSON.stringify({ ...record, uptime: uptime() })}\n`);
 
 function percentiles(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
@@ -36,11 +59,28 @@ function percentiles(values: number[]) {
   return {
     n: sorted.length,
     p50: at(50),
+    p90: at(90),
     p95: at(95),
     p99: at(99),
+    p999: at(99.9),
     max: sorted[sorted.length - 1],
   };
 }
+
+/** Lateness figures for the chart, in the order they were measured. */
+const latenessRows: LatenessRow[] = [];
+function chartRow(label: string, figure: ReturnType<typeof percentiles>) {
+  latenessRows.push({ label, ...figure });
+}
+
+/** Due instants `RATE` per second, starting at 0 (shifted to the real start once seeded). */
+const dueOffsets = (rate: number, seconds: number) =>
+  Array.from({ length: rate * seconds }, (_, i) =>
+    Math.floor((i * 1000) / rate),
+  );
+/** Seeds far in the future, then moves everything to start this long after seeding finished. */
+const LEAD_MS = 2000;
+const PARKED_AT = Date.UTC(2100, 0, 1);
 
 async function freshDatabase(name: string): Promise<Knex> {
   const admin = knexFactory({ client: 'pg', connection: `${PG}/postgres` });
@@ -74,6 +114,8 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number) {
 async function ours(
   fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>,
   sqs: SQSClient,
+  /** graphile-worker's batched drain, run after each of our database-path drains. */
+  peerDrain: () => Promise<{ runs_per_s: number }>,
 ) {
   let knex = await freshDatabase('lab_bench_ours');
   await applyDatabaseMigrations(knex);
@@ -88,6 +130,12 @@ async function ours(
     ...(process.env.BENCH_LOOKAHEAD_MS
       ? { LOOKAHEAD_MS: process.env.BENCH_LOOKAHEAD_MS }
       : {}),
+  };
+  const freshOurs = async () => {
+    await knex.destroy();
+    knex = await freshDatabase('lab_bench_ours');
+    await applyDatabaseMigrations(knex);
+    env.PG_CONNECTION = JSON.stringify(knex.client.config.connection);
   };
   const startReplicas = async (extra: Record<string, string> = {}) => {
     const workers = Array.from({ length: REPLICAS }, (_, i) =>
@@ -115,30 +163,41 @@ async function ours(
     return !rows[0].busy;
   };
 
-  // Steady load: RATE runs due per second for SECONDS, 3 replicas idle-waiting for them.
-  let steady: any;
-  if (wanted('steady')) {
-    const workers = await startReplicas();
-    const total = RATE * SECONDS;
-    const t0 = Date.now() + 3000;
+  // Steady load: `rate` runs due per second for `seconds`, 3 replicas idle-waiting for them.
+  const steadyOnce = async (
+    rate: number,
+    seconds: number,
+    queueLabel: string,
+    extra: Record<string, string>,
+  ) => {
+    await freshOurs();
+    const workers = await startReplicas(extra);
+    const total = rate * seconds;
+    // Seeding 40,000 tasks takes seconds on a busy machine: park them far ahead, then move them all
+    // to start shortly after seeding, in one statement.
     await seedTasks(
       knex,
-      Array.from({ length: total }, (_, i) => {
-        const at = t0 + Math.floor((i * 1000) / RATE);
-        return {
-          schedule: { type: 'once' as const, at: new Date(at).toISOString() },
-          nextRunAt: at,
-          policies: noGuards,
-        };
-      }),
+      dueOffsets(rate, seconds).map(offset => ({
+        schedule: {
+          type: 'once' as const,
+          at: new Date(PARKED_AT + offset).toISOString(),
+        },
+        nextRunAt: PARKED_AT + offset,
+        policies: noGuards,
+      })),
     );
+    const t0 = Date.now() + LEAD_MS;
+    await knex('lab_scheduler_tasks').update({
+      next_run_at: knex.raw('next_run_at + ?', [t0 - PARKED_AT]),
+      sort_at: knex.raw('sort_at + ?', [t0 - PARKED_AT]),
+    });
     // As the API does after a change: wake the dispatchers, which then sleep until the first due run.
     await knex.raw("select pg_notify('lab_scheduler_wakeup', '')");
     await waitUntil(async () => Date.now() > t0, 10_000);
     const xactBefore = await transactions(knex);
     await waitUntil(
       async () => (await published()) >= total,
-      SECONDS * 1000 + 60_000,
+      seconds * 1000 + 120_000,
     );
     const xacts = (await transactions(knex)) - xactBefore;
     const rows = await knex('lab_scheduler_runs').select(
@@ -148,18 +207,32 @@ async function ours(
     const lateness = percentiles(
       rows.map(r => Number(r.published_at) - Number(r.scheduled_for)),
     );
-    steady = {
+    const record = {
       system: 'lab-scheduler',
       figure: 'lateness_ms',
-      rate_per_s: RATE,
-      seconds: SECONDS,
+      queue: queueLabel,
+      rate_per_s: rate,
+      seconds,
       replicas: REPLICAS,
       ...lateness,
-      db_transactions_per_s: Math.round(xacts / SECONDS),
+      db_transactions_per_s: Math.round(xacts / seconds),
     };
-    print(steady);
+    print(record);
+    chartRow(`Lab Scheduler ${rate}/s, ${queueLabel}`, lateness);
     await stopAll(workers);
-  }
+    return record;
+  };
+  const steady = wanted('steady')
+    ? await steadyOnce(RATE, SECONDS, 'SQS (fauxqs)', {})
+    : undefined;
+  const steadyHigh = wanted('steady-high')
+    ? await steadyOnce(HIGH_RATE, HIGH_SECONDS, 'SQS (fauxqs)', {})
+    : undefined;
+  const steadyHighDb = wanted('steady-high-db')
+    ? await steadyOnce(HIGH_RATE, HIGH_SECONDS, 'no-op queue', {
+        NULL_QUEUE: '1',
+      })
+    : undefined;
 
   // Drain: DRAIN runs already due, replicas started together; claim + publish + record. Twice:
   // through the SQS server (fauxqs), and with a no-op queue (the database path alone, like
@@ -170,10 +243,7 @@ async function ours(
   ) => {
     // Each drain starts from a fresh database, as graphile-worker's do (not from tables holding the
     // dead rows of the previous phase while autovacuum works through them).
-    await knex.destroy();
-    knex = await freshDatabase('lab_bench_ours');
-    await applyDatabaseMigrations(knex);
-    env.PG_CONNECTION = JSON.stringify(knex.client.config.connection);
+    await freshOurs();
     const due = Date.now() + 2000;
     await seedDueTasks(knex, DRAIN, due);
     if (process.env.BENCH_ANALYZE) await knex.raw('analyze');
@@ -203,11 +273,29 @@ async function ours(
   const drain = wanted('drain-sqs')
     ? await drainOnce('sqs (fauxqs)', {})
     : undefined;
-  const drainDb = wanted('drain-db')
-    ? await drainOnce('none (database path only)', { NULL_QUEUE: '1' })
-    : undefined;
+  // The database-path drain and graphile-worker's batched drain alternate, PAIRS times: the machine's
+  // other load drifts over minutes, and a pair run back to back sees about the same.
+  const pairs: Array<{ mine: number; peer: number; ratio: number }> = [];
+  if (wanted('drain-db')) {
+    for (let pair = 1; pair <= PAIRS; pair++) {
+      const mine = await drainOnce('none (database path only)', {
+        NULL_QUEUE: '1',
+      });
+      if (!wanted('graphile-batch')) continue;
+      const peer = await peerDrain();
+      const ratio = Number((mine.runs_per_s / peer.runs_per_s).toFixed(2));
+      pairs.push({ mine: mine.runs_per_s, peer: peer.runs_per_s, ratio });
+      print({
+        figure: 'drain_pair (database path / graphile-worker batched)',
+        pair,
+        lab_scheduler_runs_per_s: mine.runs_per_s,
+        graphile_batched_jobs_per_s: peer.runs_per_s,
+        ratio,
+      });
+    }
+  }
   await knex.destroy();
-  return { steady, drain, drainDb };
+  return { steady, steadyHigh, steadyHighDb, drain, pairs };
 }
 
 // ---------------------------------------------------------------- claim cost vs table size
@@ -229,11 +317,12 @@ async function claimCost() {
        from generate_series(1, ?) g`,
       [far, far, count],
     );
-    await knex.raw('analyze lab_scheduler_tasks');
   };
+  // One dispatcher round's database work: claim 100 due runs among `stored` tasks, record their
+  // publishes.
   const measure = async (stored: number) => {
     const times: number[] = [];
-    for (let i = 0; i < 30; i++) {
+    for (let i = 0; i < 45; i++) {
       const now = Date.now();
       await seedDueTasks(knex, 100, now - 10);
       const start = process.hrtime.bigint();
@@ -244,6 +333,13 @@ async function claimCost() {
         leaseMs: 30_000,
         graceMs: 60_000,
       });
+      await store.markPublished(
+        result.runs.map(r => ({
+          id: r.id,
+          claimToken: r.claimToken,
+          publishedAt: Date.now(),
+        })),
+      );
       times.push(Number(process.hrtime.bigint() - start) / 1e6);
       if (result.runs.length !== 100)
         throw new Error(`claimed ${result.runs.length}, expected 100`);
@@ -251,21 +347,33 @@ async function claimCost() {
     const p = percentiles(times.slice(5)); // first rounds warm caches
     const record = {
       system: 'lab-scheduler',
-      figure: 'claim_ms_per_100_runs',
+      figure: 'claim_round_ms_per_100_runs',
       stored_tasks: stored,
       p50: Number(p.p50.toFixed(2)),
       p95: Number(p.p95.toFixed(2)),
+      p99: Number(p.p99.toFixed(2)),
     };
     print(record);
     return record;
   };
-  await addFuture(10_000);
-  const small = await measure(10_000);
-  await addFuture(CLAIM_BIG - 10_000);
-  const big = await measure(CLAIM_BIG);
+  const records = [];
+  let stored = 0;
+  for (const count of CLAIM_COUNTS) {
+    // In slices of a million: one statement per slice keeps the transaction and its memory bounded.
+    while (stored < count) {
+      const slice = Math.min(1_000_000, count - stored);
+      await addFuture(slice);
+      stored += slice;
+    }
+    await knex.raw('analyze lab_scheduler_tasks');
+    records.push(await measure(count));
+  }
   print({
     figure: 'claim_cost_ratio',
-    big_over_small_p50: Number((big.p50 / small.p50).toFixed(2)),
+    largest_over_smallest_p50: Number(
+      (records[records.length - 1].p50 / records[0].p50).toFixed(2),
+    ),
+    stored_tasks: CLAIM_COUNTS,
   });
   await knex.destroy();
 }
@@ -357,38 +465,53 @@ async function graphile(batching: boolean) {
         .n,
     );
 
-  const result: any = {};
-  if (!batching && wanted('graphile')) {
-    // Same steady workload as ours: RATE jobs due per second for SECONDS.
+  const steadyOnce = async (rate: number, seconds: number) => {
+    // Same steady workload as ours: `rate` jobs due per second for `seconds`, parked while they are
+    // added, then moved to start shortly after.
     const workers = Array.from({ length: REPLICAS }, () => startGraphile(env));
     await Promise.all(workers.map(w => w.started));
-    const total = RATE * SECONDS;
-    const t0 = Date.now() + 3000;
+    const total = rate * seconds;
     await addAll(
-      Array.from(
-        { length: total },
-        (_, i) => new Date(t0 + Math.floor((i * 1000) / RATE)),
-      ),
+      dueOffsets(rate, seconds).map(offset => new Date(PARKED_AT + offset)),
+    );
+    const t0 = Date.now() + LEAD_MS;
+    await knex.raw(
+      'update graphile_worker._private_jobs set run_at = run_at + make_interval(secs => ?)',
+      [(t0 - PARKED_AT) / 1000],
     );
     await waitUntil(async () => Date.now() > t0, 10_000);
     const xactBefore = await transactions(knex);
     await waitUntil(
       async () => (await jobsLeft()) === 0,
-      SECONDS * 1000 + 60_000,
+      seconds * 1000 + 120_000,
     );
     const xacts = (await transactions(knex)) - xactBefore;
     await Promise.all(workers.map(w => w.stop()));
-    const late = workers.flatMap(w => w.late);
-    result.steady = {
+    const late = percentiles(workers.flatMap(w => w.late));
+    const record = {
       system: label,
       figure: 'lateness_ms',
-      rate_per_s: RATE,
-      seconds: SECONDS,
+      rate_per_s: rate,
+      seconds,
       replicas: REPLICAS,
-      ...percentiles(late),
-      db_transactions_per_s: Math.round(xacts / SECONDS),
+      ...late,
+      db_transactions_per_s: Math.round(xacts / seconds),
     };
-    print(result.steady);
+    print(record);
+    chartRow(`${label} ${rate}/s`, late);
+    if (late.n !== total) throw new Error(`ran ${late.n} of ${total} jobs`);
+    return record;
+  };
+
+  const result: any = {};
+  if (!batching && wanted('graphile'))
+    result.steady = await steadyOnce(RATE, SECONDS);
+  if (!batching && wanted('graphile-high'))
+    result.steadyHigh = await steadyOnce(HIGH_RATE, HIGH_SECONDS);
+  if (!batching && !wanted('graphile')) {
+    await utils.release();
+    await knex.destroy();
+    return result;
   }
   // Drain: DRAIN jobs already due.
   await addAll(
@@ -426,36 +549,58 @@ async function main() {
     cpus: require('node:os').cpus().length,
     node: process.version,
     drain_runs: DRAIN,
-    steady: `${RATE}/s for ${SECONDS}s`,
+    steady: `${RATE}/s for ${SECONDS}s, ${HIGH_RATE}/s for ${HIGH_SECONDS}s`,
+    drain_pairs: PAIRS,
+    claim_stored_tasks: CLAIM_COUNTS,
   });
   const fauxqs = await startFauxqsProcess();
   const sqs = fauxqs.client();
   try {
-    const mine = await ours(fauxqs, sqs);
-    const gw = wanted('graphile') ? await graphile(false) : undefined;
-    const gwBatch = wanted('graphile-batch') ? await graphile(true) : undefined;
+    const mine = await ours(
+      fauxqs,
+      sqs,
+      async () => (await graphile(true)).drain,
+    );
+    const gw =
+      wanted('graphile') || wanted('graphile-high')
+        ? await graphile(false)
+        : undefined;
     if (wanted('claim')) await claimCost();
+    if (latenessRows.length > 0) {
+      writeFileSync(
+        CHART,
+        latenessChartSvg({
+          title: `Dispatch lateness (publish or job start minus due instant), ${REPLICAS} processes each`,
+          subtitle: `npm run bench, ${new Date()
+            .toISOString()
+            .slice(0, 16)}Z; uptime at the end: ${uptime()}`,
+          rows: latenessRows,
+          targetMs: 25,
+        }),
+      );
+      print({ figure: 'chart', path: CHART });
+    }
     if (ONLY) return;
+    const median = (values: number[]) =>
+      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     print({
       figure: 'ratios (lab-scheduler / graphile-worker)',
       throughput_vs_default: Number(
         (mine.drain!.runs_per_s / gw!.drain.runs_per_s).toFixed(2),
       ),
-      throughput_vs_batching: Number(
-        (mine.drain!.runs_per_s / gwBatch!.drain.runs_per_s).toFixed(2),
-      ),
-      db_path_throughput_vs_default: Number(
-        (mine.drainDb!.runs_per_s / gw!.drain.runs_per_s).toFixed(2),
-      ),
-      db_path_throughput_vs_batching: Number(
-        (mine.drainDb!.runs_per_s / gwBatch!.drain.runs_per_s).toFixed(2),
+      db_path_throughput_vs_batching_per_pair: mine.pairs.map(p => p.ratio),
+      db_path_throughput_vs_batching_median: median(
+        mine.pairs.map(p => p.ratio),
       ),
       p99_lateness_vs_default: Number(
-        (mine.steady.p99 / Math.max(1, gw!.steady.p99)).toFixed(3),
+        (mine.steady!.p99 / Math.max(1, gw!.steady.p99)).toFixed(3),
+      ),
+      p99_lateness_at_high_rate_vs_default: Number(
+        (mine.steadyHigh!.p99 / Math.max(1, gw!.steadyHigh.p99)).toFixed(3),
       ),
       db_transactions_per_s_vs_default: Number(
         (
-          mine.steady.db_transactions_per_s /
+          mine.steady!.db_transactions_per_s /
           Math.max(1, gw!.steady.db_transactions_per_s)
         ).toFixed(2),
       ),
