@@ -17,3 +17,10 @@ export const runRouteRef = createSubRouteRef({
   parent: rootRouteRef,
   path: '/runs/:runId',
 });
+
+/** Recent results: the latest finished runs across the tasks the user can see. */
+export const resultsRouteRef = createSubRouteRef({
+  id: 'lab-scheduler/results',
+  parent: rootRouteRef,
+  path: '/results',
+});

@@ -1,9 +1,12 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import type {
   AuditEntry,
+  ExportFormat,
   MeasurementParameterSchema,
   Page,
+  RecentResult,
   Run,
+  RunOutcomeKind,
   Task,
   TaskPolicies,
   TaskState,
@@ -72,6 +75,17 @@ export interface LabSchedulerApi {
   ): Promise<Page<Run>>;
   /** The raw measurement data of a run, as stored by the executor. */
   getRawData(runId: string): Promise<Blob>;
+  /** The latest finished runs across the tasks the caller may read, newest first (`GET /results`). */
+  listRecentResults(request?: {
+    limit?: number;
+    cursor?: string;
+    /** Only these finished outcomes; all when absent or empty. */
+    outcomes?: RunOutcomeKind[];
+  }): Promise<Page<RecentResult>>;
+  /** A run's raw data as a CSV (one row per data point) or JSON download. */
+  exportRunRawData(runId: string, format: ExportFormat): Promise<Blob>;
+  /** A task's whole run history as a CSV or JSON download. */
+  exportTaskRuns(taskId: string, format: ExportFormat): Promise<Blob>;
   listAudit(
     taskId: string,
     request?: { limit?: number; cursor?: string },

@@ -2,8 +2,11 @@ import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import type {
   AuditEntry,
+  ExportFormat,
   Page,
+  RecentResult,
   Run,
+  RunOutcomeKind,
   Task,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import {
@@ -95,6 +98,39 @@ export class LabSchedulerClient implements LabSchedulerApi {
     const response = await this.fetchApi.fetch(
       `${baseUrl}/runs/${encodeURIComponent(runId)}/raw`,
     );
+    if (!response.ok) throw await ResponseError.fromResponse(response);
+    return response.blob();
+  }
+
+  listRecentResults(
+    request: {
+      limit?: number;
+      cursor?: string;
+      outcomes?: RunOutcomeKind[];
+    } = {},
+  ): Promise<Page<RecentResult>> {
+    const { outcomes, ...page } = request;
+    return this.request(
+      'GET',
+      `/results${query({ ...page, outcome: outcomes?.join(',') })}`,
+    );
+  }
+
+  exportRunRawData(runId: string, format: ExportFormat): Promise<Blob> {
+    return this.download(
+      `/runs/${encodeURIComponent(runId)}/export${query({ format })}`,
+    );
+  }
+
+  exportTaskRuns(taskId: string, format: ExportFormat): Promise<Blob> {
+    return this.download(
+      `/tasks/${encodeURIComponent(taskId)}/runs/export${query({ format })}`,
+    );
+  }
+
+  private async download(path: string): Promise<Blob> {
+    const baseUrl = await this.discoveryApi.getBaseUrl('lab-scheduler');
+    const response = await this.fetchApi.fetch(`${baseUrl}${path}`);
     if (!response.ok) throw await ResponseError.fromResponse(response);
     return response.blob();
   }

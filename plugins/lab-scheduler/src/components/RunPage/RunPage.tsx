@@ -31,6 +31,7 @@ import { taskRouteRef } from '../../routes';
 import { RawDataPlot, RawMeasurementDocument } from '../plots';
 import { RawDataButton } from '../RunHistory';
 import { RunOutcomeChip } from '../RunOutcomeChip';
+import { RunExportButtons } from '../ExportButtons';
 import {
   formatValue,
   humanDuration,
@@ -282,7 +283,15 @@ export const RunPage = () => {
           </InfoCard>
         </Grid>
         <Grid item xs={12}>
-          <InfoCard title="Raw data" action={<RawDataButton run={r} />}>
+          <InfoCard
+            title="Raw data"
+            action={
+              <span style={{ display: 'flex', gap: 8, flexWrap: 'wrap' }}>
+                <RunExportButtons run={r} />
+                <RawDataButton run={r} />
+              </span>
+            }
+          >
             <RawData run={r} task={t} />
           </InfoCard>
         </Grid>

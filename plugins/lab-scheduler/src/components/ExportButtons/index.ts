@@ -1,0 +1,1 @@
+export { RunExportButtons, TaskExportButtons } from './ExportButtons';
