@@ -29,6 +29,7 @@ import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { labSchedulerPlugin } from '../src/plugin';
 import { migrationsDir } from '../src/database/DatabaseTaskStore';
+import { RunRetention } from '../src/retention/RunRetention';
 import { latencyChartSvg } from './latencyChart';
 
 const PG = process.env.BENCH_PG ?? 'postgresql://postgres@127.0.0.1:5432';
@@ -266,20 +267,7 @@ async function main() {
     if (!next || next >= LIST_INDEXES_MIGRATION) break;
     await knex.migrate.up(MIGRATIONS);
   }
-  const [, seedSeconds] = await timed(() => seedTasks(knex, TASKS));
-  await knex.raw('vacuum analyze lab_scheduler_tasks');
-  print({
-    figure: 'seed',
-    tasks: TASKS,
-    seconds: Number(seedSeconds.toFixed(1)),
-    ...machine(),
-  });
-  // The code under test reads the text filter's side table; before it existed, the filter lowered and
-  // matched every task's name and description: a view of the tasks gives the new code that old scan.
-  await knex.raw(`create view lab_scheduler_task_search as
-    select id as task_id, lower(name) || chr(31) || lower(description) as document
-    from lab_scheduler_tasks`);
-
+  // Started first: a backend that cannot start fails the run before the long seeding.
   const backend = await startTestBackend({
     features: [
       labSchedulerPlugin,
@@ -300,6 +288,20 @@ async function main() {
     ],
   });
   const baseUrl = `http://localhost:${backend.server.port()}/api/lab-scheduler`;
+
+  const [, seedSeconds] = await timed(() => seedTasks(knex, TASKS));
+  await knex.raw('vacuum analyze lab_scheduler_tasks');
+  print({
+    figure: 'seed',
+    tasks: TASKS,
+    seconds: Number(seedSeconds.toFixed(1)),
+    ...machine(),
+  });
+  // The code under test reads the text filter's side table; before it existed, the filter lowered and
+  // matched every task's name and description: a view of the tasks gives the new code that old scan.
+  await knex.raw(`create view lab_scheduler_task_search as
+    select id as task_id, lower(name) || chr(31) || lower(description) as document
+    from lab_scheduler_tasks`);
 
   // Ten hex digits of one task's description: matches that task (and, by chance, hardly any other).
   const selective = (
@@ -427,7 +429,7 @@ async function main() {
       }
       return `/tasks/${hot}/${what}?limit=50&cursor=${cursor}`;
     };
-    await measure(baseUrl, `history at ${RUNS} runs`, [
+    const historyShapes: Shape[] = [
       {
         shape: 'run history first page (limit 50)',
         path: `/tasks/${hot}/runs?limit=50`,
@@ -441,7 +443,39 @@ async function main() {
         path: `/tasks/${hot}/audit?limit=50`,
       },
       { shape: 'audit page 10 via cursor', path: () => deepCursor('audit') },
+    ];
+    await measure(baseUrl, `history at ${RUNS} runs`, historyShapes);
+
+    // The retention sweep on that history (every run is 400 days old: all but the newest 10 of each
+    // task go), the same pages read while it deletes; stopped after the pages are measured.
+    const retention = new RunRetention({
+      knex,
+      settings: {
+        keepFinishedRunsDays: 30,
+        keepLastRunsPerTask: 10,
+        batchSize: 500,
+        pauseBetweenBatchesMs: 20,
+        frequencyMinutes: 10,
+      },
+    });
+    const abort = new AbortController();
+    const sweepStart = performance.now();
+    const sweeping = retention.sweep(Date.now(), abort.signal);
+    await measure(baseUrl, 'history during a retention sweep', [
+      historyShapes[0],
+      historyShapes[2],
     ]);
+    abort.abort();
+    const swept = await sweeping;
+    const sweepSeconds = (performance.now() - sweepStart) / 1000;
+    print({
+      figure: 'retention_sweep',
+      ...swept,
+      seconds: Number(sweepSeconds.toFixed(1)),
+      runs_deleted_per_s: Math.round(swept.runs / sweepSeconds),
+      ms_per_batch: Number(((sweepSeconds * 1000) / swept.batches).toFixed(1)),
+      ...machine(),
+    });
   }
 
   await backend.stop();
