@@ -359,9 +359,9 @@ export class DatabaseTaskStore implements TaskStore {
     const matching = this.matchingTasks(options)
       .select('id')
       .limit(cap + 1);
-    const [row] = await this.knex
+    const [row] = (await this.knex
       .count({ n: '*' })
-      .from(matching.as('matching'));
+      .from(matching.as('matching'))) as { n: string | number }[];
     const n = Number(row.n);
     return { count: Math.min(n, cap), capped: n > cap };
   }
