@@ -39,6 +39,10 @@ export interface ListTasksRequest {
   text?: string;
   instrument?: string;
   owner?: string;
+  /** Only tasks owned by the signed-in user or one of their groups. */
+  mine?: boolean;
+  /** Also answer `total` (a count capped at 1000). */
+  count?: boolean;
 }
 
 /** A measurement type the backend runs, with the descriptor its parameter form is built from. @public */

@@ -61,6 +61,9 @@ export function fakeApi(tasks: Task[]): LabSchedulerApi & { calls: any[] } {
         items,
         nextCursor:
           start + limit < filtered.length ? String(start + limit) : null,
+        ...(request.count
+          ? { total: { count: filtered.length, capped: false } }
+          : {}),
       };
     },
   };

@@ -21,7 +21,8 @@ import {
   Typography,
 } from '@material-ui/core';
 import { labSchedulerApiRef } from '../../api';
-import { taskRouteRef } from '../../routes';
+import { rootRouteRef, taskRouteRef } from '../../routes';
+import { TaskNotice, TaskNoticeSnackbar } from '../TaskActions';
 import { TaskFormDialog } from '../TaskFormDialog';
 import { formatNextRun, RunStatusChip } from '../TaskTable';
 import { usePolling } from '../usePolling';
@@ -34,17 +35,29 @@ export const EntityLabSchedulerCard = () => {
   const { entity } = useEntity();
   const api = useApi(labSchedulerApiRef);
   const taskLink = useRouteRef(taskRouteRef);
+  const rootLink = useRouteRef(rootRouteRef);
+  const [notice, setNotice] = useState<TaskNotice>();
   const canCreate = usePermission({ permission: taskCreatePermission }).allowed;
   const [creating, setCreating] = useState(false);
   const instrumentRef = stringifyEntityRef(entity);
   const { value, loading, error, refresh } = usePolling(
-    () => api.listTasks({ instrument: instrumentRef, limit: 5 }),
+    () => api.listTasks({ instrument: instrumentRef, limit: 5, count: true }),
     [api, instrumentRef],
   );
 
   return (
     <InfoCard
       title="Scheduled measurements"
+      deepLink={{
+        title: value?.total
+          ? `View all ${value.total.count}${
+              value.total.capped ? '+' : ''
+            } tasks`
+          : 'View all tasks',
+        link: `${rootLink()}?${new URLSearchParams({
+          instrument: instrumentRef,
+        })}`,
+      }}
       action={
         canCreate ? (
           <Button color="primary" onClick={() => setCreating(true)}>
@@ -57,7 +70,17 @@ export const EntityLabSchedulerCard = () => {
         open={creating}
         instrumentRef={instrumentRef}
         onClose={() => setCreating(false)}
-        onSaved={refresh}
+        onSaved={task => {
+          setNotice({
+            message: `Created “${task.name}”.`,
+            link: { to: taskLink({ id: task.id }), label: 'Open task' },
+          });
+          refresh();
+        }}
+      />
+      <TaskNoticeSnackbar
+        notice={notice}
+        onClose={() => setNotice(undefined)}
       />
       {loading && !value && <Progress />}
       {error && !value && <ResponseErrorPanel error={error} />}

@@ -1,6 +1,7 @@
 import { useState } from 'react';
-import { alertApiRef, useApi } from '@backstage/core-plugin-api';
+import { useApi, useRouteRef } from '@backstage/core-plugin-api';
 import { usePermission } from '@backstage/plugin-permission-react';
+import { EntityDisplayName } from '@backstage/plugin-catalog-react';
 import {
   Task,
   taskDeletePermission,
@@ -22,21 +23,30 @@ import PauseIcon from '@material-ui/icons/Pause';
 import PlayArrowIcon from '@material-ui/icons/PlayArrow';
 import FlashOnIcon from '@material-ui/icons/FlashOn';
 import { labSchedulerApiRef } from '../../api';
+import { taskRouteRef } from '../../routes';
 import { TaskFormDialog } from '../TaskFormDialog';
+import { requestErrorMessage } from '../TaskFormDialog/humanErrors';
+import { TaskNotice, TaskNoticeSnackbar } from './TaskNotice';
+
+type Confirming = 'run' | 'delete' | undefined;
 
 /**
  * Edit, pause/resume, run now and delete — each shown only when the permission policy allows it on this
- * task (the server checks again).
+ * task (the server checks again). Run now and delete ask first; each outcome is told in a snackbar with a
+ * link to the task (through `onNotice` when the row may disappear, e.g. after a delete).
  */
 export const TaskActions = ({
   task,
   onChanged,
+  onNotice,
 }: {
   task: Task;
   onChanged: () => void;
+  /** Shows an outcome; without it the actions show their own snackbar. */
+  onNotice?: (notice: TaskNotice) => void;
 }) => {
   const api = useApi(labSchedulerApiRef);
-  const alertApi = useApi(alertApiRef);
+  const taskLink = useRouteRef(taskRouteRef);
   const canUpdate = usePermission({
     permission: taskUpdatePermission,
     resourceRef: task.id,
@@ -46,22 +56,22 @@ export const TaskActions = ({
     resourceRef: task.id,
   }).allowed;
   const [editing, setEditing] = useState(false);
-  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [confirming, setConfirming] = useState<Confirming>();
+  const [ownNotice, setOwnNotice] = useState<TaskNotice>();
+  const notify = onNotice ?? setOwnNotice;
+  const link = { to: taskLink({ id: task.id }), label: 'Open task' };
 
-  const act = async (what: string, action: () => Promise<unknown>) => {
+  const act = async (
+    done: string,
+    what: string,
+    action: () => Promise<unknown>,
+  ) => {
     try {
       await action();
-      alertApi.post({
-        message: `${what}: ${task.name}`,
-        severity: 'success',
-        display: 'transient',
-      });
+      notify({ message: `${done}: “${task.name}”.`, link });
       onChanged();
     } catch (error) {
-      alertApi.post({
-        message: `${what} failed: ${(error as Error).message}`,
-        severity: 'error',
-      });
+      notify({ message: requestErrorMessage(error, what), severity: 'error' });
     }
   };
 
@@ -73,7 +83,7 @@ export const TaskActions = ({
             <IconButton
               size="small"
               aria-label={`Run ${task.name} now`}
-              onClick={() => act('Run started', () => api.triggerTask(task.id))}
+              onClick={() => setConfirming('run')}
             >
               <FlashOnIcon fontSize="small" />
             </IconButton>
@@ -83,7 +93,9 @@ export const TaskActions = ({
               <IconButton
                 size="small"
                 aria-label={`Pause ${task.name}`}
-                onClick={() => act('Paused', () => api.pauseTask(task.id))}
+                onClick={() =>
+                  act('Paused', 'pause this task', () => api.pauseTask(task.id))
+                }
               >
                 <PauseIcon fontSize="small" />
               </IconButton>
@@ -94,7 +106,11 @@ export const TaskActions = ({
               <IconButton
                 size="small"
                 aria-label={`Resume ${task.name}`}
-                onClick={() => act('Resumed', () => api.resumeTask(task.id))}
+                onClick={() =>
+                  act('Resumed', 'resume this task', () =>
+                    api.resumeTask(task.id),
+                  )
+                }
               >
                 <PlayArrowIcon fontSize="small" />
               </IconButton>
@@ -113,49 +129,76 @@ export const TaskActions = ({
             open={editing}
             task={task}
             onClose={() => setEditing(false)}
-            onSaved={() => onChanged()}
+            onSaved={saved => {
+              notify({ message: `Saved “${saved.name}”.`, link });
+              onChanged();
+            }}
           />
         </>
       )}
       {canDelete && (
-        <>
-          <Tooltip title="Delete">
-            <IconButton
-              size="small"
-              aria-label={`Delete ${task.name}`}
-              onClick={() => setConfirmDelete(true)}
-            >
-              <DeleteIcon fontSize="small" />
-            </IconButton>
-          </Tooltip>
-          <Dialog
-            open={confirmDelete}
-            onClose={() => setConfirmDelete(false)}
-            aria-labelledby={`delete-${task.id}`}
+        <Tooltip title="Delete">
+          <IconButton
+            size="small"
+            aria-label={`Delete ${task.name}`}
+            onClick={() => setConfirming('delete')}
           >
-            <DialogTitle id={`delete-${task.id}`}>
-              Delete “{task.name}”?
-            </DialogTitle>
-            <DialogContent>
-              <DialogContentText>
-                It will not run again. Its run history and audit trail are kept.
-              </DialogContentText>
-            </DialogContent>
-            <DialogActions>
-              <Button onClick={() => setConfirmDelete(false)}>Cancel</Button>
-              <Button
-                color="secondary"
-                variant="contained"
-                onClick={() => {
-                  setConfirmDelete(false);
-                  act('Deleted', () => api.deleteTask(task.id));
-                }}
-              >
-                Delete
-              </Button>
-            </DialogActions>
-          </Dialog>
-        </>
+            <DeleteIcon fontSize="small" />
+          </IconButton>
+        </Tooltip>
+      )}
+      <Dialog
+        open={confirming !== undefined}
+        onClose={() => setConfirming(undefined)}
+        aria-labelledby={`confirm-${task.id}`}
+      >
+        <DialogTitle id={`confirm-${task.id}`}>
+          {confirming === 'run'
+            ? `Run “${task.name}” now?`
+            : `Delete “${task.name}”?`}
+        </DialogTitle>
+        <DialogContent>
+          <DialogContentText component="div">
+            {confirming === 'run' ? (
+              <>
+                A measurement starts on{' '}
+                <EntityDisplayName entityRef={task.instrumentRef} hideIcon /> as
+                soon as it is free, outside the schedule. The scheduled runs
+                stay as they are.
+              </>
+            ) : (
+              'It will not run again. Its run history and audit trail are kept.'
+            )}
+          </DialogContentText>
+        </DialogContent>
+        <DialogActions>
+          <Button onClick={() => setConfirming(undefined)}>Cancel</Button>
+          <Button
+            color={confirming === 'run' ? 'primary' : 'secondary'}
+            variant="contained"
+            onClick={() => {
+              const what = confirming;
+              setConfirming(undefined);
+              if (what === 'run') {
+                act('Run started', 'start a run', () =>
+                  api.triggerTask(task.id),
+                );
+              } else {
+                act('Deleted', 'delete this task', () =>
+                  api.deleteTask(task.id),
+                );
+              }
+            }}
+          >
+            {confirming === 'run' ? 'Run now' : 'Delete'}
+          </Button>
+        </DialogActions>
+      </Dialog>
+      {!onNotice && (
+        <TaskNoticeSnackbar
+          notice={ownNotice}
+          onClose={() => setOwnNotice(undefined)}
+        />
       )}
     </span>
   );

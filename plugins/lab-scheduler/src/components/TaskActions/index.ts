@@ -1,1 +1,3 @@
 export { TaskActions } from './TaskActions';
+export { TaskNoticeSnackbar } from './TaskNotice';
+export type { TaskNotice } from './TaskNotice';

@@ -2,31 +2,32 @@ import {
   Content,
   ContentHeader,
   InfoCard,
-  Link,
   Progress,
   ResponseErrorPanel,
   StructuredMetadataTable,
   Table,
   TableColumn,
 } from '@backstage/core-components';
-import { alertApiRef, useApi, useRouteRef } from '@backstage/core-plugin-api';
+import { alertApiRef, useApi } from '@backstage/core-plugin-api';
+import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import {
-  AuditEntry,
   describeSchedule,
+  measurementTypes,
   Run,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Button, Grid, Typography } from '@material-ui/core';
 import { useParams } from 'react-router-dom';
 import { labSchedulerApiRef } from '../../api';
-import { rootRouteRef } from '../../routes';
 import { TaskActions } from '../TaskActions';
-import { entityLink, formatNextRun, RunStatusChip } from '../TaskTable';
+import { formatInstant, formatNextRun, RunStatusChip } from '../TaskTable';
 import { usePolling } from '../usePolling';
+import { AuditTrail } from './AuditTrail';
+import { DeletedTask } from './DeletedTask';
+import { TaskBreadcrumbs } from './TaskBreadcrumbs';
 
 const ms = (from: string | null, to: string | null) =>
   from && to ? `${Math.max(0, Date.parse(to) - Date.parse(from))} ms` : '—';
-const time = (iso: string | null) =>
-  iso ? new Date(iso).toLocaleString() : '—';
+const time = formatInstant;
 
 function summaryText(run: Run): string {
   const summary = (run.result as any)?.summary as
@@ -80,30 +81,10 @@ const runColumns: TableColumn<Run>[] = [
   { title: '', render: run => <RawDataButton run={run} /> },
 ];
 
-const auditColumns: TableColumn<AuditEntry>[] = [
-  { title: 'When', render: a => time(a.at) },
-  { title: 'Who', field: 'actor' },
-  { title: 'Action', field: 'action' },
-  {
-    title: 'Change',
-    render: a => {
-      if (!a.before || !a.after) return a.action === 'trigger' ? 'run now' : '';
-      const changed = Object.keys(a.after).filter(
-        k =>
-          !['version', 'updatedAt', 'updatedBy'].includes(k) &&
-          JSON.stringify((a.before as any)[k]) !==
-            JSON.stringify((a.after as any)[k]),
-      );
-      return changed.join(', ');
-    },
-  },
-];
-
 /** One task: its definition, run history (live) and audit trail. */
 export const TaskDetailPage = () => {
   const { id } = useParams();
   const api = useApi(labSchedulerApiRef);
-  const rootLink = useRouteRef(rootRouteRef);
   const task = usePolling(() => api.getTask(id!), [api, id]);
   const runs = usePolling(() => api.listRuns(id!, { limit: 100 }), [api, id]);
   const audit = usePolling(
@@ -112,12 +93,16 @@ export const TaskDetailPage = () => {
     15000,
   );
 
-  if (task.error && !task.value)
+  if (task.error && !task.value) {
+    // A deleted task answers 404, but its audit trail is kept: show what happened to it.
+    if ((task.error as { statusCode?: number }).statusCode === 404)
+      return <DeletedTask audit={audit.value?.items} loading={audit.loading} />;
     return (
       <Content>
         <ResponseErrorPanel error={task.error} />
       </Content>
     );
+  }
   if (!task.value) return <Progress />;
   const t = task.value;
   const refresh = () => {
@@ -127,9 +112,9 @@ export const TaskDetailPage = () => {
   };
   return (
     <Content>
+      <TaskBreadcrumbs name={t.name} />
       <ContentHeader title={t.name}>
         <TaskActions task={t} onChanged={refresh} />
-        <Link to={rootLink()}>All tasks</Link>
       </ContentHeader>
       <Grid container spacing={3}>
         <Grid item xs={12} md={6}>
@@ -139,19 +124,17 @@ export const TaskDetailPage = () => {
             )}
             <StructuredMetadataTable
               metadata={{
-                instrument: (
-                  <Link to={entityLink(t.instrumentRef)}>
-                    {t.instrumentRef}
-                  </Link>
-                ),
-                measurement: t.measurement.type,
+                instrument: <EntityRefLink entityRef={t.instrumentRef} />,
+                measurement:
+                  measurementTypes[t.measurement.type]?.title ??
+                  t.measurement.type,
                 parameters: (
                   <code>{JSON.stringify(t.measurement.parameters)}</code>
                 ),
                 schedule: describeSchedule(t.schedule),
                 'next run': formatNextRun(t.nextRunAt),
                 state: t.state,
-                owner: <Link to={entityLink(t.owner)}>{t.owner}</Link>,
+                owner: <EntityRefLink entityRef={t.owner} />,
                 policies: `misfire ${t.policies.misfire}, overlap ${t.policies.overlap}`,
                 version: t.version,
                 created: `${time(t.createdAt)} by ${t.createdBy}`,
@@ -161,17 +144,9 @@ export const TaskDetailPage = () => {
           </InfoCard>
         </Grid>
         <Grid item xs={12} md={6}>
-          <Table<AuditEntry>
-            title="Audit trail"
-            options={{
-              paging: false,
-              search: false,
-              padding: 'dense',
-              maxBodyHeight: 400,
-            }}
-            columns={auditColumns}
-            data={audit.value?.items ?? []}
-            isLoading={audit.loading && !audit.value}
+          <AuditTrail
+            entries={audit.value?.items ?? []}
+            loading={audit.loading && !audit.value}
           />
         </Grid>
         <Grid item xs={12}>

@@ -11,6 +11,8 @@ import {
 } from '@backstage/core-components';
 import { useRouteRef } from '@backstage/core-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
+import { EntityRefLink } from '@backstage/plugin-catalog-react';
+import { Theme, useMediaQuery } from '@material-ui/core';
 import {
   describeSchedule,
   Run,
@@ -18,20 +20,29 @@ import {
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { DateTime } from 'luxon';
 import { taskRouteRef } from '../../routes';
+import { TaskCards } from './TaskCards';
 
 export function entityLink(ref: string): string {
   const { kind, namespace, name } = parseEntityRef(ref);
   return `/catalog/${namespace}/${kind}/${name}`;
 }
 
-/** An instant in the viewer's local time with a relative hint ("in 12 minutes"). */
+/** An instant in the viewer's local time, its zone named, with a relative hint ("in 12 minutes"). */
 export function formatNextRun(iso: string | null, now?: number): string {
   if (!iso) return '—';
   const at = DateTime.fromISO(iso).toLocal();
   const relative = at.toRelative(
     now ? { base: DateTime.fromMillis(now) } : undefined,
   );
-  return `${at.toLocaleString(DateTime.DATETIME_MED)} (${relative})`;
+  return `${formatInstant(iso)} (${relative})`;
+}
+
+/** An instant in the viewer's local time with its zone (e.g. "Dec 1, 2026, 9:00 AM GMT+1"). */
+export function formatInstant(iso: string | null): string {
+  if (!iso) return '—';
+  return DateTime.fromISO(iso)
+    .toLocal()
+    .toLocaleString({ ...DateTime.DATETIME_MED, timeZoneName: 'short' });
 }
 
 /** A run's status as a coloured chip. */
@@ -67,6 +78,11 @@ export const TaskTable = ({
   actions?: (task: Task) => ReactNode;
 }) => {
   const taskLink = useRouteRef(taskRouteRef);
+  // A phone gets one card per task: eight columns would scroll sideways.
+  const narrow = useMediaQuery((theme: Theme) => theme.breakpoints.down('xs'));
+  if (narrow) {
+    return <TaskCards tasks={tasks} loading={loading} actions={actions} />;
+  }
   const columns: TableColumn<Task>[] = [
     {
       title: 'Name',
@@ -75,11 +91,7 @@ export const TaskTable = ({
     },
     {
       title: 'Instrument',
-      render: task => (
-        <Link to={entityLink(task.instrumentRef)}>
-          {parseEntityRef(task.instrumentRef).name}
-        </Link>
-      ),
+      render: task => <EntityRefLink entityRef={task.instrumentRef} hideIcon />,
     },
     { title: 'Schedule', render: task => describeSchedule(task.schedule) },
     { title: 'Next run', render: task => formatNextRun(task.nextRunAt) },
@@ -87,11 +99,7 @@ export const TaskTable = ({
     { title: 'Last run', render: task => <RunStatusChip run={task.lastRun} /> },
     {
       title: 'Owner',
-      render: task => (
-        <Link to={entityLink(task.owner)}>
-          {parseEntityRef(task.owner).name}
-        </Link>
-      ),
+      render: task => <EntityRefLink entityRef={task.owner} hideIcon />,
     },
     ...(actions
       ? [{ title: 'Actions', render: (task: Task) => actions(task) }]

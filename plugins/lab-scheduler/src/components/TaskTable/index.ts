@@ -2,5 +2,7 @@ export {
   TaskTable,
   RunStatusChip,
   formatNextRun,
+  formatInstant,
   entityLink,
 } from './TaskTable';
+export { TaskCards } from './TaskCards';

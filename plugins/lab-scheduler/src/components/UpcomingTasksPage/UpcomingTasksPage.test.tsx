@@ -1,6 +1,9 @@
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
-import { catalogApiRef } from '@backstage/plugin-catalog-react';
+import {
+  catalogApiRef,
+  entityRouteRef,
+} from '@backstage/plugin-catalog-react';
 import { catalogApiMock } from '@backstage/plugin-catalog-react/testUtils';
 import {
   mockApis,
@@ -43,7 +46,13 @@ async function renderPage(
         <UpcomingTasksPage />
       </SWRConfig>
     </TestApiProvider>,
-    { mountedRoutes: { '/lab-scheduler': rootRouteRef }, routeEntries: [path] },
+    {
+      mountedRoutes: {
+        '/lab-scheduler': rootRouteRef,
+        '/catalog/:namespace/:kind/:name': entityRouteRef,
+      },
+      routeEntries: [path],
+    },
   );
   return api;
 }
@@ -77,6 +86,39 @@ describe('UpcomingTasksPage', () => {
       'listTasks',
       expect.objectContaining({ state: 'paused' }),
     ]);
+  });
+
+  it('asks the server for my and my groups’ tasks, and shows the total', async () => {
+    const api = await renderPage(AuthorizeResult.ALLOW, '/?limit=10');
+    expect(await screen.findByText('Page 1 · 30 tasks')).toBeInTheDocument();
+    fireEvent.mouseDown(screen.getByLabelText('Owner'));
+    fireEvent.click(
+      within(screen.getByRole('listbox')).getByText('Mine and my groups’'),
+    );
+    await waitFor(() =>
+      expect(api.calls.at(-1)).toEqual([
+        'listTasks',
+        expect.objectContaining({ mine: true, owner: undefined, count: true }),
+      ]),
+    );
+  });
+
+  it('runs now only after confirmation, and links the task in the notice', async () => {
+    const api = await renderPage();
+    (api.triggerTask as jest.Mock).mockImplementation(async () => ({}));
+    fireEvent.click(
+      await screen.findByRole('button', { name: 'Run Task 1 now' }),
+    );
+    const dialog = await screen.findByRole('dialog');
+    expect(dialog).toHaveTextContent('Run “Task 1” now?');
+    expect(api.triggerTask).not.toHaveBeenCalled();
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Run now' }));
+    const notice = await screen.findByRole('status');
+    expect(notice).toHaveTextContent('Run started: “Task 1”.');
+    expect(
+      within(notice).getByRole('link', { name: 'Open task' }),
+    ).toHaveAttribute('href', `/lab-scheduler/tasks/${tasks[1].id}`);
+    expect(api.triggerTask).toHaveBeenCalledWith(tasks[1].id);
   });
 
   it('shows create, edit and delete actions only when permitted', async () => {

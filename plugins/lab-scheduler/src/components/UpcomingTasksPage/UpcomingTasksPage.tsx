@@ -6,11 +6,7 @@ import {
   ResponseErrorPanel,
   SupportButton,
 } from '@backstage/core-components';
-import {
-  configApiRef,
-  identityApiRef,
-  useApi,
-} from '@backstage/core-plugin-api';
+import { configApiRef, useApi, useRouteRef } from '@backstage/core-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
 import { catalogApiRef } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
@@ -18,17 +14,44 @@ import {
   taskCreatePermission,
   TaskState,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
-import { Box, Button, MenuItem, TextField } from '@material-ui/core';
+import {
+  Box,
+  Button,
+  makeStyles,
+  MenuItem,
+  TextField,
+  Typography,
+} from '@material-ui/core';
 import AddIcon from '@material-ui/icons/Add';
 import { useSearchParams } from 'react-router-dom';
 import useAsync from 'react-use/esm/useAsync';
 import { labSchedulerApiRef } from '../../api';
-import { TaskActions } from '../TaskActions';
+import { taskRouteRef } from '../../routes';
+import { TaskActions, TaskNotice, TaskNoticeSnackbar } from '../TaskActions';
 import { TaskFormDialog } from '../TaskFormDialog';
 import { TaskTable } from '../TaskTable';
 import { usePolling } from '../usePolling';
 
 const PAGE_SIZES = [10, 25, 50, 100, 200];
+
+const useStyles = makeStyles(theme => ({
+  // The theme's grey labels on the filters measure 4.47:1; the primary text colour passes AA.
+  filter: { '& label': { color: theme.palette.text.primary } },
+  // On a phone the filters take the full width, one per line, instead of overflowing sideways.
+  filters: {
+    [theme.breakpoints.down('xs')]: {
+      '& > *': { width: '100%' },
+    },
+  },
+}));
+
+/** "57 tasks", "1,000+ tasks": the server counts up to a cap so counting stays cheap. */
+function describeTotal(total: { count: number; capped: boolean }): string {
+  const n = total.count.toLocaleString('en-US');
+  return `${n}${total.capped ? '+' : ''} task${
+    total.count === 1 && !total.capped ? '' : 's'
+  }`;
+}
 
 /**
  * Upcoming tests: tasks ordered by next run, paged by server-side cursors, filtered by instrument,
@@ -37,10 +60,12 @@ const PAGE_SIZES = [10, 25, 50, 100, 200];
 export const UpcomingTasksPage = () => {
   const api = useApi(labSchedulerApiRef);
   const catalogApi = useApi(catalogApiRef);
-  const identityApi = useApi(identityApiRef);
   const config = useApi(configApiRef);
   const [params, setParams] = useSearchParams();
   const [creating, setCreating] = useState(false);
+  const [notice, setNotice] = useState<TaskNotice>();
+  const taskLink = useRouteRef(taskRouteRef);
+  const classes = useStyles();
   const canCreate = usePermission({ permission: taskCreatePermission }).allowed;
 
   const pageSize = Number(params.get('limit')) || 25;
@@ -61,10 +86,6 @@ export const UpcomingTasksPage = () => {
     setParams(next, { replace: true });
   };
 
-  const me = useAsync(
-    async () => (await identityApi.getBackstageIdentity()).userEntityRef,
-    [identityApi],
-  );
   const instruments = useAsync(async () => {
     const kind =
       config.getOptionalString('labScheduler.instruments.kind') ?? 'Resource';
@@ -77,23 +98,26 @@ export const UpcomingTasksPage = () => {
     return items;
   }, [catalogApi]);
 
-  const owner = filters.owner === 'me' ? me.value : filters.owner;
+  // "Mine" is asked of the server, which knows my groups: tasks owned by me or by one of my groups.
+  const mine = filters.owner === 'me';
   const { value, loading, error, refresh } = usePolling(
     () =>
       api.listTasks({
         limit: pageSize,
         cursor: cursors[cursors.length - 1],
         instrument: filters.instrument || undefined,
-        owner: owner || undefined,
+        owner: (!mine && filters.owner) || undefined,
+        mine: mine || undefined,
         state: (filters.state || undefined) as TaskState | undefined,
         text: filters.text || undefined,
+        count: true,
       }),
     [
       api,
       pageSize,
       cursors.join(','),
       filters.instrument,
-      owner,
+      filters.owner,
       filters.state,
       filters.text,
     ],
@@ -120,7 +144,17 @@ export const UpcomingTasksPage = () => {
       <TaskFormDialog
         open={creating}
         onClose={() => setCreating(false)}
-        onSaved={refresh}
+        onSaved={task => {
+          setNotice({
+            message: `Created “${task.name}”.`,
+            link: { to: taskLink({ id: task.id }), label: 'Open task' },
+          });
+          refresh();
+        }}
+      />
+      <TaskNoticeSnackbar
+        notice={notice}
+        onClose={() => setNotice(undefined)}
       />
       <Box
         display="flex"
@@ -129,6 +163,7 @@ export const UpcomingTasksPage = () => {
         style={{ gap: 16 }}
         role="search"
         aria-label="Filter tasks"
+        className={`${classes.filters} ${classes.filter}`}
       >
         <TextField
           label="Search"
@@ -175,7 +210,7 @@ export const UpcomingTasksPage = () => {
           id="lab-scheduler-filter-owner"
         >
           <MenuItem value="">Anyone</MenuItem>
-          <MenuItem value="me">Mine</MenuItem>
+          <MenuItem value="me">Mine and my groups’</MenuItem>
           {filters.owner && filters.owner !== 'me' && (
             <MenuItem value="other">{filters.owner}</MenuItem>
           )}
@@ -202,6 +237,7 @@ export const UpcomingTasksPage = () => {
           onChange={e => update({ limit: e.target.value })}
           variant="outlined"
           size="small"
+          style={{ minWidth: 110 }}
           id="lab-scheduler-page-size"
         >
           {PAGE_SIZES.map(size => (
@@ -234,7 +270,9 @@ export const UpcomingTasksPage = () => {
         <TaskTable
           tasks={value?.items ?? []}
           loading={loading && !value}
-          actions={task => <TaskActions task={task} onChanged={refresh} />}
+          actions={task => (
+            <TaskActions task={task} onChanged={refresh} onNotice={setNotice} />
+          )}
         />
       )}
       <Box
@@ -244,7 +282,10 @@ export const UpcomingTasksPage = () => {
         mt={2}
         style={{ gap: 8 }}
       >
-        <span aria-live="polite">Page {cursors.length + 1}</span>
+        <Typography variant="body2" component="span" aria-live="polite">
+          Page {cursors.length + 1}
+          {value?.total ? ` · ${describeTotal(value.total)}` : ''}
+        </Typography>
         <Button
           disabled={cursors.length === 0 || loading}
           onClick={() =>
