@@ -287,6 +287,52 @@ describe.each(databaseIds)('Dispatcher on %s', (databaseId: TestDatabaseId) => {
     expect((await drainQueue(sqs, queueUrl))[0].taskId).toBe(b.id);
   });
 
+  it('gives a backlog free instrument slots with one write per run, however many slots are held', async () => {
+    const instrumentRef = 'resource:default/plate-reader-1';
+    const addDue = async (count: number) => {
+      const now = Date.now();
+      for (let i = 0; i < count; i++) {
+        await addTask(
+          { type: 'once', at: new Date(now - 1000).toISOString() },
+          now - 1000,
+          {},
+          instrumentRef,
+        );
+      }
+      // A large capacity (catalog annotation), as on a rig that measures many samples at once.
+      await knex('lab_scheduler_tasks').update({ instrument_concurrency: 500 });
+    };
+    const dispatcher = new Dispatcher({
+      store,
+      queue,
+      logger,
+      instanceId: 'a',
+    });
+    await addDue(120);
+    expect((await dispatcher.tick()).published).toBe(120);
+
+    // 120 slots held (those runs are still in flight); 30 more runs fall due.
+    await addDue(30);
+    let slotWrites = 0;
+    const countSlotWrites = (query: { sql: string }) => {
+      if (/^update\b.*\bslot\b/i.test(query.sql)) slotWrites++;
+    };
+    knex.on('query', countSlotWrites);
+    try {
+      expect(await dispatcher.tick()).toMatchObject({
+        published: 30,
+        waitingForInstrument: 0,
+      });
+    } finally {
+      knex.removeListener('query', countSlotWrites);
+    }
+    // Trying slot 0, 1, 2… cost 121 refused writes per run here (3,630 in all).
+    expect(slotWrites).toBe(30);
+    const slots = (await runs()).map(r => Number(r.slot));
+    expect(new Set(slots).size).toBe(150);
+    expect(Math.max(...slots)).toBe(149);
+  });
+
   it('publishes a "run now" through the same path', async () => {
     const task = await addTask(
       { type: 'once', at: new Date(Date.now() + 3_600_000).toISOString() },
