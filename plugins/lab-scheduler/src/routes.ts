@@ -24,3 +24,10 @@ export const resultsRouteRef = createSubRouteRef({
   parent: rootRouteRef,
   path: '/results',
 });
+
+/** The instrument calendar: upcoming runs per instrument, side by side. */
+export const calendarRouteRef = createSubRouteRef({
+  id: 'lab-scheduler/calendar',
+  parent: rootRouteRef,
+  path: '/calendar',
+});

@@ -1,6 +1,9 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import type {
   AuditEntry,
+  CalendarResponse,
+  ClashReport,
+  ClashRequest,
   ExportFormat,
   MeasurementParameterSchema,
   Page,
@@ -10,6 +13,7 @@ import type {
   Task,
   TaskPolicies,
   TaskState,
+  WaitingReason,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 
 /** Request body to create a task (see the plugin's OpenAPI document). @public */
@@ -94,6 +98,16 @@ export interface LabSchedulerApi {
     taskId: string,
     request?: { limit?: number; cursor?: string },
   ): Promise<Page<AuditEntry>>;
+  /** Planned runs of the tasks the caller may read in a window (at most 31 days), for the calendar. */
+  getCalendar(request: {
+    from: string;
+    to: string;
+    instrument?: string;
+  }): Promise<CalendarResponse>;
+  /** Which of a draft schedule's next runs overlap other runs on a full instrument. */
+  checkClashes(request: ClashRequest): Promise<ClashReport>;
+  /** Why the given runs (pending or queued) have not started; others are left out. */
+  getWaitingReasons(runIds: string[]): Promise<WaitingReason[]>;
 }
 
 /** @public */

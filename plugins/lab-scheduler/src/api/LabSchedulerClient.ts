@@ -2,12 +2,16 @@ import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import type {
   AuditEntry,
+  CalendarResponse,
+  ClashReport,
+  ClashRequest,
   ExportFormat,
   Page,
   RecentResult,
   Run,
   RunOutcomeKind,
   Task,
+  WaitingReason,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import {
   CreateTaskInput,
@@ -133,6 +137,27 @@ export class LabSchedulerClient implements LabSchedulerApi {
     const response = await this.fetchApi.fetch(`${baseUrl}${path}`);
     if (!response.ok) throw await ResponseError.fromResponse(response);
     return response.blob();
+  }
+
+  getCalendar(request: {
+    from: string;
+    to: string;
+    instrument?: string;
+  }): Promise<CalendarResponse> {
+    return this.request('GET', `/calendar${query(request)}`);
+  }
+
+  checkClashes(request: ClashRequest): Promise<ClashReport> {
+    return this.request('POST', '/calendar/clashes', request);
+  }
+
+  async getWaitingReasons(runIds: string[]): Promise<WaitingReason[]> {
+    if (runIds.length === 0) return [];
+    const { items } = await this.request<{ items: WaitingReason[] }>(
+      'GET',
+      `/waiting-reasons${query({ ids: runIds.join(',') })}`,
+    );
+    return items;
   }
 
   private async request<T>(

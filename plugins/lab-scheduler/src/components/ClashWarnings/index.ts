@@ -1,0 +1,2 @@
+export { ClashWarnings, formatDuration } from './ClashWarnings';
+export type { ClashWarningsProps } from './ClashWarnings';
