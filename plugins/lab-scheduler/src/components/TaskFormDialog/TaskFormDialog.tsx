@@ -37,6 +37,7 @@ import {
 import { Alert } from '@material-ui/lab';
 import useAsync from 'react-use/esm/useAsync';
 import { labSchedulerApiRef } from '../../api';
+import { ClashWarnings } from '../ClashWarnings';
 import { SchedulePreview } from './SchedulePreview';
 import {
   buildRequest,
@@ -640,6 +641,12 @@ export const TaskFormDialog = ({
               Next runs
             </Typography>
             <SchedulePreview schedule={previewSchedule} />
+            <ClashWarnings
+              schedule={previewSchedule}
+              instrumentRef={values.instrumentRef}
+              measurementType={values.measurementType}
+              taskId={task?.id}
+            />
           </Grid>
         </Grid>
       </DialogContent>
