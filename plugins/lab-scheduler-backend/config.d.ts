@@ -150,5 +150,24 @@ export interface Config {
         maxResponseBytes?: number;
       }>;
     };
+    /**
+     * Run history retention: a scheduled sweep deletes finished runs (succeeded, failed, dead-lettered,
+     * skipped, cancelled) and their local raw data once they are older than keepFinishedRunsDays, in
+     * small batches that never wait for the dispatcher. Off (history kept for ever) unless
+     * keepFinishedRunsDays is set. Raw data in S3 is expired by the bucket's lifecycle rule (CDK prop
+     * rawDataRetentionDays); set both to the same number of days.
+     */
+    retention?: {
+      /** Finished runs are deleted this many days after they finished. @visibility backend */
+      keepFinishedRunsDays?: number;
+      /** The newest this many finished runs of every task are kept whatever their age. Default: 10. @visibility backend */
+      keepLastRunsPerTask?: number;
+      /** Runs examined per short transaction. Default: 500. @visibility backend */
+      batchSize?: number;
+      /** Pause between batches, in ms. Default: 20. @visibility backend */
+      pauseBetweenBatchesMs?: number;
+      /** Minutes between sweeps. Default: 10. @visibility backend */
+      frequencyMinutes?: number;
+    };
   };
 }

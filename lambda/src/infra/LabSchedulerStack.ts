@@ -55,6 +55,13 @@ export interface LabSchedulerStackProps extends StackProps {
    * the API URL is reachable from the internet.
    */
   network?: ExecutorNetworkProps;
+  /**
+   * Days after which raw data (raw/…) expires, and noncurrent versions one day after they are replaced
+   * or deleted: the bucket's half of the backend's `labScheduler.retention.keepFinishedRunsDays` (set
+   * both to the same number). S3 counts from the upload, and cannot keep "the last K runs per task"
+   * older than that. Default: raw data is kept for ever.
+   */
+  rawDataRetentionDays?: number;
 }
 
 /**
@@ -99,6 +106,16 @@ export class LabSchedulerStack extends Stack {
       versioned: true,
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [
+        ...(props.rawDataRetentionDays
+          ? [
+              {
+                id: 'RawDataRetention',
+                prefix: 'raw/',
+                expiration: Duration.days(props.rawDataRetentionDays),
+                noncurrentVersionExpiration: Duration.days(1),
+              },
+            ]
+          : []),
         {
           transitions: [
             {

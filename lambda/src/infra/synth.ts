@@ -3,6 +3,7 @@
  * CloudFormation to lambda/cdk.out (offline). Deploy with the AWS CDK CLI:
  * `npx cdk deploy --app cdk.out` (see the plugin README).
  * Context (-c key=value or env): apiUrl, fifo, maxReceiveCount, provisionedConcurrency, alarmEmail,
+ * rawDataRetentionDays (raw data expires after that many days; default never),
  * backendDomain and appDistPath (frontend hosting); for an internal API the Lambda's VPC: vpcId, vpcCidr,
  * vpcAvailabilityZones, vpcPrivateSubnetIds (comma-separated) or newVpcCidr, and apiSecurityGroupId
  * (environment: LAB_SCHEDULER_ + the key in upper snake case, e.g. LAB_SCHEDULER_VPC_PRIVATE_SUBNET_IDS).
@@ -33,6 +34,10 @@ new LabSchedulerStack(app, 'LabScheduler', {
     ctx('provisionedConcurrency', 'LAB_SCHEDULER_PROVISIONED_CONCURRENCY') ?? 2,
   ),
   alarmEmail: ctx('alarmEmail', 'LAB_SCHEDULER_ALARM_EMAIL'),
+  rawDataRetentionDays:
+    Number(
+      ctx('rawDataRetentionDays', 'LAB_SCHEDULER_RAW_DATA_RETENTION_DAYS'),
+    ) || undefined,
   network: networkFromSettings(key =>
     ctx(
       key,

@@ -11,6 +11,7 @@ import { InstrumentCapacities } from './database/InstrumentCapacities';
 import { RunQueue } from './database/RunQueue';
 import { RecentResultStore } from './database/RecentResultStore';
 import { RunStateStore } from './database/RunStateStore';
+import { warnWithoutTrigramIndex } from './database/textSearchIndex';
 import { Dispatcher } from './dispatcher/Dispatcher';
 import { LocalWakeup, PgNotifyWakeup, Wakeup } from './dispatcher/Wakeup';
 import { driversFromConfig } from './execution/createExecutor';
@@ -25,6 +26,7 @@ import { InstrumentCatalog } from './service/InstrumentCatalog';
 import { OwnerCatalog } from './service/OwnerCatalog';
 import { readLabSchedulerConfig } from './service/labSchedulerConfig';
 import { createRouter } from './service/router';
+import { scheduleRunRetention } from './retention/scheduleRunRetention';
 import { createExportRoutes } from './service/routes/exports';
 import { createResultRoutes } from './service/routes/results';
 import { SHUTDOWN_BUDGET_MS, stopWithin } from './lifecycle/stopWithin';
@@ -213,6 +215,19 @@ export const labSchedulerPlugin = createBackendPlugin({
             }
           },
         });
+
+        // Run history does not grow for ever (labScheduler.retention); raw data follows its runs.
+        await scheduleRunRetention({
+          config,
+          scheduler,
+          knex,
+          logger,
+          rawDataDirectory:
+            settings.queue.type === 'inProcess'
+              ? settings.execution.rawDataDirectory
+              : undefined,
+        });
+        await warnWithoutTrigramIndex(knex, logger);
 
         // Instruments' capacities may change in the catalog: copy them onto their tasks, where the
         // dispatcher's claim reads them (see InstrumentCapacities).
