@@ -10,14 +10,22 @@ import {
   fetchApiRef,
   PageBlueprint,
 } from '@backstage/frontend-plugin-api';
-import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
 import {
   compatWrapper,
   convertLegacyRouteRefs,
 } from '@backstage/core-compat-api';
 import ScheduleIcon from '@material-ui/icons/Schedule';
 import { labSchedulerApiRef, LabSchedulerClient } from './api';
-import { rootRouteRef, runRouteRef, taskRouteRef } from './routes';
+import {
+  calendarRouteRef,
+  rootRouteRef,
+  runRouteRef,
+  taskRouteRef,
+} from './routes';
 
 /** The API client. @alpha */
 export const labSchedulerApi = ApiBlueprint.make({
@@ -56,6 +64,20 @@ export const labSchedulerEntityCard = EntityCardBlueprint.make({
   },
 });
 
+/** The "Calendar" tab on instrument entity pages: the instrument's upcoming runs. @alpha */
+export const labSchedulerEntityCalendar = EntityContentBlueprint.make({
+  name: 'instrument-calendar',
+  params: {
+    path: 'lab-calendar',
+    title: 'Calendar',
+    filter: { kind: 'resource', 'spec.type': 'instrument' } as any,
+    loader: () =>
+      import('./components/InstrumentCalendar').then(m =>
+        compatWrapper(<m.EntityInstrumentCalendarContent />),
+      ),
+  },
+});
+
 /** The Lab Scheduler frontend plugin (new frontend system). @alpha */
 export default createFrontendPlugin({
   pluginId: 'lab-scheduler',
@@ -63,6 +85,12 @@ export default createFrontendPlugin({
     root: rootRouteRef,
     task: taskRouteRef,
     run: runRouteRef,
+    calendar: calendarRouteRef,
   }),
-  extensions: [labSchedulerApi, labSchedulerPage, labSchedulerEntityCard],
+  extensions: [
+    labSchedulerApi,
+    labSchedulerPage,
+    labSchedulerEntityCard,
+    labSchedulerEntityCalendar,
+  ],
 });

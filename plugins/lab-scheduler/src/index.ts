@@ -7,5 +7,6 @@ export {
   labSchedulerPlugin,
   LabSchedulerPage,
   EntityLabSchedulerCard,
+  EntityInstrumentCalendarContent,
 } from './plugin';
 export * from './api';

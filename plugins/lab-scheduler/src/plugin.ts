@@ -7,7 +7,12 @@ import {
   fetchApiRef,
 } from '@backstage/core-plugin-api';
 import { labSchedulerApiRef, LabSchedulerClient } from './api';
-import { rootRouteRef, runRouteRef, taskRouteRef } from './routes';
+import {
+  calendarRouteRef,
+  rootRouteRef,
+  runRouteRef,
+  taskRouteRef,
+} from './routes';
 
 /** The Lab Scheduler frontend plugin (legacy frontend system). @public */
 export const labSchedulerPlugin = createPlugin({
@@ -24,6 +29,7 @@ export const labSchedulerPlugin = createPlugin({
     root: rootRouteRef,
     task: taskRouteRef,
     run: runRouteRef,
+    calendar: calendarRouteRef,
   },
 });
 
@@ -45,6 +51,19 @@ export const EntityLabSchedulerCard = labSchedulerPlugin.provide(
       lazy: () =>
         import('./components/EntityLabSchedulerCard').then(
           m => m.EntityLabSchedulerCard,
+        ),
+    },
+  }),
+);
+
+/** Tab content for an instrument's catalog page: the calendar of its upcoming runs. @public */
+export const EntityInstrumentCalendarContent = labSchedulerPlugin.provide(
+  createComponentExtension({
+    name: 'EntityInstrumentCalendarContent',
+    component: {
+      lazy: () =>
+        import('./components/InstrumentCalendar').then(
+          m => m.EntityInstrumentCalendarContent,
         ),
     },
   }),

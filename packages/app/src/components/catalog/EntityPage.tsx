@@ -17,7 +17,10 @@ import {
   EntityMembersListCard,
   EntityOwnershipCard,
 } from '@backstage/plugin-org';
-import { EntityLabSchedulerCard } from '@lab-scheduler/plugin-lab-scheduler';
+import {
+  EntityInstrumentCalendarContent,
+  EntityLabSchedulerCard,
+} from '@lab-scheduler/plugin-lab-scheduler';
 
 const entityWarningContent = (
   <>
@@ -38,7 +41,7 @@ const entityWarningContent = (
   </>
 );
 
-/** Instruments: catalog Resources of type instrument, with the Lab Scheduler card. */
+/** Instruments: catalog Resources of type instrument, with the Lab Scheduler card and calendar tab. */
 const instrumentPage = (
   <EntityLayout>
     <EntityLayout.Route path="/" title="Overview">
@@ -54,6 +57,9 @@ const instrumentPage = (
           <EntityLinksCard />
         </Grid>
       </Grid>
+    </EntityLayout.Route>
+    <EntityLayout.Route path="/lab-calendar" title="Calendar">
+      <EntityInstrumentCalendarContent />
     </EntityLayout.Route>
   </EntityLayout>
 );
