@@ -109,13 +109,14 @@ function instrumentName(ref: string): string {
   return parseEntityRef(ref).name;
 }
 
+/** Starts with the block's visible text (WCAG 2.5.3), then the day, the times with their zone, the instrument. */
 function blockLabel(placed: PlacedEntry, title: string): string {
   const { entry, start, end } = placed;
-  return `${entry.taskName} on ${title}, ${start.toFormat(
-    'ccc d LLL HH:mm',
-  )}–${end.toFormat('HH:mm ZZZZ')}${
-    entry.taskState === 'paused' ? ', paused' : ''
-  }`;
+  return `${start.toFormat('HH:mm')} ${entry.taskName}${
+    entry.taskState === 'paused' ? ' (paused)' : ''
+  }, ${start.toFormat('ccc d LLL HH:mm')}–${end.toFormat(
+    'HH:mm ZZZZ',
+  )} on ${title}`;
 }
 
 /**
@@ -190,7 +191,10 @@ export const InstrumentCalendar = ({
       }),
     [api, from, to, instrument],
   );
-  const entries: CalendarEntry[] = calendar.value?.items ?? [];
+  const entries: CalendarEntry[] = useMemo(
+    () => calendar.value?.items ?? [],
+    [calendar.value],
+  );
 
   // Lanes: the one instrument, or every instrument of the catalog and any other that has runs.
   const lanes = useMemo(() => {
@@ -377,6 +381,8 @@ export const InstrumentCalendar = ({
             id="lab-scheduler-calendar-instrument"
             value={chosen}
             onChange={e => setChosen(e.target.value)}
+            // The theme's secondary text colour is below 4.5:1 on the page background.
+            InputLabelProps={{ style: { color: theme.palette.text.primary } }}
             style={{ minWidth: 200 }}
           >
             <MenuItem value="">All instruments</MenuItem>
