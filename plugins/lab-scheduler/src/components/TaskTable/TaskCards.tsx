@@ -8,6 +8,7 @@ import {
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Box, makeStyles, Paper, Typography } from '@material-ui/core';
 import { taskRouteRef } from '../../routes';
+import { RunWaitingReason } from '../WaitingReason';
 import { formatNextRun, RunStatusChip } from './TaskTable';
 
 const useStyles = makeStyles(theme => ({
@@ -57,6 +58,7 @@ export const TaskCards = ({
                 · {task.state}
               </Typography>
             </Box>
+            <RunWaitingReason run={task.lastRun} />
             <Typography variant="body2" color="textSecondary">
               {describeSchedule(task.schedule)}
             </Typography>
