@@ -1,5 +1,6 @@
 import { Header, Page } from '@backstage/core-components';
 import { Route, Routes } from 'react-router-dom';
+import { RunPage } from '../RunPage';
 import { TaskDetailPage } from '../TaskDetailPage';
 import { UpcomingTasksPage } from '../UpcomingTasksPage';
 
@@ -10,6 +11,7 @@ export const LabSchedulerPage = () => (
     <Routes>
       <Route path="/" element={<UpcomingTasksPage />} />
       <Route path="/tasks/:id" element={<TaskDetailPage />} />
+      <Route path="/runs/:runId" element={<RunPage />} />
     </Routes>
   </Page>
 );

@@ -59,10 +59,16 @@ export const RunHistory = ({
   runs,
   loading,
   emptyContent,
+  statusDetail,
+  actions,
 }: {
   runs: Run[];
   loading?: boolean;
   emptyContent?: ReactNode;
+  /** More about a run's status under its chip (e.g. why it is still waiting). */
+  statusDetail?: (run: Run) => ReactNode;
+  /** More buttons per run next to "Raw data" (e.g. exports). */
+  actions?: (run: Run) => ReactNode;
 }) => {
   const classes = useStyles();
   const runLink = useRouteRef(runRouteRef);
@@ -86,6 +92,7 @@ export const RunHistory = ({
                     {when(run.scheduledFor)}
                   </Typography>
                 </div>
+                {statusDetail?.(run)}
                 <Typography variant="body2" color="textSecondary">
                   Late {humanDuration(t.lateness)} · took{' '}
                   {humanDuration(t.duration)} · attempt {run.attempt}
@@ -96,6 +103,7 @@ export const RunHistory = ({
                 <div className={classes.line}>
                   <Link to={runLink({ runId: run.id })}>Open run</Link>
                   <RawDataButton run={run} />
+                  {actions?.(run)}
                 </div>
               </ListItem>
             );
@@ -108,9 +116,12 @@ export const RunHistory = ({
   const columns: TableColumn<Run>[] = [
     {
       title: 'Outcome',
-      cellStyle: nowrap,
+      cellStyle: { minWidth: 150 },
       render: run => (
-        <RunOutcomeChip run={run} to={runLink({ runId: run.id })} />
+        <>
+          <RunOutcomeChip run={run} to={runLink({ runId: run.id })} />
+          {statusDetail?.(run)}
+        </>
       ),
     },
     {
@@ -142,7 +153,12 @@ export const RunHistory = ({
     {
       title: '',
       cellStyle: nowrap,
-      render: run => <RawDataButton run={run} />,
+      render: run => (
+        <Box display="flex" gridGap={8} alignItems="center">
+          <RawDataButton run={run} />
+          {actions?.(run)}
+        </Box>
+      ),
     },
   ];
   return (

@@ -5,81 +5,27 @@ import {
   Progress,
   ResponseErrorPanel,
   StructuredMetadataTable,
-  Table,
-  TableColumn,
 } from '@backstage/core-components';
-import { alertApiRef, useApi } from '@backstage/core-plugin-api';
+import { useApi } from '@backstage/core-plugin-api';
 import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import {
   describeSchedule,
   measurementTypes,
-  Run,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
-import { Button, Grid, Typography } from '@material-ui/core';
+import { Grid, Typography } from '@material-ui/core';
 import { useParams } from 'react-router-dom';
 import { labSchedulerApiRef } from '../../api';
 import { TaskActions } from '../TaskActions';
-import { formatInstant, formatNextRun, RunStatusChip } from '../TaskTable';
+import { RunHistory } from '../RunHistory';
+import { formatInstant, formatNextRun } from '../TaskTable';
+import { TrendChart } from '../TrendChart';
 import { usePolling } from '../usePolling';
+import { RunWaitingReason } from '../WaitingReason';
 import { AuditTrail } from './AuditTrail';
 import { DeletedTask } from './DeletedTask';
 import { TaskBreadcrumbs } from './TaskBreadcrumbs';
 
-const ms = (from: string | null, to: string | null) =>
-  from && to ? `${Math.max(0, Date.parse(to) - Date.parse(from))} ms` : '—';
 const time = formatInstant;
-
-function summaryText(run: Run): string {
-  const summary = (run.result as any)?.summary as
-    | Record<string, unknown>
-    | undefined;
-  if (!summary) return '';
-  return Object.entries(summary)
-    .filter(([, v]) => typeof v !== 'object' || v === null)
-    .slice(0, 6)
-    .map(([k, v]) => `${k}: ${v}`)
-    .join(', ');
-}
-
-const RawDataButton = ({ run }: { run: Run }) => {
-  const api = useApi(labSchedulerApiRef);
-  const alertApi = useApi(alertApiRef);
-  if (!(run.result as any)?.rawData) return null;
-  return (
-    <Button
-      size="small"
-      onClick={async () => {
-        try {
-          const blob = await api.getRawData(run.id);
-          window.open(URL.createObjectURL(blob), '_blank');
-        } catch (error) {
-          alertApi.post({
-            message: `Raw data unavailable: ${(error as Error).message}`,
-            severity: 'error',
-          });
-        }
-      }}
-    >
-      Raw data
-    </Button>
-  );
-};
-
-const runColumns: TableColumn<Run>[] = [
-  { title: 'Status', render: run => <RunStatusChip run={run} /> },
-  { title: 'Scheduled', render: run => time(run.scheduledFor) },
-  { title: 'Started', render: run => time(run.startedAt) },
-  { title: 'Finished', render: run => time(run.finishedAt) },
-  { title: 'Lateness', render: run => ms(run.scheduledFor, run.publishedAt) },
-  { title: 'Duration', render: run => ms(run.startedAt, run.finishedAt) },
-  { title: 'Attempt', field: 'attempt' },
-  {
-    title: 'QC',
-    render: run => ((run.result as any)?.qc?.status ?? '—').replace('_', ' '),
-  },
-  { title: 'Result', render: run => summaryText(run) || run.error || '—' },
-  { title: '', render: run => <RawDataButton run={run} /> },
-];
 
 /** One task: its definition, run history (live) and audit trail. */
 export const TaskDetailPage = () => {
@@ -150,17 +96,15 @@ export const TaskDetailPage = () => {
           />
         </Grid>
         <Grid item xs={12}>
-          <Table<Run>
-            title="Run history"
-            options={{
-              paging: false,
-              search: false,
-              padding: 'dense',
-              maxBodyHeight: '60vh',
-            }}
-            columns={runColumns}
-            data={runs.value?.items ?? []}
-            isLoading={runs.loading && !runs.value}
+          <InfoCard title="Trend">
+            <TrendChart task={t} runs={runs.value?.items ?? []} />
+          </InfoCard>
+        </Grid>
+        <Grid item xs={12}>
+          <RunHistory
+            runs={runs.value?.items ?? []}
+            loading={runs.loading && !runs.value}
+            statusDetail={run => <RunWaitingReason run={run} />}
             emptyContent={
               <Typography style={{ padding: 16 }}>
                 No runs yet: the first one is {formatNextRun(t.nextRunAt)}.

@@ -1,14 +1,5 @@
 import { ReactNode } from 'react';
-import {
-  Link,
-  StatusAborted,
-  StatusError,
-  StatusOK,
-  StatusPending,
-  StatusRunning,
-  Table,
-  TableColumn,
-} from '@backstage/core-components';
+import { Link, Table, TableColumn } from '@backstage/core-components';
 import { useRouteRef } from '@backstage/core-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { EntityRefLink } from '@backstage/plugin-catalog-react';
@@ -19,7 +10,8 @@ import {
   Task,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { DateTime } from 'luxon';
-import { taskRouteRef } from '../../routes';
+import { runRouteRef, taskRouteRef } from '../../routes';
+import { RunOutcomeChip } from '../RunOutcomeChip';
 import { TaskCards } from './TaskCards';
 
 export function entityLink(ref: string): string {
@@ -45,24 +37,15 @@ export function formatInstant(iso: string | null): string {
     .toLocaleString({ ...DateTime.DATETIME_MED, timeZoneName: 'short' });
 }
 
-/** A run's status as a coloured chip. */
-export const RunStatusChip = ({ run }: { run: Pick<Run, 'status'> | null }) => {
-  if (!run) return <span>never run</span>;
-  const label = run.status.replace('_', ' ');
-  switch (run.status) {
-    case 'succeeded':
-      return <StatusOK>{label}</StatusOK>;
-    case 'failed':
-    case 'dead_lettered':
-      return <StatusError>{label}</StatusError>;
-    case 'running':
-      return <StatusRunning>{label}</StatusRunning>;
-    case 'skipped':
-    case 'cancelled':
-      return <StatusAborted>{label}</StatusAborted>;
-    default:
-      return <StatusPending>{label}</StatusPending>;
-  }
+/** A run's outcome as a chip (colour, icon and text) linking to the run's page. */
+export const RunStatusChip = ({ run }: { run: Run | null }) => {
+  const runLink = useRouteRef(runRouteRef);
+  return (
+    <RunOutcomeChip
+      run={run}
+      to={run ? runLink({ runId: run.id }) : undefined}
+    />
+  );
 };
 
 /** A table of tasks, in the order given (the server's next-run order). */
