@@ -13,6 +13,7 @@ import { DateTime } from 'luxon';
 import { runRouteRef, taskRouteRef } from '../../routes';
 import { RunOutcomeChip } from '../RunOutcomeChip';
 import { TaskCards } from './TaskCards';
+import { RunWaitingReason } from '../WaitingReason';
 
 export function entityLink(ref: string): string {
   const { kind, namespace, name } = parseEntityRef(ref);
@@ -79,7 +80,15 @@ export const TaskTable = ({
     { title: 'Schedule', render: task => describeSchedule(task.schedule) },
     { title: 'Next run', render: task => formatNextRun(task.nextRunAt) },
     { title: 'State', field: 'state' },
-    { title: 'Last run', render: task => <RunStatusChip run={task.lastRun} /> },
+    {
+      title: 'Last run',
+      render: task => (
+        <>
+          <RunStatusChip run={task.lastRun} />
+          <RunWaitingReason run={task.lastRun} />
+        </>
+      ),
+    },
     {
       title: 'Owner',
       render: task => <EntityRefLink entityRef={task.owner} hideIcon />,
