@@ -1,15 +1,62 @@
-import { Header, Page } from '@backstage/core-components';
-import { Route, Routes } from 'react-router-dom';
+import { Content, Header, Page } from '@backstage/core-components';
+import { useRouteRef } from '@backstage/core-plugin-api';
+import { Box, Tab, Tabs } from '@material-ui/core';
+import {
+  Link as RouterLink,
+  Route,
+  Routes,
+  useLocation,
+} from 'react-router-dom';
+import { calendarRouteRef, rootRouteRef } from '../../routes';
+import { InstrumentCalendar } from '../InstrumentCalendar';
 import { RunPage } from '../RunPage';
 import { TaskDetailPage } from '../TaskDetailPage';
 import { UpcomingTasksPage } from '../UpcomingTasksPage';
 
-/** The plugin's page: upcoming tests, and the detail page of each task. */
+/** Tasks and the instrument calendar, as navigation tabs under the header. */
+const SectionTabs = () => {
+  const { pathname } = useLocation();
+  const tasksPath = useRouteRef(rootRouteRef)();
+  const calendarPath = useRouteRef(calendarRouteRef)();
+  return (
+    <Box px={3} bgcolor="background.paper">
+      <Tabs
+        value={pathname.startsWith(calendarPath) ? 1 : 0}
+        indicatorColor="primary"
+        aria-label="Lab Scheduler sections"
+      >
+        <Tab label="Tasks" component={RouterLink} to={tasksPath} />
+        <Tab label="Calendar" component={RouterLink} to={calendarPath} />
+      </Tabs>
+    </Box>
+  );
+};
+
+/** The plugin's page: upcoming tests, the instrument calendar, and the detail page of each task. */
 export const LabSchedulerPage = () => (
   <Page themeId="tool">
     <Header title="Lab Scheduler" subtitle="Instrument measurements, on time" />
     <Routes>
-      <Route path="/" element={<UpcomingTasksPage />} />
+      <Route
+        path="/"
+        element={
+          <>
+            <SectionTabs />
+            <UpcomingTasksPage />
+          </>
+        }
+      />
+      <Route
+        path="/calendar"
+        element={
+          <>
+            <SectionTabs />
+            <Content>
+              <InstrumentCalendar />
+            </Content>
+          </>
+        }
+      />
       <Route path="/tasks/:id" element={<TaskDetailPage />} />
       <Route path="/runs/:runId" element={<RunPage />} />
     </Routes>
