@@ -293,8 +293,9 @@ export class Dispatcher {
 
   /**
    * The loop's round: claims, then publishes in the background (the loop goes on to the next claim
-   * while this round's runs wait for their instants). Resolves once the claims are in; a claim that
-   * fails rejects, as tick() would. At most MAX_PUBLISHING_ROUNDS publish at once.
+   * while this round's runs wait for their instants). Resolves once the claims are in (a backlog: once
+   * they are published); a claim that fails rejects, as tick() would. At most MAX_PUBLISHING_ROUNDS
+   * publish at once.
    */
   private async claimAndPublishInBackground(): Promise<ClaimedRound> {
     while (this.publishing.size >= MAX_PUBLISHING_ROUNDS) {
@@ -320,7 +321,11 @@ export class Dispatcher {
       })
       .finally(() => this.publishing.delete(tracked));
     this.publishing.add(tracked);
-    return Promise.race([claimsIn, round]);
+    const claims = await Promise.race([claimsIn, round]);
+    // A full batch is a backlog, due now: claiming more before it is out would only queue the next
+    // batch behind it for the unrecorded-message permits while its lease runs down.
+    if (claims.more) await tracked;
+    return claims;
   }
 
   /**
