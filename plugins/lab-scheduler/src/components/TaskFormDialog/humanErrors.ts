@@ -146,19 +146,22 @@ export function errorsByField(
     ) {
       field = 'parameters';
     }
-    const text =
-      field === 'form'
-        ? `${error.path} ${error.message}`
-        : field === 'parameters' && error.path !== 'measurement.parameters'
-        ? `${error.path.replace(
-            /^measurement\.parameters\./,
-            '',
-          )} ${humanMessage(
-            `parameters.${error.path}`,
-            error.message,
-            context,
-          )}`
-        : humanMessage(field, error.message, context);
+    let text: string;
+    if (field === 'form') {
+      text = `${error.path} ${error.message}`;
+    } else if (
+      field === 'parameters' &&
+      error.path !== 'measurement.parameters'
+    ) {
+      const parameter = error.path.replace(/^measurement\.parameters\./, '');
+      text = `${parameter} ${humanMessage(
+        `parameters.${parameter}`,
+        error.message,
+        context,
+      )}`;
+    } else {
+      text = humanMessage(field, error.message, context);
+    }
     result[field] = result[field] ? `${result[field]}; ${text}` : text;
   }
   return result;
