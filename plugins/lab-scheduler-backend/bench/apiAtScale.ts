@@ -182,11 +182,92 @@ type Shape = {
   asUser?: boolean;
 };
 
+type Statement = { sql: string; bindings: unknown[] };
+
+/** The SELECTs one request sends to the database (the knex instance the backend uses). */
+async function statementsOf(
+  knex: Knex,
+  request: () => Promise<unknown>,
+): Promise<Statement[]> {
+  const captured: Statement[] = [];
+  const onQuery = (q: { sql: string; bindings?: unknown[] }) => {
+    if (/^\s*select/i.test(q.sql))
+      captured.push({ sql: q.sql, bindings: q.bindings ?? [] });
+  };
+  knex.on('query', onQuery);
+  try {
+    await request();
+  } finally {
+    knex.removeListener('query', onQuery);
+  }
+  return captured;
+}
+
+/**
+ * The database's share of a request: its SELECTs sent again from here, without HTTP and the plugin
+ * (latency per request, client side), and their EXPLAIN ANALYZE execution time and indexes (server side).
+ */
+async function measureDatabase(
+  knex: Knex,
+  statements: Statement[],
+): Promise<{
+  db_p50: number;
+  db_p99: number;
+  db_execution_ms: number;
+  db_indexes: string[];
+}> {
+  const connection = await knex.client.acquireConnection();
+  try {
+    const latencies: number[] = [];
+    for (let i = 0; i < WARMUP + REQUESTS; i++) {
+      const t0 = performance.now();
+      for (const { sql, bindings } of statements) {
+        await connection.query(sql, bindings);
+      }
+      if (i >= WARMUP) latencies.push(performance.now() - t0);
+    }
+    let executionMs = 0;
+    const indexes = new Set<string>();
+    for (const { sql, bindings } of statements) {
+      const { rows } = await connection.query(
+        `explain (analyze, format json) ${sql}`,
+        bindings,
+      );
+      const [plan] = rows[0]['QUERY PLAN'];
+      executionMs += plan['Execution Time'];
+      for (const name of JSON.stringify(plan).matchAll(
+        /"Index Name":"([^"]+)"/g,
+      )) {
+        indexes.add(name[1]);
+      }
+    }
+    const db = percentiles(latencies);
+    return {
+      db_p50: db.p50,
+      db_p99: db.p99,
+      db_execution_ms: Number(executionMs.toFixed(2)),
+      db_indexes: [...indexes],
+    };
+  } finally {
+    await knex.client.releaseConnection(connection);
+  }
+}
+
 async function measure(
   baseUrl: string,
   phase: string,
   shapes: Shape[],
-): Promise<Array<{ shape: string; phase: string; p50: number; p99: number }>> {
+  knex: Knex,
+): Promise<
+  Array<{
+    shape: string;
+    phase: string;
+    p50: number;
+    p99: number;
+    db_p50: number;
+    db_p99: number;
+  }>
+> {
   const results = [];
   for (const { shape, path: pathOf, asUser } of shapes) {
     const path = typeof pathOf === 'string' ? pathOf : await pathOf();
@@ -207,19 +288,41 @@ async function measure(
       items = body.items.length;
       if (i >= WARMUP) latencies.push(ms);
     }
+    const statements = await statementsOf(knex, () =>
+      fetch(`${baseUrl}${path}`, { headers }).then(r => r.json()),
+    );
     const record = {
       figure: 'api_latency_ms',
       phase,
       shape,
       items,
       ...percentiles(latencies),
+      ...(await measureDatabase(knex, statements)),
       ...machine(),
     };
     print(record);
-    results.push({ shape, phase, p50: record.p50, p99: record.p99 });
+    results.push({
+      shape,
+      phase,
+      p50: record.p50,
+      p99: record.p99,
+      db_p50: record.db_p50,
+      db_p99: record.db_p99,
+    });
   }
   return results;
 }
+
+/** A result's database-only figures, for the chart. */
+const databaseShare = (r: {
+  shape: string;
+  db_p50: number;
+  db_p99: number;
+}) => ({
+  shape: r.shape,
+  p50: r.db_p50,
+  p99: r.db_p99,
+});
 
 async function cursorOfPage(baseUrl: string, query: string, page: number) {
   let cursor: string | null = null;
@@ -342,7 +445,7 @@ async function main() {
   ];
   const textShapes = shapes.filter(s => s.shape.startsWith('text='));
 
-  const before = await measure(baseUrl, 'before', shapes);
+  const before = await measure(baseUrl, 'before', shapes, knex);
 
   await knex.raw('drop view lab_scheduler_task_search');
   const [, migrateSeconds] = await timed(() => knex.migrate.latest(MIGRATIONS));
@@ -354,7 +457,7 @@ async function main() {
     seconds: Number(migrateSeconds.toFixed(1)),
     ...machine(),
   });
-  const after = await measure(baseUrl, 'after', shapes);
+  const after = await measure(baseUrl, 'after', shapes, knex);
 
   for (const [label, sql, bindings] of [
     [
@@ -379,7 +482,12 @@ async function main() {
 
   // Without pg_trgm: what a database that could not install it gets (see the migration's warning).
   await knex.raw('drop index lab_scheduler_task_search_trgm_idx');
-  const fallback = await measure(baseUrl, 'after, without pg_trgm', textShapes);
+  const fallback = await measure(
+    baseUrl,
+    'after, without pg_trgm',
+    textShapes,
+    knex,
+  );
   await knex.raw(
     'create index lab_scheduler_task_search_trgm_idx on lab_scheduler_task_search using gin (document gin_trgm_ops)',
   );
@@ -390,9 +498,11 @@ async function main() {
     )} tasks: p99 and p50 by shape (ms, log scale)`,
     shapes: shapes.map(s => s.shape),
     series: [
-      { label: 'before', results: before },
-      { label: 'after', results: after },
-      { label: 'after, without pg_trgm', results: fallback },
+      { label: 'before, HTTP', results: before },
+      { label: 'after, HTTP', results: after },
+      { label: 'after without pg_trgm, HTTP', results: fallback },
+      { label: 'before, database', results: before.map(databaseShare) },
+      { label: 'after, database', results: after.map(databaseShare) },
     ],
   });
   const chartPath = resolve(__dirname, '../../../docs/benchmark-api.svg');
@@ -444,7 +554,7 @@ async function main() {
       },
       { shape: 'audit page 10 via cursor', path: () => deepCursor('audit') },
     ];
-    await measure(baseUrl, `history at ${RUNS} runs`, historyShapes);
+    await measure(baseUrl, `history at ${RUNS} runs`, historyShapes, knex);
 
     // The retention sweep on that history (every run is 400 days old: all but the newest 10 of each
     // task go), the same pages read while it deletes; stopped after the pages are measured.
@@ -461,10 +571,12 @@ async function main() {
     const abort = new AbortController();
     const sweepStart = performance.now();
     const sweeping = retention.sweep(Date.now(), abort.signal);
-    await measure(baseUrl, 'history during a retention sweep', [
-      historyShapes[0],
-      historyShapes[2],
-    ]);
+    await measure(
+      baseUrl,
+      'history during a retention sweep',
+      [historyShapes[0], historyShapes[2]],
+      knex,
+    );
     abort.abort();
     const swept = await sweeping;
     const sweepSeconds = (performance.now() - sweepStart) / 1000;

@@ -4,7 +4,7 @@ export interface LatencySeries {
   results: Array<{ shape: string; p50: number; p99: number }>;
 }
 
-const COLOURS = ['#b0413e', '#2f6f9f', '#8a8a8a', '#5b8c3a'];
+const COLOURS = ['#b0413e', '#2f6f9f', '#8a8a8a', '#e8a09e', '#9cc3e0'];
 
 const escapeXml = (text: string) =>
   text.replace(/[<>&"]/g, c => `&#${c.charCodeAt(0)};`);
@@ -26,7 +26,7 @@ export function latencyChartSvg(options: {
   const plotWidth = width - left - 90;
   const barHeight = 12;
   const groupHeight = series.length * (barHeight + 3) + 14;
-  const top = 70;
+  const top = 100;
   const height = top + shapes.length * groupHeight + 40;
   const minMs = 0.5;
   const maxMs = 10_000;
@@ -42,12 +42,13 @@ export function latencyChartSvg(options: {
     )}</text>`,
   ];
   series.forEach((s, i) => {
-    const lx = 10 + i * 220;
+    const lx = 10 + (i % 3) * 320;
+    const ly = 36 + Math.floor(i / 3) * 20;
     out.push(
-      `<rect x="${lx}" y="36" width="12" height="12" fill="${
+      `<rect x="${lx}" y="${ly}" width="12" height="12" fill="${
         COLOURS[i % COLOURS.length]
       }"/>`,
-      `<text x="${lx + 18}" y="46">${escapeXml(
+      `<text x="${lx + 18}" y="${ly + 10}">${escapeXml(
         s.label,
       )} (bar: p99, tick: p50)</text>`,
     );
