@@ -66,6 +66,26 @@ export function fakeApi(tasks: Task[]): LabSchedulerApi & { calls: any[] } {
           : {}),
       };
     },
+    // The calendar's extras have nothing to say here: no clashes, no waiting runs, an empty calendar.
+    async checkClashes(request: any) {
+      return {
+        instrumentRef: request.instrumentRef,
+        capacity: 1,
+        durationMs: 0,
+        occurrences: [],
+      };
+    },
+    async getWaitingReasons() {
+      return [];
+    },
+    async getCalendar(request: any) {
+      return {
+        from: request.from,
+        to: request.to,
+        items: [],
+        truncated: false,
+      };
+    },
   };
   for (const name of [
     'getTask',

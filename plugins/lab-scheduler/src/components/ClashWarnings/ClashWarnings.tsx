@@ -63,14 +63,17 @@ export const ClashWarnings = ({
     if (!schedule || !instrumentRef || !measurementType) return undefined;
     let cancelled = false;
     const timer = setTimeout(() => {
-      api
-        .checkClashes({
-          schedule,
-          instrumentRef,
-          measurementType,
-          taskId,
-          count,
-        })
+      // Through a promise from the start, so that a throwing client counts as a failed check.
+      Promise.resolve()
+        .then(() =>
+          api.checkClashes({
+            schedule,
+            instrumentRef,
+            measurementType,
+            taskId,
+            count,
+          }),
+        )
         .then(
           answer => !cancelled && setReport(answer),
           // An incomplete draft (bad cron, no zone yet) is the form's to report, not this panel's.
