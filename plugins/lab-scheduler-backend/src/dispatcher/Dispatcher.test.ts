@@ -186,6 +186,9 @@ describe.each(databaseIds)('Dispatcher on %s', (databaseId: TestDatabaseId) => {
       graceMs: 60_000,
     });
     expect(claim.runs).toHaveLength(5);
+    // The survivor's clock, not the machine's: on a loaded machine 300 ms can pass before its first
+    // round, which must see the lease still held.
+    let clock = now + 100;
     const survivor = new Dispatcher({
       store,
       queue,
@@ -193,9 +196,10 @@ describe.each(databaseIds)('Dispatcher on %s', (databaseId: TestDatabaseId) => {
       instanceId: 'survivor',
       // Its own lease is long: on a loaded machine its publish must not run past the lease's end.
       leaseMs: 10_000,
+      now: () => clock,
     });
     expect((await survivor.tick()).published).toBe(0); // lease still held
-    await sleep(350);
+    clock = now + 350;
     const result = await survivor.tick();
     expect(result).toMatchObject({ published: 5, recovered: 5 });
     const messages = await drainQueue(sqs, queueUrl);
