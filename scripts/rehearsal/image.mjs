@@ -205,15 +205,22 @@ export async function startBackend({
     let partial = '';
     stream.setEncoding('utf8');
     stream.on('data', chunk => {
-      logFile.write(chunk);
       const lines = (partial + chunk).split('\n');
       partial = lines.pop();
+      // The backend's JSON lines carry no time: stamp them as they arrive, to line them up with the
+      // harness's figures (SentTimestamp, phase events).
+      const at = new Date().toISOString();
+      if (!logFile.writableEnded)
+        for (const line of lines) logFile.write(`${at} ${line}\n`);
       logs.push(...lines);
       // A long rehearsal logs a lot: keep the recent half (the file has everything).
       if (logs.length > 50_000) logs.splice(0, 25_000);
     });
     stream.on('end', () => {
-      if (partial) logs.push(partial);
+      if (!partial) return;
+      if (!logFile.writableEnded)
+        logFile.write(`${new Date().toISOString()} ${partial}\n`);
+      logs.push(partial);
     });
   };
   capture(child.stdout);
