@@ -3,6 +3,8 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { labSchedulerPermissions } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { LocalRawDataStore } from '@lab-scheduler/plugin-lab-scheduler-node';
 import { DatabaseTaskStore } from './database/DatabaseTaskStore';
@@ -25,7 +27,9 @@ import { TaskQueue } from './queue/TaskQueue';
 import { InstrumentCatalog } from './service/InstrumentCatalog';
 import { OwnerCatalog } from './service/OwnerCatalog';
 import { readLabSchedulerConfig } from './service/labSchedulerConfig';
+import { scheduleRunNotifications } from './notifications/scheduleRunNotifications';
 import { createRouter } from './service/router';
+import { RunUpdateSignals } from './signals/RunUpdateSignals';
 import { scheduleRunRetention } from './retention/scheduleRunRetention';
 import { createExportRoutes } from './service/routes/exports';
 import { createResultRoutes } from './service/routes/results';
@@ -54,6 +58,8 @@ export const labSchedulerPlugin = createBackendPlugin({
         lifecycle: coreServices.lifecycle,
         scheduler: coreServices.scheduler,
         catalog: catalogServiceRef,
+        notifications: notificationService,
+        signals: signalsServiceRef,
       },
       async init({
         logger,
@@ -68,6 +74,8 @@ export const labSchedulerPlugin = createBackendPlugin({
         lifecycle,
         scheduler,
         catalog,
+        notifications,
+        signals,
       }) {
         const settings = readLabSchedulerConfig(config);
         const store = await DatabaseTaskStore.create({ database });
@@ -119,7 +127,10 @@ export const labSchedulerPlugin = createBackendPlugin({
           knex.client.config.client === 'pg'
             ? new PgNotifyWakeup(knex, logger)
             : new LocalWakeup();
+        // Open pages reload on a signal instead of waiting for their next poll.
+        const runUpdates = new RunUpdateSignals(signals, logger);
         const notify = () => {
+          runUpdates.changed();
           wakeup
             .notify()
             .catch(error =>
@@ -250,6 +261,15 @@ export const labSchedulerPlugin = createBackendPlugin({
             },
           });
         }
+
+        await scheduleRunNotifications({
+          config,
+          knex,
+          notifications,
+          scheduler,
+          logger: logger.child({ component: 'notifier' }),
+        });
+        lifecycle.addShutdownHook(() => runUpdates.close());
 
         lifecycle.addStartupHook(() => dispatcher?.start());
         lifecycle.addShutdownHook(() =>

@@ -165,6 +165,11 @@ export const policiesSchema = z.strictObject(
     overlap: z
       .enum(['skip', 'allow'], { error: 'must be one of skip, allow' })
       .optional(),
+    notify: z
+      .enum(['off', 'failures', 'every_run'], {
+        error: 'must be one of off, failures, every_run',
+      })
+      .optional(),
     // The instrument's capacity is the instrument's (catalog annotation), shared by every team's
     // tasks on it: a task cannot raise it, so it is not an input.
     instrumentConcurrency: z

@@ -90,7 +90,23 @@ export interface TaskPolicies {
   overlap: 'skip' | 'allow';
   /** At most this many queued/running runs on the instrument (across all its tasks); null for no limit. */
   instrumentConcurrency: number | null;
+  /**
+   * Whom the task's owner hears from (Backstage notifications, at most one per task per window): `off`,
+   * `failures` (QC fail, failed, dead-lettered; the default) or `every_run` (every finished run).
+   * Always present in API responses.
+   */
+  notify?: TaskNotifyPolicy;
 }
+
+/** @public */
+export type TaskNotifyPolicy = 'off' | 'failures' | 'every_run';
+
+/** @public */
+export const TASK_NOTIFY_POLICIES: TaskNotifyPolicy[] = [
+  'off',
+  'failures',
+  'every_run',
+];
 
 /** @public */
 export const DEFAULT_TASK_POLICIES: TaskPolicies = {
@@ -98,6 +114,7 @@ export const DEFAULT_TASK_POLICIES: TaskPolicies = {
   misfireWindowSeconds: 3600,
   overlap: 'skip',
   instrumentConcurrency: 1,
+  notify: 'failures',
 };
 
 /** A measurement task as the API answers it. @public */

@@ -94,6 +94,7 @@ type TaskRow = {
   misfire_policy: string;
   misfire_window_seconds: number;
   overlap_policy: string;
+  notify_policy?: string;
   instrument_concurrency: number | null;
 };
 
@@ -165,6 +166,7 @@ function taskFromRow(row: TaskRow, lastRun: Run | null): Task {
       misfire: row.misfire_policy as TaskPolicies['misfire'],
       misfireWindowSeconds: Number(row.misfire_window_seconds),
       overlap: row.overlap_policy as TaskPolicies['overlap'],
+      notify: (row.notify_policy ?? 'failures') as TaskPolicies['notify'],
       instrumentConcurrency:
         row.instrument_concurrency === null
           ? null
@@ -200,6 +202,8 @@ function fieldsToRow(fields: Partial<TaskFields>): Partial<TaskRow> {
     row.misfire_policy = fields.policies.misfire;
     row.misfire_window_seconds = fields.policies.misfireWindowSeconds;
     row.overlap_policy = fields.policies.overlap;
+    if (fields.policies.notify !== undefined)
+      row.notify_policy = fields.policies.notify;
     row.instrument_concurrency = fields.policies.instrumentConcurrency;
   }
   if (fields.state !== undefined) row.state = fields.state;

@@ -1,0 +1,166 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import type { NotificationService } from '@backstage/plugin-notifications-node';
+import {
+  FAILURE_RUN_OUTCOME_KINDS,
+  Run,
+  RunOutcome,
+  runOutcomeLabel,
+  TaskNotifyPolicy,
+} from '@lab-scheduler/plugin-lab-scheduler-common';
+import { Knex } from 'knex';
+import { runFromRow } from '../database/DatabaseTaskStore';
+
+const RUNS = 'lab_scheduler_runs';
+const TASKS = 'lab_scheduler_tasks';
+const STATE = 'lab_scheduler_notification_state';
+const SENT = 'lab_scheduler_task_notifications';
+
+/** The Backstage notification topic of every Lab Scheduler notification (users can mute it). */
+export const NOTIFICATION_TOPIC = 'lab-scheduler';
+
+export interface RunNotifierOptions {
+  knex: Knex;
+  notifications: NotificationService;
+  logger: LoggerService;
+  /** At most one notification per task in this many milliseconds; later runs are counted into the next. */
+  windowMs: number;
+  /**
+   * Runs are read once they finished at least this long ago, so that a run whose transaction commits
+   * after a later one's is not skipped by the read position. Default 5 000.
+   */
+  settleMs?: number;
+  /** Runs read per round. Default 500. */
+  batchSize?: number;
+}
+
+/** Whether a policy asks to hear about an outcome. */
+export function wantsNotification(
+  policy: TaskNotifyPolicy,
+  outcome: RunOutcome,
+): boolean {
+  if (policy === 'every_run') return true;
+  if (policy === 'failures')
+    return FAILURE_RUN_OUTCOME_KINDS.includes(outcome.kind);
+  return false;
+}
+
+function severityOf(outcome: RunOutcome) {
+  if (outcome.kind === 'dead_lettered') return 'critical' as const;
+  return FAILURE_RUN_OUTCOME_KINDS.includes(outcome.kind)
+    ? ('high' as const)
+    : ('normal' as const);
+}
+
+/**
+ * Tells task owners about finished runs through Backstage notifications: reads the runs finished since
+ * its last position (finished_at, id — the recent-results index), keeps those the task's `notify` policy
+ * asks for, and sends at most one notification per task per window; runs inside the window are counted
+ * and named in the next one. Runs on one host at a time (Backstage scheduler, global scope); the position
+ * and the per-task times live in the database, so a restart neither repeats nor loses notifications.
+ * A notifications backend that is absent or failing costs a warning, never a run.
+ */
+export class RunNotifier {
+  constructor(private readonly options: RunNotifierOptions) {}
+
+  /** One round. Returns the number of notifications sent. */
+  async notifyFinishedRuns(nowMs: number): Promise<number> {
+    const { knex } = this.options;
+    const settled = nowMs - (this.options.settleMs ?? 5000);
+    const position = await knex(STATE).where('id', 1).first();
+    if (!position) {
+      // First round ever: start from now; runs that finished before the notifier existed stay quiet.
+      await knex(STATE)
+        .insert({ id: 1, finished_at: settled, run_id: '' })
+        .onConflict('id')
+        .ignore();
+      return 0;
+    }
+    const rows = await knex(`${RUNS} as r`)
+      .join(`${TASKS} as t`, 't.id', 'r.task_id')
+      .select(
+        'r.*',
+        't.name as task_name',
+        't.owner as task_owner',
+        't.notify_policy as task_notify_policy',
+        't.deleted_at as task_deleted_at',
+      )
+      .whereNotNull('r.finished_at')
+      .whereRaw('(r.finished_at, r.id) > (?, ?)', [
+        Number(position.finished_at),
+        position.run_id,
+      ])
+      .where('r.finished_at', '<=', settled)
+      .orderBy([
+        { column: 'r.finished_at', order: 'asc' },
+        { column: 'r.id', order: 'asc' },
+      ])
+      .limit(this.options.batchSize ?? 500);
+    let sent = 0;
+    for (const row of rows) {
+      const run = runFromRow(row);
+      const outcome = run.outcome!;
+      if (
+        row.task_deleted_at === null &&
+        wantsNotification(row.task_notify_policy, outcome) &&
+        (await this.notify(run, outcome, row.task_name, row.task_owner, nowMs))
+      )
+        sent++;
+      await knex(STATE)
+        .where('id', 1)
+        .update({ finished_at: Number(row.finished_at), run_id: row.id });
+    }
+    return sent;
+  }
+
+  /** Sends one notification unless the task's window is still open (then counts the run). */
+  private async notify(
+    run: Run,
+    outcome: RunOutcome,
+    taskName: string,
+    owner: string,
+    nowMs: number,
+  ): Promise<boolean> {
+    const { knex, windowMs, logger } = this.options;
+    const last = await knex(SENT).where('task_id', run.taskId).first();
+    if (last && Number(last.last_sent_at) > nowMs - windowMs) {
+      await knex(SENT).where('task_id', run.taskId).increment('suppressed', 1);
+      return false;
+    }
+    const suppressed = last ? Number(last.suppressed) : 0;
+    const label = runOutcomeLabel(outcome);
+    try {
+      await this.options.notifications.send({
+        recipients: { type: 'entity', entityRef: owner },
+        payload: {
+          title: `${taskName}: ${label}`,
+          description: [
+            `Run scheduled for ${run.scheduledFor} finished: ${label}.`,
+            run.error ? `Error: ${run.error}` : '',
+            suppressed > 0
+              ? `${suppressed} earlier run${
+                  suppressed === 1 ? '' : 's'
+                } of this task also finished without a notification (at most one per task per window).`
+              : '',
+          ]
+            .filter(Boolean)
+            .join(' '),
+          link: `/lab-scheduler/runs/${run.id}`,
+          severity: severityOf(outcome),
+          topic: NOTIFICATION_TOPIC,
+        },
+      });
+    } catch (error) {
+      logger.warn('Could not send a run notification', {
+        runId: run.id,
+        taskId: run.taskId,
+        error: String(error),
+      });
+      return false;
+    }
+    await knex(SENT)
+      .insert({ task_id: run.taskId, last_sent_at: nowMs, suppressed: 0 })
+      .onConflict('task_id')
+      .merge();
+    return true;
+  }
+}

@@ -1,0 +1,55 @@
+import {
+  LoggerService,
+  RootConfigService,
+  SchedulerService,
+} from '@backstage/backend-plugin-api';
+import { readDurationFromConfig } from '@backstage/config';
+import type { NotificationService } from '@backstage/plugin-notifications-node';
+import { Knex } from 'knex';
+import { Duration } from 'luxon';
+import { RunNotifier } from './RunNotifier';
+
+/** Reads `labScheduler.notifications` (see config.d.ts). */
+export function readNotificationSettings(config: RootConfigService) {
+  const c = config.getOptionalConfig('labScheduler.notifications');
+  const ms = (key: string, fallback: object) =>
+    Duration.fromObject(
+      c?.has(key) ? readDurationFromConfig(c, { key }) : fallback,
+    ).toMillis();
+  return {
+    enabled: c?.getOptionalBoolean('enabled') ?? true,
+    windowMs: ms('window', { minutes: 30 }),
+    pollIntervalMs: ms('pollInterval', { seconds: 10 }),
+  };
+}
+
+/**
+ * Schedules the run notifier on Backstage's scheduler (global scope: one host at a time). Without a
+ * notifications backend in the portal every send fails and is logged; the plugin works on.
+ */
+export async function scheduleRunNotifications(options: {
+  config: RootConfigService;
+  knex: Knex;
+  notifications: NotificationService;
+  scheduler: SchedulerService;
+  logger: LoggerService;
+}): Promise<void> {
+  const settings = readNotificationSettings(options.config);
+  if (!settings.enabled) return;
+  const notifier = new RunNotifier({
+    knex: options.knex,
+    notifications: options.notifications,
+    logger: options.logger,
+    windowMs: settings.windowMs,
+  });
+  await options.scheduler.scheduleTask({
+    id: 'lab-scheduler-notify-run-owners',
+    frequency: { milliseconds: settings.pollIntervalMs },
+    timeout: { minutes: 1 },
+    scope: 'global',
+    fn: async () => {
+      const sent = await notifier.notifyFinishedRuns(Date.now());
+      if (sent > 0) options.logger.info('Notified task owners', { sent });
+    },
+  });
+}
