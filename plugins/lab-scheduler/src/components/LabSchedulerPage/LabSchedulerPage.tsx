@@ -19,7 +19,12 @@ const SectionTabs = () => {
   const tasksPath = useRouteRef(rootRouteRef)();
   const calendarPath = useRouteRef(calendarRouteRef)();
   return (
-    <Box px={3} bgcolor="background.paper">
+    <Box
+      px={3}
+      bgcolor="background.paper"
+      // The Page grid's row under the header, where Backstage's own header tabs go.
+      style={{ gridArea: 'pageSubheader' }}
+    >
       <Tabs
         value={pathname.startsWith(calendarPath) ? 1 : 0}
         indicatorColor="primary"
