@@ -15,6 +15,8 @@ module.exports = require('@backstage/cli/config/eslint-factory')(__dirname, {
         ],
         // The end-to-end tests run the real backend plugin against this Lambda on purpose.
         '@backstage/no-mixed-plugin-imports': 'off',
+        // ...through the backend plugin's test helpers, which are not part of its published package.
+        '@backstage/no-relative-monorepo-imports': 'off',
       },
     },
   ],

@@ -191,6 +191,12 @@ function writeOperatorConfig(dir) {
         },
       ],
     },
+    // The instruments the Lambda has a gateway for (its INSTRUMENT_GATEWAYS): tasks on others are refused.
+    labScheduler: {
+      execution: {
+        instruments: [{ instrumentRef: INSTRUMENT, driver: 'http' }],
+      },
+    },
   };
   const path = join(dir, 'app-config.operator.yaml');
   writeFileSync(

@@ -25,6 +25,8 @@ import {
  *   reading it again (a 401 from the backend also makes it read again)
  * - RAW_DATA_BUCKET (+ RAW_DATA_PREFIX): S3 bucket for raw data; RAW_DATA_DIRECTORY for a local folder
  * - MAX_RECEIVE_COUNT: the queue's redrive maxReceiveCount (the last attempt reports dead-lettered)
+ * - SIMULATED_INSTRUMENTS_ALLOWED (false): measure instruments without a gateway with the simulated
+ *   driver (fake data); otherwise their runs fail with NoInstrumentDriverError
  * - SIMULATED_FAULT_RATE, SIMULATED_DELAY_MS: the simulated driver
  * - INSTRUMENT_GATEWAYS: JSON [{ instrumentRef, endpoint, token?, timeoutMs?, maxResponseBytes? }] for real
  *   instruments
@@ -122,7 +124,10 @@ export async function settingsFromEnv(
     token: serviceTokenProvider(env),
     maxReceiveCount: Number(env.MAX_RECEIVE_COUNT ?? 3),
     rawData,
-    drivers: new DriverRegistry(simulated, gateways),
+    drivers: new DriverRegistry(
+      env.SIMULATED_INSTRUMENTS_ALLOWED === 'true' ? simulated : undefined,
+      gateways,
+    ),
   };
 }
 

@@ -19,7 +19,7 @@ import {
   startFauxqsProcess,
   startLabSchedulerBackend,
   validTask,
-} from '@lab-scheduler/plugin-lab-scheduler-backend/testUtils';
+} from '../../plugins/lab-scheduler-backend/src/__testUtils__';
 import { createHash } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -140,6 +140,7 @@ describe.each(databaseIds)(
         AWS_ENDPOINT_URL_SQS: fauxqs.endpoint,
         POWERTOOLS_LOG_LEVEL: 'ERROR',
         POWERTOOLS_METRICS_DISABLED: 'true',
+        SIMULATED_INSTRUMENTS_ALLOWED: 'true', // plate-reader-1 has no gateway
         INSTRUMENT_GATEWAYS: JSON.stringify([
           {
             instrumentRef: 'resource:default/ph-meter-1',

@@ -16,7 +16,7 @@ import {
   startFauxqsProcess,
   startLabSchedulerBackend,
   validTask,
-} from '@lab-scheduler/plugin-lab-scheduler-backend/testUtils';
+} from '../../plugins/lab-scheduler-backend/src/__testUtils__';
 import { EmfMetricExporter } from '@lab-scheduler/plugin-lab-scheduler-node';
 import { metrics as otelMetrics } from '@opentelemetry/api';
 import {
@@ -282,6 +282,7 @@ describe('emitted metrics match what the CDK alarms and dashboard query', () => 
       MAX_RECEIVE_COUNT: '3',
       POWERTOOLS_METRICS_DISABLED: 'false',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
+      SIMULATED_INSTRUMENTS_ALLOWED: 'true', // plate-reader-1 has no gateway
       INSTRUMENT_GATEWAYS: JSON.stringify([
         {
           instrumentRef: 'resource:default/ph-meter-1',

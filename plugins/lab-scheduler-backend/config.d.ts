@@ -1,5 +1,3 @@
-import { HumanDuration } from '@backstage/types';
-
 export interface Config {
   /** Configuration of the Lab Scheduler plugin. */
   labScheduler?: {
@@ -78,6 +76,16 @@ export interface Config {
         maxDelayMs?: number;
       };
     };
+    /** Start and stop. */
+    lifecycle?: {
+      /**
+       * Longest wait for the plugin's shutdown (dispatcher, in-process queue) before the backend goes on
+       * stopping. Claims not released expire with their lease; in-process measurements still running are
+       * taken over after the run timeout. Raise it to let in-process measurements finish. Default: 1500.
+       * @visibility backend
+       */
+      shutdownTimeoutMs?: number;
+    };
     /** Where runs are published. */
     queue?: {
       /**
@@ -129,20 +137,31 @@ export interface Config {
       acceptReportsWithoutClaimToken?: boolean;
       /** Folder for raw measurement data, relative to the backend's working directory. Default: data/raw. @visibility backend */
       rawDataDirectory?: string;
-      /** The simulated instrument driver (used for every instrument not listed below). */
+      /** The simulated instrument driver. */
       simulated?: {
+        /**
+         * Measure every instrument not listed under `instruments` with the simulated driver (fake data
+         * with QC verdicts). Default: false: a task on an instrument without a driver is refused at
+         * creation, and a run of one fails with NoInstrumentDriverError. For demos and development only.
+         * @visibility backend
+         */
+        allowed?: boolean;
         /** Probability (0-1) of a simulated instrument fault. Default: 0. @visibility backend */
         faultRate?: number;
         /** Simulated acquisition time in ms. Default: 0. @visibility backend */
         delayMs?: number;
       };
-      /** Instruments reached through an HTTP instrument gateway instead of the simulation. */
+      /**
+       * Instruments and their drivers. With the SQS queue the Lambda measures (its INSTRUMENT_GATEWAYS);
+       * list the same instruments here (driver and instrumentRef; endpoint unused) so tasks on them are
+       * accepted.
+       */
       instruments?: Array<{
         /** @visibility backend */
         instrumentRef: string;
         /** Default: http. @visibility backend */
         driver?: 'http' | 'simulated';
-        /** Gateway base URL; the driver POSTs to {endpoint}/measure. @visibility backend */
+        /** Gateway base URL; the driver POSTs to {endpoint}/measure. Required for driver http with the inProcess queue. @visibility backend */
         endpoint?: string;
         /** Bearer token of the gateway. @visibility secret */
         token?: string;
@@ -170,22 +189,6 @@ export interface Config {
       pauseBetweenBatchesMs?: number;
       /** Minutes between sweeps. Default: 10. @visibility backend */
       frequencyMinutes?: number;
-    };
-    /**
-     * Notifications to task owners through Backstage notifications (needs the notifications backend in the
-     * portal; without it sends fail with a warning and nothing else changes). Each task's policies.notify
-     * chooses off, failures (QC fail, failed, dead-lettered; the default) or every_run.
-     */
-    notifications?: {
-      /** Default: true. @visibility backend */
-      enabled?: boolean;
-      /**
-       * At most one notification per task in this window; the runs in between are counted into the next
-       * one. Default: 30 minutes. @visibility backend
-       */
-      window?: HumanDuration | string;
-      /** How often finished runs are read. Default: 10 seconds. @visibility backend */
-      pollInterval?: HumanDuration | string;
     };
   };
 }

@@ -217,6 +217,13 @@ export async function bootTopology({ workDir, timeScale, log, cleanups }) {
       'labScheduler:',
       '  execution:',
       `    runTimeoutSeconds: ${runTimeoutSeconds}`,
+      // The instruments the Lambda has a gateway for (INSTRUMENT_GATEWAYS below): tasks on others are refused.
+      '    instruments:',
+      ...Array.from(
+        { length: INSTRUMENT_COUNT },
+        (_, i) =>
+          `      - { instrumentRef: '${instrumentRef(i)}', driver: http }`,
+      ),
       '',
     ].join('\n'),
   );

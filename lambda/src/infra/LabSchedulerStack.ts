@@ -62,6 +62,18 @@ export interface LabSchedulerStackProps extends StackProps {
    * older than that. Default: raw data is kept for ever.
    */
   rawDataRetentionDays?: number;
+  /**
+   * The instruments the Lambda measures through an HTTP instrument gateway (its INSTRUMENT_GATEWAYS).
+   * Runs on any other instrument fail with NoInstrumentDriverError unless simulatedInstrumentsAllowed.
+   */
+  instrumentGateways?: Array<{
+    instrumentRef: string;
+    endpoint: string;
+    timeoutMs?: number;
+    maxResponseBytes?: number;
+  }>;
+  /** Measure instruments without a gateway with simulated data (demos only). Default false. */
+  simulatedInstrumentsAllowed?: boolean;
 }
 
 /**
@@ -160,6 +172,10 @@ export class LabSchedulerStack extends Stack {
         POWERTOOLS_SERVICE_NAME: EXECUTOR_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
+        INSTRUMENT_GATEWAYS: JSON.stringify(props.instrumentGateways ?? []),
+        SIMULATED_INSTRUMENTS_ALLOWED: String(
+          props.simulatedInstrumentsAllowed ?? false,
+        ),
       },
       ...(props.network
         ? executorNetwork(this, props.network, props.apiUrl)

@@ -3,8 +3,6 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { notificationService } from '@backstage/plugin-notifications-node';
-import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { labSchedulerPermissions } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { LocalRawDataStore } from '@lab-scheduler/plugin-lab-scheduler-node';
 import { DatabaseTaskStore } from './database/DatabaseTaskStore';
@@ -16,7 +14,10 @@ import { RunStateStore } from './database/RunStateStore';
 import { warnWithoutTrigramIndex } from './database/textSearchIndex';
 import { Dispatcher } from './dispatcher/Dispatcher';
 import { LocalWakeup, PgNotifyWakeup, Wakeup } from './dispatcher/Wakeup';
-import { driversFromConfig } from './execution/createExecutor';
+import {
+  driverCheckFromConfig,
+  driversFromConfig,
+} from './execution/createExecutor';
 import { createInProcessQueue } from './execution/InProcessExecution';
 import {
   taskPermissionResourceRef,
@@ -27,9 +28,7 @@ import { TaskQueue } from './queue/TaskQueue';
 import { InstrumentCatalog } from './service/InstrumentCatalog';
 import { OwnerCatalog } from './service/OwnerCatalog';
 import { readLabSchedulerConfig } from './service/labSchedulerConfig';
-import { scheduleRunNotifications } from './notifications/scheduleRunNotifications';
 import { createRouter } from './service/router';
-import { RunUpdateSignals } from './signals/RunUpdateSignals';
 import { scheduleRunRetention } from './retention/scheduleRunRetention';
 import { createExportRoutes } from './service/routes/exports';
 import { createResultRoutes } from './service/routes/results';
@@ -58,8 +57,6 @@ export const labSchedulerPlugin = createBackendPlugin({
         lifecycle: coreServices.lifecycle,
         scheduler: coreServices.scheduler,
         catalog: catalogServiceRef,
-        notifications: notificationService,
-        signals: signalsServiceRef,
       },
       async init({
         logger,
@@ -74,8 +71,6 @@ export const labSchedulerPlugin = createBackendPlugin({
         lifecycle,
         scheduler,
         catalog,
-        notifications,
-        signals,
       }) {
         const settings = readLabSchedulerConfig(config);
         const store = await DatabaseTaskStore.create({ database });
@@ -111,6 +106,7 @@ export const labSchedulerPlugin = createBackendPlugin({
           validate:
             instrumentsConfig?.getOptionalBoolean('validateWithCatalog') ??
             true,
+          hasDriver: driverCheckFromConfig(settings.execution.config),
         });
 
         const owners = new OwnerCatalog({
@@ -127,10 +123,7 @@ export const labSchedulerPlugin = createBackendPlugin({
           knex.client.config.client === 'pg'
             ? new PgNotifyWakeup(knex, logger)
             : new LocalWakeup();
-        // Open pages reload on a signal instead of waiting for their next poll.
-        const runUpdates = new RunUpdateSignals(signals, logger);
         const notify = () => {
-          runUpdates.changed();
           wakeup
             .notify()
             .catch(error =>
@@ -262,22 +255,19 @@ export const labSchedulerPlugin = createBackendPlugin({
           });
         }
 
-        await scheduleRunNotifications({
-          config,
-          knex,
-          notifications,
-          scheduler,
-          logger: logger.child({ component: 'notifier' }),
-        });
-        lifecycle.addShutdownHook(() => runUpdates.close());
-
         lifecycle.addStartupHook(() => dispatcher?.start());
         lifecycle.addShutdownHook(() =>
-          stopWithin(SHUTDOWN_BUDGET_MS, logger, async () => {
-            await dispatcher?.stop();
-            await queue?.close();
-            await wakeup.close();
-          }),
+          stopWithin(
+            config.getOptionalNumber(
+              'labScheduler.lifecycle.shutdownTimeoutMs',
+            ) ?? SHUTDOWN_BUDGET_MS,
+            logger,
+            async () => {
+              await dispatcher?.stop();
+              await queue?.close();
+              await wakeup.close();
+            },
+          ),
         );
       },
     });

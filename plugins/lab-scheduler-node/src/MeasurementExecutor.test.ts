@@ -92,3 +92,49 @@ describe('MeasurementExecutor raw data', () => {
     expect(events[events.length - 1]).toMatch(/^failed: .*S3 unavailable/);
   });
 });
+
+describe('MeasurementExecutor without a driver for the instrument', () => {
+  const logger = { info() {}, warn() {}, error() {} };
+
+  it('fails the run for good, naming the instrument and the setting, instead of simulating it', async () => {
+    const { reporter, events } = recordingReporter();
+    const executor = new MeasurementExecutor({
+      // Simulation not allowed: no fallback driver, and only another instrument has one.
+      drivers: new DriverRegistry(
+        undefined,
+        new Map([
+          ['resource:default/ph-meter-1', new SimulatedInstrumentDriver()],
+        ]),
+      ),
+      rawData: new LocalRawDataStore(mkdtempSync(join(tmpdir(), 'raw-'))),
+      reporter,
+      logger,
+    });
+    const failure = executor.execute(message, {
+      receiveCount: 1,
+      maxReceiveCount: 3,
+    });
+    await expect(failure).rejects.toMatchObject({ retrying: false });
+    expect(events).toEqual([
+      expect.stringMatching(/^started$/),
+      expect.stringMatching(
+        /^failed: NoInstrumentDriverError: .*resource:default\/plate-reader-1.*simulated\.allowed/,
+      ),
+    ]);
+  });
+
+  it('still measures instruments that have a driver of their own', async () => {
+    const { reporter, events } = recordingReporter();
+    const executor = new MeasurementExecutor({
+      drivers: new DriverRegistry(
+        undefined,
+        new Map([[message.instrumentRef, new SimulatedInstrumentDriver()]]),
+      ),
+      rawData: new LocalRawDataStore(mkdtempSync(join(tmpdir(), 'raw-'))),
+      reporter,
+      logger,
+    });
+    await executor.execute(message, { receiveCount: 1, maxReceiveCount: 3 });
+    expect(events).toEqual(['started', 'succeeded']);
+  });
+});

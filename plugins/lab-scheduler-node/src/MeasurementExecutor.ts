@@ -107,8 +107,8 @@ export class MeasurementExecutor {
       return { outcome: 'duplicate', status: decision.status };
     }
     const started = Date.now();
-    const driver = this.options.drivers.driverFor(message.instrumentRef);
     try {
+      const driver = this.options.drivers.driverFor(message.instrumentRef);
       const raw = await driver.measure(
         {
           runId: message.runId,

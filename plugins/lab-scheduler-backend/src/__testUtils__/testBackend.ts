@@ -108,6 +108,28 @@ const policyPermissions = createServiceFactory({
   },
 });
 
+/**
+ * Test defaults unless a test config says otherwise: the test instruments have no driver of their own and
+ * are measured by the simulation (`labScheduler.execution.simulated.allowed`); stopping waits for
+ * measurements still running, as on a loaded CI machine they may outlast the production budget
+ * (`labScheduler.lifecycle.shutdownTimeoutMs`; src/lifecycle/shutdown.test.ts tests that budget).
+ */
+function withTestDefaults(config: any): object {
+  const labScheduler = config.labScheduler ?? {};
+  const execution = labScheduler.execution ?? {};
+  return {
+    ...config,
+    labScheduler: {
+      ...labScheduler,
+      lifecycle: { shutdownTimeoutMs: 30_000, ...labScheduler.lifecycle },
+      execution: {
+        ...execution,
+        simulated: { allowed: true, ...execution.simulated },
+      },
+    },
+  };
+}
+
 export async function startLabSchedulerBackend(
   knex: Knex,
   config: object = { labScheduler: { dispatcher: { enabled: false } } },
@@ -118,7 +140,7 @@ export async function startLabSchedulerBackend(
     features: [
       labSchedulerPlugin,
       mockServices.database.factory({ knex }),
-      mockServices.rootConfig.factory({ data: config }),
+      mockServices.rootConfig.factory({ data: withTestDefaults(config) }),
       mockServices.httpAuth.factory({
         defaultCredentials: mockCredentials.none(),
       }),

@@ -24,6 +24,11 @@ export interface InstrumentCatalogOptions {
   type?: string;
   /** When false, instrument refs are not checked against the catalog. */
   validate: boolean;
+  /**
+   * Whether runs on the instrument would find a driver (see `labScheduler.execution.simulated.allowed`);
+   * tasks on instruments without one are refused. Default: every instrument has one.
+   */
+  hasDriver?: (instrumentRef: string) => boolean;
 }
 
 /**
@@ -57,6 +62,17 @@ export class InstrumentCatalog {
     instrumentRef: string,
     measurementType: string,
   ): Promise<FieldError[]> {
+    if (this.options.hasDriver && !this.options.hasDriver(instrumentRef)) {
+      return [
+        {
+          path: 'instrumentRef',
+          message:
+            `no instrument driver is configured for '${instrumentRef}': add it to ` +
+            'labScheduler.execution.instruments, or allow simulated measurements with ' +
+            'labScheduler.execution.simulated.allowed: true',
+        },
+      ];
+    }
     if (!this.options.validate) return [];
     const entity = await this.lookup(instrumentRef);
     const { kind, type } = this.options;

@@ -37,17 +37,45 @@ export class InstrumentFaultError extends Error {
   }
 }
 
-/** Chooses the driver for a run: per-instrument overrides first, then the default. */
+/**
+ * No driver is configured for the instrument and simulated measurements are not allowed. Final: another
+ * delivery would fail the same way.
+ */
+export class NoInstrumentDriverError extends Error {
+  constructor(instrumentRef: string) {
+    super(
+      `No instrument driver is configured for ${instrumentRef}; configure one (labScheduler.execution.instruments, ` +
+        `or INSTRUMENT_GATEWAYS for the Lambda) or allow simulated measurements (labScheduler.execution.simulated.allowed, ` +
+        `SIMULATED_INSTRUMENTS_ALLOWED for the Lambda)`,
+    );
+    this.name = 'NoInstrumentDriverError';
+  }
+}
+
+/**
+ * Chooses the driver for a run: per-instrument drivers first, then the fallback. Without a fallback
+ * (simulation not allowed), an instrument without a driver of its own is refused.
+ */
 export class DriverRegistry {
   constructor(
-    private readonly defaultDriver: InstrumentDriver,
+    private readonly fallbackDriver: InstrumentDriver | undefined,
     private readonly byInstrument: Map<string, InstrumentDriver> = new Map(),
   ) {}
 
-  driverFor(instrumentRef: string): InstrumentDriver {
+  /** Whether a run on the instrument would find a driver. */
+  has(instrumentRef: string): boolean {
     return (
-      this.byInstrument.get(instrumentRef.toLocaleLowerCase('en-US')) ??
-      this.defaultDriver
+      this.fallbackDriver !== undefined ||
+      this.byInstrument.has(instrumentRef.toLocaleLowerCase('en-US'))
     );
+  }
+
+  /** @throws NoInstrumentDriverError when the instrument has no driver and there is no fallback. */
+  driverFor(instrumentRef: string): InstrumentDriver {
+    const driver =
+      this.byInstrument.get(instrumentRef.toLocaleLowerCase('en-US')) ??
+      this.fallbackDriver;
+    if (!driver) throw new NoInstrumentDriverError(instrumentRef);
+    return driver;
   }
 }
