@@ -53,6 +53,7 @@ import { RunQueue } from '../database/RunQueue';
 import { RunStateStore } from '../database/RunStateStore';
 import { TaskFields, TaskFilter, TaskStore } from '../database/TaskStore';
 import { taskPermissionRules } from '../permissions/rules';
+import { databaseUnavailableHandler } from './databaseUnavailable';
 import { HttpStatusError, RequestValidationError } from './errors';
 import { InstrumentCatalog } from './InstrumentCatalog';
 import { OwnerCatalog, ownerRefErrors } from './OwnerCatalog';
@@ -820,6 +821,7 @@ export async function createRouter(
       response: { statusCode },
     });
   };
+  router.use(databaseUnavailableHandler(logger));
   router.use(errorHandler);
 
   return router;
