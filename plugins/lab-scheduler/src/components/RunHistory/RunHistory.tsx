@@ -164,9 +164,13 @@ export const RunHistory = ({
   return (
     <Table<Run>
       title="Run history"
+      // Not sortable or draggable: either makes each header a button, which nests the sort button (axe:
+      // nested-interactive) or has no name where the column has no title (aria-command-name).
       options={{
         paging: false,
         search: false,
+        sorting: false,
+        draggable: false,
         padding: 'dense',
         maxBodyHeight: '60vh',
       }}

@@ -133,7 +133,7 @@ describe('RunPage', () => {
     const figure = await screen.findByRole('figure', {
       name: 'Plate heatmap, 96 wells',
     });
-    expect(figure.querySelectorAll('td[data-well]')).toHaveLength(96);
+    expect(figure.querySelectorAll('[data-well]')).toHaveLength(96);
     expect(
       within(figure).getByLabelText('C7: 0.5 OD (outlier)'),
     ).toBeInTheDocument();

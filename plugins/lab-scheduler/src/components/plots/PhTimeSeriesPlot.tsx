@@ -58,7 +58,7 @@ export const PhTimeSeriesPlot = ({
           <YAxis
             yAxisId="temperature"
             orientation="right"
-            width={48}
+            width={64}
             domain={['auto', 'auto']}
             tickFormatter={formatNumber}
             unit="°C"

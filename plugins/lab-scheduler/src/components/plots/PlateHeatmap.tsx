@@ -26,28 +26,23 @@ export function heatColor(value: number, min: number, max: number): string {
 }
 
 const useStyles = makeStyles(theme => ({
-  table: {
-    borderCollapse: 'separate',
-    borderSpacing: 1,
-    tableLayout: 'fixed',
+  // A CSS grid rather than an HTML table: table cells cannot keep their wells square.
+  grid: {
+    display: 'grid',
+    gap: 1,
     width: '100%',
     maxWidth: 720,
+    alignItems: 'center',
   },
+  row: { display: 'contents' },
   header: {
     fontSize: 10,
-    fontWeight: 'normal',
+    lineHeight: 1.2,
     color: theme.palette.text.secondary,
-    padding: 0,
     textAlign: 'center',
+    overflow: 'hidden',
   },
-  rowHeader: { width: 14 },
-  cell: {
-    padding: 0,
-    height: 0,
-    // Square wells whatever the width: the padding follows the cell's width.
-    paddingBottom: '100%',
-    position: 'relative',
-  },
+  cell: { aspectRatio: '1 / 1', minWidth: 0 },
   outlier: {
     outline: `2px solid ${theme.palette.error.main}`,
     outlineOffset: -2,
@@ -92,49 +87,51 @@ export const PlateHeatmap = ({
         outliers.length
       } outlier well${outliers.length === 1 ? '' : 's'} outlined.`}
     >
-      <table className={classes.table} aria-label="Well optical densities">
-        <thead>
-          <tr>
-            <th className={`${classes.header} ${classes.rowHeader}`} />
-            {Array.from({ length: cols }, (_, c) => (
-              <th key={c} scope="col" className={classes.header}>
-                {c + 1}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {data.od.map((row, r) => {
-            const rowLabel = data.rowLabels[r] ?? String(r + 1);
-            return (
-              <tr key={rowLabel}>
-                <th scope="row" className={classes.header}>
-                  {rowLabel}
-                </th>
-                {row.map((value, c) => {
-                  const well = `${rowLabel}${c + 1}`;
-                  const name = `${well}: ${formatNumber(value)} ${unit}${
-                    outlierSet.has(well) ? ' (outlier)' : ''
-                  }`;
-                  return (
-                    <td
-                      key={well}
-                      data-well={well}
-                      data-od={value}
-                      title={name}
-                      aria-label={name}
-                      className={`${classes.cell} ${
-                        outlierSet.has(well) ? classes.outlier : ''
-                      }`}
-                      style={{ background: heatColor(value, min, max) }}
-                    />
-                  );
-                })}
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+      <div
+        role="table"
+        aria-label="Well optical densities"
+        className={classes.grid}
+        style={{ gridTemplateColumns: `1.5em repeat(${cols}, minmax(0, 1fr))` }}
+      >
+        <div role="row" className={classes.row}>
+          <span role="columnheader" aria-label="Row" />
+          {Array.from({ length: cols }, (_, c) => (
+            <span key={c} role="columnheader" className={classes.header}>
+              {c + 1}
+            </span>
+          ))}
+        </div>
+        {data.od.map((row, r) => {
+          const rowLabel = data.rowLabels[r] ?? String(r + 1);
+          return (
+            <div key={rowLabel} role="row" className={classes.row}>
+              <span role="rowheader" className={classes.header}>
+                {rowLabel}
+              </span>
+              {row.map((value, c) => {
+                const well = `${rowLabel}${c + 1}`;
+                const name = `${well}: ${formatNumber(value)} ${unit}${
+                  outlierSet.has(well) ? ' (outlier)' : ''
+                }`;
+                return (
+                  <span
+                    key={well}
+                    role="cell"
+                    data-well={well}
+                    data-od={value}
+                    title={name}
+                    aria-label={name}
+                    className={`${classes.cell} ${
+                      outlierSet.has(well) ? classes.outlier : ''
+                    }`}
+                    style={{ background: heatColor(value, min, max) }}
+                  />
+                );
+              })}
+            </div>
+          );
+        })}
+      </div>
       <div className={classes.legend} aria-hidden>
         <span>{formatNumber(min)}</span>
         <span className={classes.gradient} />

@@ -27,7 +27,7 @@ describe('PlateHeatmap', () => {
     const { container } = renderPlot(
       <PlateHeatmap data={plate(96)} outliers={['C7']} />,
     );
-    const cells = container.querySelectorAll('td[data-well]');
+    const cells = container.querySelectorAll('[data-well]');
     expect(cells).toHaveLength(96);
     expect(cells[0].getAttribute('data-well')).toBe('A1');
     expect(cells[95].getAttribute('data-well')).toBe('H12');
@@ -40,9 +40,9 @@ describe('PlateHeatmap', () => {
 
   it('draws 384 cells for a 384-well plate, lowest OD darkest, highest lightest', () => {
     const { container } = renderPlot(<PlateHeatmap data={plate(384)} />);
-    expect(container.querySelectorAll('td[data-well]')).toHaveLength(384);
+    expect(container.querySelectorAll('[data-well]')).toHaveLength(384);
     const colour = (well: string) =>
-      (container.querySelector(`td[data-well="${well}"]`) as HTMLElement).style
+      (container.querySelector(`[data-well="${well}"]`) as HTMLElement).style
         .background;
     // A1 is a blank (lowest OD), P24 the highest.
     expect(colour('A1')).toBe('rgb(68, 1, 84)');
