@@ -4,11 +4,12 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
-  DriverRegistry,
-  HttpInstrumentDriver,
+  builtInDriverFactories,
   cachedServiceToken,
+  createDriverRegistry,
+  DriverRegistry,
   HttpRunReporter,
-  InstrumentDriver,
+  instrumentConfigsFromJson,
   LocalRawDataStore,
   RawDataStore,
   S3RawDataStore,
@@ -28,8 +29,8 @@ import {
  * - SIMULATED_INSTRUMENTS_ALLOWED (false): measure instruments without a gateway with the simulated
  *   driver (fake data); otherwise their runs fail with NoInstrumentDriverError
  * - SIMULATED_FAULT_RATE, SIMULATED_DELAY_MS: the simulated driver
- * - INSTRUMENT_GATEWAYS: JSON [{ instrumentRef, endpoint, token?, timeoutMs?, maxResponseBytes? }] for real
- *   instruments
+ * - INSTRUMENT_GATEWAYS: JSON [{ instrumentRef, driver? (http), endpoint, token?, timeoutMs?,
+ *   maxResponseBytes? }] for real instruments: the entries of the backend's labScheduler.execution.instruments
  * - QUEUE_URL, RETRY_BASE_SECONDS (10), RETRY_MAX_SECONDS (900): exponential backoff between retries
  * - AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL_SQS: custom endpoints (tests)
  */
@@ -107,27 +108,22 @@ export async function settingsFromEnv(
     faultRate: Number(env.SIMULATED_FAULT_RATE ?? 0),
     delayMs: Number(env.SIMULATED_DELAY_MS ?? 0),
   });
-  const gateways = new Map<string, InstrumentDriver>();
-  for (const g of JSON.parse(env.INSTRUMENT_GATEWAYS ?? '[]') as any[]) {
-    gateways.set(
-      String(g.instrumentRef).toLocaleLowerCase('en-US'),
-      new HttpInstrumentDriver({
-        endpoint: g.endpoint,
-        token: g.token,
-        timeoutMs: g.timeoutMs,
-        maxResponseBytes: g.maxResponseBytes,
-      }),
-    );
-  }
+  // The backend's registry: the same factories and entry keys as labScheduler.execution.instruments.
+  const drivers = createDriverRegistry({
+    factories: builtInDriverFactories(simulated),
+    instruments: instrumentConfigsFromJson(
+      JSON.parse(env.INSTRUMENT_GATEWAYS ?? '[]'),
+      'INSTRUMENT_GATEWAYS',
+    ),
+    fallback:
+      env.SIMULATED_INSTRUMENTS_ALLOWED === 'true' ? simulated : undefined,
+  });
   return {
     apiUrl,
     token: serviceTokenProvider(env),
     maxReceiveCount: Number(env.MAX_RECEIVE_COUNT ?? 3),
     rawData,
-    drivers: new DriverRegistry(
-      env.SIMULATED_INSTRUMENTS_ALLOWED === 'true' ? simulated : undefined,
-      gateways,
-    ),
+    drivers,
   };
 }
 

@@ -159,8 +159,12 @@ export interface Config {
       instruments?: Array<{
         /** @visibility backend */
         instrumentRef: string;
-        /** Default: http. @visibility backend */
-        driver?: 'http' | 'simulated';
+        /**
+         * The driver: http (gateway), simulated, or one a backend module added through
+         * instrumentDriversExtensionPoint (its own keys go next to this one). Default: http.
+         * @visibility backend
+         */
+        driver?: string;
         /** Gateway base URL; the driver POSTs to {endpoint}/measure. Required for driver http with the inProcess queue. @visibility backend */
         endpoint?: string;
         /** Bearer token of the gateway. @visibility secret */

@@ -4,7 +4,11 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { labSchedulerPermissions } from '@lab-scheduler/plugin-lab-scheduler-common';
-import { LocalRawDataStore } from '@lab-scheduler/plugin-lab-scheduler-node';
+import {
+  InstrumentDriverFactory,
+  LocalRawDataStore,
+} from '@lab-scheduler/plugin-lab-scheduler-node';
+import { instrumentDriversExtensionPoint } from '@lab-scheduler/plugin-lab-scheduler-node/alpha';
 import { DatabaseTaskStore } from './database/DatabaseTaskStore';
 import { DispatchStore } from './database/DispatchStore';
 import { InstrumentCapacities } from './database/InstrumentCapacities';
@@ -43,6 +47,12 @@ import { SHUTDOWN_BUDGET_MS, stopWithin } from './lifecycle/stopWithin';
 export const labSchedulerPlugin = createBackendPlugin({
   pluginId: 'lab-scheduler',
   register(env) {
+    const moduleDriverFactories: InstrumentDriverFactory[] = [];
+    env.registerExtensionPoint(instrumentDriversExtensionPoint, {
+      addDriverFactory(factory) {
+        moduleDriverFactories.push(factory);
+      },
+    });
     env.registerInit({
       deps: {
         logger: coreServices.logger,
@@ -143,7 +153,10 @@ export const labSchedulerPlugin = createBackendPlugin({
           } else {
             queue = createInProcessQueue({
               runStates,
-              drivers: driversFromConfig(settings.execution.config),
+              drivers: driversFromConfig(
+                settings.execution.config,
+                moduleDriverFactories,
+              ),
               rawData: new LocalRawDataStore(
                 settings.execution.rawDataDirectory,
               ),

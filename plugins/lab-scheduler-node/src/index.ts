@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 export * from './drivers/InstrumentDriver';
+export * from './drivers/InstrumentDriverFactory';
 export { SimulatedInstrumentDriver } from './drivers/SimulatedInstrumentDriver';
 export type { SimulatedDriverOptions } from './drivers/SimulatedInstrumentDriver';
 export {

@@ -1,8 +1,9 @@
 import { Config } from '@backstage/config';
 import {
+  builtInDriverFactories,
+  createDriverRegistry,
   DriverRegistry,
-  HttpInstrumentDriver,
-  InstrumentDriver,
+  InstrumentDriverFactory,
   SimulatedInstrumentDriver,
 } from '@lab-scheduler/plugin-lab-scheduler-node';
 
@@ -38,42 +39,22 @@ export function driverCheckFromConfig(
 }
 
 /**
- * Instrument drivers from `labScheduler.execution`: HTTP gateway drivers (or the simulation) for the
- * instruments listed under `instruments`, and the simulated driver for every other instrument only when
+ * Instrument drivers from `labScheduler.execution`: each instrument listed under `instruments` gets a
+ * driver from the factory its `driver` names (built in: `http`, `simulated`; more from modules through
+ * instrumentDriversExtensionPoint), and every other instrument the simulated driver only when
  * `simulated.allowed` is true.
  */
-export function driversFromConfig(config?: Config): DriverRegistry {
+export function driversFromConfig(
+  config?: Config,
+  moduleFactories: InstrumentDriverFactory[] = [],
+): DriverRegistry {
   const simulated = new SimulatedInstrumentDriver({
     faultRate: config?.getOptionalNumber('simulated.faultRate') ?? 0,
     delayMs: config?.getOptionalNumber('simulated.delayMs') ?? 0,
   });
-  const byInstrument = new Map<string, InstrumentDriver>();
-  for (const instrument of config?.getOptionalConfigArray('instruments') ??
-    []) {
-    const ref = instrument
-      .getString('instrumentRef')
-      .toLocaleLowerCase('en-US');
-    const driver = instrument.getOptionalString('driver') ?? 'http';
-    if (driver === 'simulated') {
-      byInstrument.set(ref, simulated);
-    } else if (driver === 'http') {
-      byInstrument.set(
-        ref,
-        new HttpInstrumentDriver({
-          endpoint: instrument.getString('endpoint'),
-          token: instrument.getOptionalString('token'),
-          timeoutMs: instrument.getOptionalNumber('timeoutMs'),
-          maxResponseBytes: instrument.getOptionalNumber('maxResponseBytes'),
-        }),
-      );
-    } else {
-      throw new Error(
-        `labScheduler.execution.instruments: unknown driver '${driver}' for ${ref}`,
-      );
-    }
-  }
-  return new DriverRegistry(
-    simulationAllowed(config) ? simulated : undefined,
-    byInstrument,
-  );
+  return createDriverRegistry({
+    factories: [...builtInDriverFactories(simulated), ...moduleFactories],
+    instruments: config?.getOptionalConfigArray('instruments') ?? [],
+    fallback: simulationAllowed(config) ? simulated : undefined,
+  });
 }
