@@ -5,7 +5,8 @@
  * the machine's uptime and load (other processes share it), and writes the chart of list latency by
  * shape to docs/benchmark-api.svg. Not a test: numbers, no assertions.
  *
- * Scale with BENCH_TASKS (default 1000000), BENCH_REQUESTS (100 per shape, after BENCH_WARMUP = 5),
+ * Scale with BENCH_TASKS (default 1000000), BENCH_REQUESTS (100 per shape, after BENCH_WARMUP = 5, but
+ * no longer than BENCH_SHAPE_SECONDS = 60 and at least 10: a full scan under load takes seconds),
  * BENCH_RUNS (run rows for the history pages; default 0 = skip, e.g. 10000000), BENCH_AUDIT (audit rows,
  * default BENCH_RUNS / 10). The database lab_bench_api is dropped at the end unless BENCH_KEEP_DB=1.
  */
@@ -39,6 +40,11 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 100);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 5);
 const RUNS = Number(process.env.BENCH_RUNS ?? 0);
 const AUDIT = Number(process.env.BENCH_AUDIT ?? Math.round(RUNS / 10));
+/** Longest time spent on one shape's requests (and again on its database share); at least 10 after warm-up. */
+const SHAPE_SECONDS = Number(process.env.BENCH_SHAPE_SECONDS ?? 60);
+const moreSamples = (i: number, startedAt: number) =>
+  i < WARMUP + REQUESTS &&
+  (i < WARMUP + 10 || performance.now() - startedAt < SHAPE_SECONDS * 1000);
 const INSTRUMENTS = 50;
 const OWNERS = 10;
 /** The first migration of issue 14's list indexes: "before" is the schema without it. */
@@ -211,6 +217,7 @@ async function measureDatabase(
   knex: Knex,
   statements: Statement[],
 ): Promise<{
+  db_n: number;
   db_p50: number;
   db_p99: number;
   db_execution_ms: number;
@@ -219,7 +226,8 @@ async function measureDatabase(
   const connection = await knex.client.acquireConnection();
   try {
     const latencies: number[] = [];
-    for (let i = 0; i < WARMUP + REQUESTS; i++) {
+    const startedAt = performance.now();
+    for (let i = 0; moreSamples(i, startedAt); i++) {
       const t0 = performance.now();
       for (const { sql, bindings } of statements) {
         await connection.query(sql, bindings);
@@ -243,6 +251,7 @@ async function measureDatabase(
     }
     const db = percentiles(latencies);
     return {
+      db_n: db.n,
       db_p50: db.p50,
       db_p99: db.p99,
       db_execution_ms: Number(executionMs.toFixed(2)),
@@ -278,7 +287,8 @@ async function measure(
     };
     const latencies: number[] = [];
     let items = 0;
-    for (let i = 0; i < WARMUP + REQUESTS; i++) {
+    const startedAt = performance.now();
+    for (let i = 0; moreSamples(i, startedAt); i++) {
       const t0 = performance.now();
       const res: Response = await fetch(`${baseUrl}${path}`, { headers });
       const body = await res.json();
