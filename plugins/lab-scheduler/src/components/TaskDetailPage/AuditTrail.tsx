@@ -45,6 +45,7 @@ export const AuditTrail = ({
       paging: false,
       search: false,
       sorting: false,
+      draggable: false,
       padding: 'dense',
       maxBodyHeight: 400,
     }}
