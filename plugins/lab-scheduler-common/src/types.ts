@@ -57,7 +57,7 @@ export interface Measurement {
 }
 
 /** A run: one scheduled occurrence of a task. @public */
-export interface Run {
+export type Run = {
   id: string;
   taskId: string;
   scheduledFor: string;
@@ -74,7 +74,7 @@ export interface Run {
    * derive it with `runOutcome`.
    */
   outcome?: RunOutcome;
-}
+};
 
 /**
  * What the dispatcher does when occurrences were missed (downtime), when the previous run is still
@@ -118,7 +118,7 @@ export const DEFAULT_TASK_POLICIES: TaskPolicies = {
 };
 
 /** A measurement task as the API answers it. @public */
-export interface Task {
+export type Task = {
   id: string;
   name: string;
   description: string;
@@ -135,7 +135,7 @@ export interface Task {
   updatedAt: string;
   updatedBy: string;
   lastRun: Run | null;
-}
+};
 
 /** @public */
 export type AuditAction =
@@ -147,13 +147,13 @@ export type AuditAction =
   | 'trigger';
 
 /** An entry of a task's append-only audit trail. @public */
-export interface AuditEntry {
+export type AuditEntry = {
   at: string;
   actor: string;
   action: AuditAction;
   before: Omit<Task, 'lastRun'> | null;
   after: Omit<Task, 'lastRun'> | null;
-}
+};
 
 /** A page of results with the cursor of the next page, or null on the last one. @public */
 export interface Page<T> {

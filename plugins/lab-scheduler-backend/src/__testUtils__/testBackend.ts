@@ -24,6 +24,7 @@ import {
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { labSchedulerPlugin } from '../plugin';
+import { recordContractViolations } from './apiContract';
 import { instrumentEntities, orgEntities } from './fixtures';
 
 /** Ownership refs of the test users: what the auth backend would put in their identity. */
@@ -136,7 +137,7 @@ export async function startLabSchedulerBackend(
   /** Extra features or service factories, e.g. a capturing root logger. */
   extraFeatures: Parameters<typeof startTestBackend>[0]['features'] = [],
 ) {
-  return startTestBackend({
+  const backend = await startTestBackend({
     features: [
       labSchedulerPlugin,
       mockServices.database.factory({ knex }),
@@ -151,6 +152,16 @@ export async function startLabSchedulerBackend(
       userInfoFromOwnership,
       ...(extraFeatures ?? []),
     ],
+  });
+  // Every response of every API test is checked against openapi.yaml; stopping fails on a mismatch.
+  const contract = recordContractViolations(backend.server);
+  const stop = backend.stop.bind(backend);
+  return Object.assign(backend, {
+    contractViolations: contract.violations,
+    async stop() {
+      await stop();
+      contract.assertNone();
+    },
   });
 }
 

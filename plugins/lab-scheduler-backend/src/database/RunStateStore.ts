@@ -1,5 +1,8 @@
 import { ConflictError, NotFoundError } from '@backstage/errors';
-import type { Run, RunResult } from '@lab-scheduler/plugin-lab-scheduler-common';
+import type {
+  Run,
+  RunResult,
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { runFromRow } from './DatabaseTaskStore';
 
@@ -26,11 +29,14 @@ export interface RunReport {
   nowMs: number;
 }
 
+/** What an executor reported about a run. */
+export type RunEventType = 'started' | 'succeeded' | 'failed';
+
 /** One entry of a run's event audit. */
 export interface RunEventEntry {
   at: string;
   actor: string;
-  event: string;
+  event: RunEventType;
   accepted: boolean;
   status: string;
   detail: Record<string, unknown> | null;
@@ -84,7 +90,7 @@ export class RunStateStore {
    */
   private async report(
     runId: string,
-    event: 'started' | 'succeeded' | 'failed',
+    event: RunEventType,
     report: RunReport,
     apply: (tx: Knex.Transaction) => Promise<number>,
     detail: Record<string, unknown>,
@@ -243,7 +249,7 @@ export class RunStateStore {
     return rows.map(row => ({
       at: new Date(Number(row.at)).toISOString(),
       actor: row.actor,
-      event: row.event,
+      event: row.event as RunEventType,
       accepted: Boolean(row.accepted),
       status: row.status,
       detail: row.detail ? JSON.parse(row.detail) : null,

@@ -47,12 +47,12 @@ import {
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import express, { ErrorRequestHandler, Request } from 'express';
 import { resolve as resolvePath } from 'node:path';
-import Router from 'express-promise-router';
 import { z } from 'zod';
 import { RunQueue } from '../database/RunQueue';
 import { RunStateStore } from '../database/RunStateStore';
 import { TaskFields, TaskFilter, TaskStore } from '../database/TaskStore';
 import { taskPermissionRules } from '../permissions/rules';
+import { createOpenApiRouter } from '../schema/openapi/generated/router';
 import { databaseUnavailableHandler } from './databaseUnavailable';
 import { HttpStatusError, RequestValidationError } from './errors';
 import { InstrumentCatalog } from './InstrumentCatalog';
@@ -85,6 +85,12 @@ export interface RouterOptions {
   /** The instruments' run queues: the calendar's clash checks and why runs wait. */
   runQueue: RunQueue;
 }
+
+/**
+ * A request of any route of the typed router: the shared helpers read only headers, path ids and
+ * credentials, whatever the route's own parameter and body types.
+ */
+type AnyRequest = Request<any, any, any, any>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -145,7 +151,7 @@ function principalOf(
 
 /** The version a PATCH or DELETE expects, from the body or an If-Match header. */
 function expectedVersion(
-  req: Request,
+  req: AnyRequest,
   bodyVersion: number | undefined,
 ): number | undefined {
   if (bodyVersion !== undefined) return bodyVersion;
@@ -160,7 +166,7 @@ function expectedVersion(
   return Number(match[1]);
 }
 
-function requireJsonBody(req: Request): void {
+function requireJsonBody(req: AnyRequest): void {
   if (!req.is('application/json')) {
     throw new HttpStatusError(
       415,
@@ -196,7 +202,14 @@ export async function createRouter(
   ) => any;
   const isAllowedBy = createConditionAuthorizer(taskPermissionRules as any);
 
-  const router = Router();
+  const router = await createOpenApiRouter({
+    // The body parser comes after the validator's error mapping, which would turn its 413 and
+    // "not valid JSON" answers into a bare 400 (the error handler below answers them).
+    middleware: [(_req, _res, next) => next()],
+    // The zod schemas validate requests: their errors name each field in `details`, which the
+    // validator's single InputError message would lose.
+    validatorOptions: { validateRequests: false },
+  });
   router.use(
     express.json({ limit: options.maxBodySize ?? '64kb', strict: false }),
   );
@@ -252,7 +265,7 @@ export async function createRouter(
     return owners.validate(owner);
   }
 
-  async function authorizeBasic(req: Request, permission: BasicPermission) {
+  async function authorizeBasic(req: AnyRequest, permission: BasicPermission) {
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
@@ -293,7 +306,7 @@ export async function createRouter(
 
   /** Loads a task (404 when unknown) and checks a resource permission on it (403 when denied). */
   async function authorizedTask(
-    req: Request,
+    req: AnyRequest,
     id: string,
     permission: ResourcePermission,
   ): Promise<{ task: Task; credentials: BackstageCredentials }> {
@@ -664,7 +677,7 @@ export async function createRouter(
   });
 
   /** Loads a run the caller may read (404 for an unknown run or task, 403 when reading is denied). */
-  async function readableRun(req: Request) {
+  async function readableRun(req: AnyRequest) {
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });

@@ -1,11 +1,14 @@
+// openapi-fetch names its request methods after the HTTP verbs (api.GET, api.POST).
+/* eslint-disable new-cap */
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { ResponseError } from '@backstage/errors';
+import createClient, { Client } from 'openapi-fetch';
 import type {
   AuditEntry,
+  ExportFormat,
   CalendarResponse,
   ClashReport,
   ClashRequest,
-  ExportFormat,
   Page,
   RecentResult,
   Run,
@@ -19,8 +22,14 @@ import {
   ListTasksRequest,
   MeasurementTypeInfo,
 } from './LabSchedulerApi';
+import type { paths } from '../schema/openapi/generated/openapi';
 
-/** LabSchedulerApi over HTTP, through Backstage's discovery and fetch APIs. @public */
+/**
+ * LabSchedulerApi over HTTP, through Backstage's discovery and fetch APIs. Requests are typed by the
+ * client generated from the backend's OpenAPI document (paths, parameters and bodies are checked at
+ * compile time); answers are handed out as the `-common` types the UI uses, which the backend's typed
+ * router and its API tests hold to the same document. @public
+ */
 export class LabSchedulerClient implements LabSchedulerApi {
   private readonly discoveryApi: DiscoveryApi;
   private readonly fetchApi: FetchApi;
@@ -31,19 +40,32 @@ export class LabSchedulerClient implements LabSchedulerApi {
   }
 
   listTasks(request: ListTasksRequest = {}): Promise<Page<Task>> {
-    return this.request('GET', `/tasks${query(request)}`);
+    const { mine, count, ...rest } = request;
+    return this.call(api =>
+      api.GET('/tasks', {
+        params: {
+          query: withoutEmpty({
+            ...rest,
+            mine: flag(mine),
+            count: flag(count),
+          }),
+        },
+      }),
+    );
   }
 
   getTask(id: string): Promise<Task> {
-    return this.request('GET', `/tasks/${encodeURIComponent(id)}`);
+    return this.call(api =>
+      api.GET('/tasks/{id}', { params: { path: { id } } }),
+    );
   }
 
   listMeasurementTypes(): Promise<{ items: MeasurementTypeInfo[] }> {
-    return this.request('GET', '/measurement-types');
+    return this.call(api => api.GET('/measurement-types'));
   }
 
   createTask(input: CreateTaskInput): Promise<Task> {
-    return this.request('POST', '/tasks', input);
+    return this.call(api => api.POST('/tasks', { body: input }));
   }
 
   updateTask(
@@ -51,39 +73,52 @@ export class LabSchedulerClient implements LabSchedulerApi {
     version: number,
     changes: Partial<CreateTaskInput>,
   ): Promise<Task> {
-    return this.request('PATCH', `/tasks/${encodeURIComponent(id)}`, {
-      ...changes,
-      version,
-    });
+    return this.call(api =>
+      api.PATCH('/tasks/{id}', {
+        params: { path: { id } },
+        body: { ...changes, version },
+      }),
+    );
   }
 
   async deleteTask(id: string): Promise<void> {
-    await this.request('DELETE', `/tasks/${encodeURIComponent(id)}`);
+    await this.call(api =>
+      api.DELETE('/tasks/{id}', { params: { path: { id } } }),
+    );
   }
 
   pauseTask(id: string): Promise<Task> {
-    return this.request('POST', `/tasks/${encodeURIComponent(id)}/pause`);
+    return this.call(api =>
+      api.POST('/tasks/{id}/pause', { params: { path: { id } } }),
+    );
   }
 
   resumeTask(id: string): Promise<Task> {
-    return this.request('POST', `/tasks/${encodeURIComponent(id)}/resume`);
+    return this.call(api =>
+      api.POST('/tasks/{id}/resume', { params: { path: { id } } }),
+    );
   }
 
   triggerTask(id: string): Promise<Run> {
-    return this.request('POST', `/tasks/${encodeURIComponent(id)}/trigger`);
+    return this.call(api =>
+      api.POST('/tasks/{id}/trigger', { params: { path: { id } } }),
+    );
   }
 
   getRun(runId: string): Promise<Run> {
-    return this.request('GET', `/runs/${encodeURIComponent(runId)}`);
+    return this.call(api =>
+      api.GET('/runs/{id}', { params: { path: { id: runId } } }),
+    );
   }
 
   listRuns(
     taskId: string,
     request: { limit?: number; cursor?: string } = {},
   ): Promise<Page<Run>> {
-    return this.request(
-      'GET',
-      `/tasks/${encodeURIComponent(taskId)}/runs${query(request)}`,
+    return this.call(api =>
+      api.GET('/tasks/{id}/runs', {
+        params: { path: { id: taskId }, query: withoutEmpty(request) },
+      }),
     );
   }
 
@@ -91,19 +126,20 @@ export class LabSchedulerClient implements LabSchedulerApi {
     taskId: string,
     request: { limit?: number; cursor?: string } = {},
   ): Promise<Page<AuditEntry>> {
-    return this.request(
-      'GET',
-      `/tasks/${encodeURIComponent(taskId)}/audit${query(request)}`,
+    return this.call(api =>
+      api.GET('/tasks/{id}/audit', {
+        params: { path: { id: taskId }, query: withoutEmpty(request) },
+      }),
     );
   }
 
-  async getRawData(runId: string): Promise<Blob> {
-    const baseUrl = await this.discoveryApi.getBaseUrl('lab-scheduler');
-    const response = await this.fetchApi.fetch(
-      `${baseUrl}/runs/${encodeURIComponent(runId)}/raw`,
+  getRawData(runId: string): Promise<Blob> {
+    return this.call(api =>
+      api.GET('/runs/{id}/raw', {
+        params: { path: { id: runId } },
+        parseAs: 'blob',
+      }),
     );
-    if (!response.ok) throw await ResponseError.fromResponse(response);
-    return response.blob();
   }
 
   listRecentResults(
@@ -114,29 +150,31 @@ export class LabSchedulerClient implements LabSchedulerApi {
     } = {},
   ): Promise<Page<RecentResult>> {
     const { outcomes, ...page } = request;
-    return this.request(
-      'GET',
-      `/results${query({ ...page, outcome: outcomes?.join(',') })}`,
+    return this.call(api =>
+      api.GET('/results', {
+        params: {
+          query: withoutEmpty({ ...page, outcome: outcomes?.join(',') }),
+        },
+      }),
     );
   }
 
   exportRunRawData(runId: string, format: ExportFormat): Promise<Blob> {
-    return this.download(
-      `/runs/${encodeURIComponent(runId)}/export${query({ format })}`,
+    return this.call(api =>
+      api.GET('/runs/{id}/export', {
+        params: { path: { id: runId }, query: { format } },
+        parseAs: 'blob',
+      }),
     );
   }
 
   exportTaskRuns(taskId: string, format: ExportFormat): Promise<Blob> {
-    return this.download(
-      `/tasks/${encodeURIComponent(taskId)}/runs/export${query({ format })}`,
+    return this.call(api =>
+      api.GET('/tasks/{id}/runs/export', {
+        params: { path: { id: taskId }, query: { format } },
+        parseAs: 'blob',
+      }),
     );
-  }
-
-  private async download(path: string): Promise<Blob> {
-    const baseUrl = await this.discoveryApi.getBaseUrl('lab-scheduler');
-    const response = await this.fetchApi.fetch(`${baseUrl}${path}`);
-    if (!response.ok) throw await ResponseError.fromResponse(response);
-    return response.blob();
   }
 
   getCalendar(request: {
@@ -144,49 +182,51 @@ export class LabSchedulerClient implements LabSchedulerApi {
     to: string;
     instrument?: string;
   }): Promise<CalendarResponse> {
-    return this.request('GET', `/calendar${query(request)}`);
+    return this.call(api =>
+      api.GET('/calendar', { params: { query: withoutEmpty(request) } }),
+    );
   }
 
   checkClashes(request: ClashRequest): Promise<ClashReport> {
-    return this.request('POST', '/calendar/clashes', request);
+    return this.call(api => api.POST('/calendar/clashes', { body: request }));
   }
 
   async getWaitingReasons(runIds: string[]): Promise<WaitingReason[]> {
     if (runIds.length === 0) return [];
-    const { items } = await this.request<{ items: WaitingReason[] }>(
-      'GET',
-      `/waiting-reasons${query({ ids: runIds.join(',') })}`,
+    const { items } = await this.call<{ items: WaitingReason[] }>(api =>
+      api.GET('/waiting-reasons', {
+        params: { query: { ids: runIds.join(',') } },
+      }),
     );
     return items;
   }
 
-  private async request<T>(
-    method: string,
-    path: string,
-    body?: unknown,
+  /** Sends one request of the generated client; a non-2xx answer throws a ResponseError. */
+  private async call<T>(
+    send: (api: Client<paths>) => Promise<{ data?: unknown }>,
   ): Promise<T> {
-    const baseUrl = await this.discoveryApi.getBaseUrl('lab-scheduler');
-    const response = await this.fetchApi.fetch(`${baseUrl}${path}`, {
-      method,
-      headers:
-        body === undefined ? undefined : { 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+    const api = createClient<paths>({
+      baseUrl: await this.discoveryApi.getBaseUrl('lab-scheduler'),
+      fetch: async (request: Request) => {
+        const response = await this.fetchApi.fetch(request);
+        if (!response.ok) throw await ResponseError.fromResponse(response);
+        return response;
+      },
     });
-    if (!response.ok) {
-      throw await ResponseError.fromResponse(response);
-    }
-    if (response.status === 204) {
-      return undefined as T;
-    }
-    return (await response.json()) as T;
+    const { data } = await send(api);
+    return data as T;
   }
 }
 
-function query(params: object): string {
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params)) {
-    if (value !== undefined && value !== '') search.set(key, String(value));
-  }
-  const text = search.toString();
-  return text ? `?${text}` : '';
+/** A boolean query flag as the API spells it. */
+function flag(value: boolean | undefined): 'true' | 'false' | undefined {
+  if (value === undefined) return undefined;
+  return value ? 'true' : 'false';
+}
+
+/** Query parameters without the unset ones (an empty text box is no filter). */
+function withoutEmpty<T extends object>(params: T): T {
+  return Object.fromEntries(
+    Object.entries(params).filter(([, v]) => v !== undefined && v !== ''),
+  ) as T;
 }
