@@ -218,7 +218,10 @@ describeIfBrowser('the portal in Chromium', () => {
 
       // Run now, and watch the status reach succeeded without reloading.
       await row.getByRole('button', { name: `Run ${name} now` }).click();
-      await row.getByText('succeeded').waitFor({ timeout: 60_000 });
+      // The outcome chip: measured (with or without QC checks) is what "succeeded" reads as.
+      await row
+        .getByText(/^(Measured|QC pass|QC fail.*)$/)
+        .waitFor({ timeout: 60_000 });
       await shot('run-succeeded');
 
       // The task's page shows the run with its QC verdict and result.
@@ -226,7 +229,7 @@ describeIfBrowser('the portal in Chromium', () => {
       await page.getByText('Run history').waitFor();
       await page
         .getByRole('row')
-        .filter({ hasText: 'peakWavelengthNm' })
+        .filter({ hasText: 'Peak wavelength' })
         .first()
         .waitFor({ timeout: 30_000 });
       await shot('task-detail');
