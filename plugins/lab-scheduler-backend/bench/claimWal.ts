@@ -3,7 +3,7 @@
  * WAL) — a count that other load on the machine does not change, unlike a time.
  * `npx node --require @backstage/cli/config/nodeTransform.cjs bench/claimWal.ts` (database
  * lab_claim_wal). The statements are written out here to compare the claim's insert with ON CONFLICT
- * (before 5f647e6) and with NOT EXISTS (since); they mirror DispatchStore's with a once-only schedule.
+ * (before 5f647e6) and with a probe of the occurrence key (since); they mirror DispatchStore's with a once-only schedule.
  */
 import knexFactory, { Knex } from 'knex';
 import { applyDatabaseMigrations } from '../src/database/DatabaseTaskStore';
@@ -33,7 +33,7 @@ async function explain(
   };
 }
 
-async function measure(existingRuns: 'on-conflict' | 'not-exists') {
+async function measure(existingRuns: 'on-conflict' | 'key-probe') {
   const admin = knexFactory({ client: 'pg', connection: `${PG}/postgres` });
   await admin.raw('drop database if exists lab_claim_wal with (force)');
   await admin.raw('create database lab_claim_wal');
@@ -82,8 +82,8 @@ async function measure(existingRuns: 'on-conflict' | 'not-exists') {
       const keep =
         existingRuns === 'on-conflict'
           ? 'on conflict (task_id, scheduled_for) do nothing'
-          : `where not exists (select 1 from lab_scheduler_runs x
-               where x.task_id = r.task_id and x.scheduled_for = r.scheduled_for)`;
+          : `where (select 1 from lab_scheduler_runs x
+               where x.task_id = r.task_id and x.scheduled_for = r.scheduled_for) is null`;
       add(
         `3 insert runs (${existingRuns})`,
         await explain(
@@ -147,7 +147,7 @@ async function measure(existingRuns: 'on-conflict' | 'not-exists') {
 
 async function main() {
   await measure('on-conflict');
-  await measure('not-exists');
+  await measure('key-probe');
 }
 
 main().catch(error => {

@@ -1,7 +1,7 @@
 import { TestDatabaseId } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
-import { noGuards, seedTasks } from '../__testUtils__/seed';
+import { noGuards, seedDueTasks, seedTasks } from '../__testUtils__/seed';
 import { applyDatabaseMigrations } from './DatabaseTaskStore';
 import { DispatchStore } from './DispatchStore';
 import { newClaimToken, timeOrderedUuid } from './ids';
@@ -94,6 +94,50 @@ describe.each(databaseIds)(
     });
 
     if (databaseId === 'POSTGRES_15') {
+      it('probes the occurrence key per run instead of scanning the run history, before any statistics', async () => {
+        // 30,000 runs of history and no statistics (a fresh table, autovacuum not yet there): a plan
+        // that hashes the whole history would be re-run by every claim.
+        await knex.raw(
+          `insert into ${RUNS} (id, task_id, scheduled_for, status, attempt, created_at)
+         select 'h' || g, 'old-task', g, 'succeeded', 1, 0 from generate_series(1, 30000) g`,
+        );
+        // A full batch: against a few rows the planner probes anyway.
+        await seedDueTasks(knex, 500, Date.now() - 100);
+        const statements: { sql: string; bindings: unknown[] }[] = [];
+        const capture = (query: { sql: string; bindings: unknown[] }) => {
+          if (/insert into lab_scheduler_runs/i.test(query.sql))
+            statements.push(query);
+        };
+        knex.on('query', capture);
+        try {
+          const result = await store.claimDueTasks({
+            instanceId: 'a',
+            nowMs: Date.now(),
+            batchSize: 500,
+            leaseMs: 30_000,
+            graceMs: 60_000,
+          });
+          expect(result.runs).toHaveLength(500);
+        } finally {
+          knex.removeListener('query', capture);
+        }
+        expect(statements).toHaveLength(1);
+        const connection = await knex.client.acquireConnection();
+        try {
+          const { rows } = await connection.query(
+            `explain ${statements[0].sql}`,
+            statements[0].bindings,
+          );
+          const plan = rows.map((r: Record<string, string>) => r['QUERY PLAN']);
+          expect(plan.join('\n')).toMatch(
+            /Index Only Scan using lab_scheduler_runs_occurrence_uniq/,
+          );
+          expect(plan.join('\n')).not.toMatch(/Seq Scan on lab_scheduler_runs/);
+        } finally {
+          await knex.client.releaseConnection(connection);
+        }
+      });
+
       it('claims again when a run for its occurrence commits after its snapshot', async () => {
         const at = Date.now() - 100;
         const [taken, free] = await twoDueTasks(at);

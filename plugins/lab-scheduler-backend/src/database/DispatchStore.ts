@@ -6,7 +6,12 @@ import {
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { planOccurrences } from '../dispatcher/planOccurrences';
-import { NEVER_SORT_AT } from './DatabaseTaskStore';
+import {
+  sortKey,
+  sortKeySql,
+  stateAfterAdvance,
+  stateAfterAdvanceSql,
+} from '../tasks/lifecycle';
 import { newClaimToken, timeOrderedUuid } from './ids';
 
 const TASKS = 'lab_scheduler_tasks';
@@ -286,8 +291,8 @@ export class DispatchStore {
         taskUpdates.push({
           id: task.id,
           nextRunAt: plan.nextRunAt,
-          sortAt: plan.nextRunAt ?? NEVER_SORT_AT,
-          state: plan.nextRunAt === null ? 'completed' : 'active',
+          sortAt: sortKey(plan.nextRunAt),
+          state: stateAfterAdvance(plan.nextRunAt),
         });
       }
       const inserted = this.isPostgres
@@ -334,9 +339,9 @@ export class DispatchStore {
    * 500-row VALUES list would cost thousands of bind parameters to send, parse and plan).
    *
    * An occurrence that already has a row (e.g. a "run now" at the same instant) keeps it. The fast path
-   * leaves it out with NOT EXISTS and inserts plainly: ON CONFLICT makes every row a speculative
-   * insertion, with one more WAL record and heap page write per run to confirm it (measured in
-   * docs/benchmark.md), for a conflict that almost never happens. A row committed after the statement's
+   * leaves it out (a probe of the occurrence key) and inserts plainly: ON CONFLICT makes every row a
+   * speculative insertion, with one more WAL record and heap page write per run to confirm it (measured
+   * in docs/benchmark.md), for a conflict that almost never happens. A row committed after the statement's
    * snapshot still fails the unique key; claimDueTasks then claims again with ON CONFLICT.
    */
   private async writeClaimPostgres(
@@ -355,16 +360,19 @@ export class DispatchStore {
     const keepExisting =
       claim.existingRuns === 'on-conflict'
         ? 'on conflict (task_id, scheduled_for) do nothing'
-        : `where not exists (select 1 from ${RUNS} x
-             where x.task_id = r.task_id and x.scheduled_for = r.scheduled_for)`;
+        : // A scalar subquery, not NOT EXISTS: the planner turns NOT EXISTS into a hash anti-join over a
+          // sequential scan of every run (chosen for a few hundred rows against tens of thousands,
+          // and re-run by every claim), where this stays one probe of the occurrence key per run.
+          `where (select 1 from ${RUNS} x
+             where x.task_id = r.task_id and x.scheduled_for = r.scheduled_for) is null`;
     // What is the same for the whole batch travels once, as a scalar.
     const { rows } = await tx.raw(
       `with v as (
          select * from unnest(?::text[], ?::bigint[]) as v(id, next_run_at)
        ), advanced as (
          update ${TASKS} set next_run_at = v.next_run_at,
-           sort_at = coalesce(v.next_run_at, ?::bigint),
-           state = case when v.next_run_at is null then 'completed' else 'active' end
+           sort_at = ${sortKeySql('v.next_run_at')},
+           state = ${stateAfterAdvanceSql('v.next_run_at')}
          from v where ${TASKS}.id = v.id
        ), inserted as (
          insert into ${RUNS} (id, task_id, instrument_ref, scheduled_for, status, attempt, claimed_by,
@@ -385,7 +393,6 @@ export class DispatchStore {
       [
         taskUpdates.map(u => u.id),
         taskUpdates.map(u => u.nextRunAt),
-        NEVER_SORT_AT,
         claim.instanceId,
         claim.claimToken,
         claim.nowMs,
