@@ -1,3 +1,5 @@
+import { HumanDuration } from '@backstage/types';
+
 export interface Config {
   /** Configuration of the Lab Scheduler plugin. */
   labScheduler?: {
@@ -193,6 +195,22 @@ export interface Config {
       pauseBetweenBatchesMs?: number;
       /** Minutes between sweeps. Default: 10. @visibility backend */
       frequencyMinutes?: number;
+    };
+    /**
+     * Notifications to task owners through Backstage notifications (needs the notifications backend in the
+     * portal; without it sends fail with a warning and nothing else changes). Each task's policies.notify
+     * chooses off, failures (QC fail, failed, dead-lettered; the default) or every_run.
+     */
+    notifications?: {
+      /** Default: true. @visibility backend */
+      enabled?: boolean;
+      /**
+       * At most one notification per task in this window; the runs in between are counted into the next
+       * one. Default: 30 minutes. @visibility backend
+       */
+      window?: HumanDuration | string;
+      /** How often finished runs are read. Default: 10 seconds. @visibility backend */
+      pollInterval?: HumanDuration | string;
     };
   };
 }

@@ -3,6 +3,8 @@ import {
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { notificationService } from '@backstage/plugin-notifications-node';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { labSchedulerPermissions } from '@lab-scheduler/plugin-lab-scheduler-common';
 import {
   InstrumentDriverFactory,
@@ -32,7 +34,9 @@ import { TaskQueue } from './queue/TaskQueue';
 import { InstrumentCatalog } from './service/InstrumentCatalog';
 import { OwnerCatalog } from './service/OwnerCatalog';
 import { readLabSchedulerConfig } from './service/labSchedulerConfig';
+import { scheduleRunNotifications } from './notifications/scheduleRunNotifications';
 import { createRouter } from './service/router';
+import { RunUpdateSignals } from './signals/RunUpdateSignals';
 import { scheduleRunRetention } from './retention/scheduleRunRetention';
 import { createExportRoutes } from './service/routes/exports';
 import { createResultRoutes } from './service/routes/results';
@@ -67,6 +71,8 @@ export const labSchedulerPlugin = createBackendPlugin({
         lifecycle: coreServices.lifecycle,
         scheduler: coreServices.scheduler,
         catalog: catalogServiceRef,
+        notifications: notificationService,
+        signals: signalsServiceRef,
       },
       async init({
         logger,
@@ -81,6 +87,8 @@ export const labSchedulerPlugin = createBackendPlugin({
         lifecycle,
         scheduler,
         catalog,
+        notifications,
+        signals,
       }) {
         const settings = readLabSchedulerConfig(config);
         const store = await DatabaseTaskStore.create({ database });
@@ -133,7 +141,10 @@ export const labSchedulerPlugin = createBackendPlugin({
           knex.client.config.client === 'pg'
             ? new PgNotifyWakeup(knex, logger)
             : new LocalWakeup();
+        // Open pages reload on a signal instead of waiting for their next poll.
+        const runUpdates = new RunUpdateSignals(signals, logger);
         const notify = () => {
+          runUpdates.changed();
           wakeup
             .notify()
             .catch(error =>
@@ -267,6 +278,15 @@ export const labSchedulerPlugin = createBackendPlugin({
             },
           });
         }
+
+        await scheduleRunNotifications({
+          config,
+          knex,
+          notifications,
+          scheduler,
+          logger: logger.child({ component: 'notifier' }),
+        });
+        lifecycle.addShutdownHook(() => runUpdates.close());
 
         lifecycle.addStartupHook(() => dispatcher?.start());
         lifecycle.addShutdownHook(() =>
