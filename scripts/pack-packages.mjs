@@ -19,12 +19,20 @@ import {
   readdirSync,
   rmSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(root, 'node_modules/@backstage/cli/bin/backstage-cli');
+const cli = join(
+  dirname(
+    createRequire(join(root, 'package.json')).resolve(
+      '@backstage/cli/package.json',
+    ),
+  ),
+  'bin/backstage-cli',
+);
 const npmCli = process.env.npm_execpath; // the npm that started us (on Node 22 through the node package)
 const outDir = join(root, 'e2e-artifacts/packages');
 const workDir = join(root, 'e2e-artifacts/pack-work');
