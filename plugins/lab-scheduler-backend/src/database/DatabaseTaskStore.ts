@@ -15,6 +15,7 @@ import type {
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { runOutcome } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { randomUUID } from 'node:crypto';
+import { NEVER_SORT_AT, sortKey } from '../tasks/lifecycle';
 import { newClaimToken, timeOrderedUuid } from './ids';
 import { Knex } from 'knex';
 import {
@@ -55,9 +56,6 @@ function isManualRunLimitViolation(error: any): boolean {
     )
   );
 }
-
-/** Sort key of tasks that will not run again: after every real instant (year 275760). */
-export const NEVER_SORT_AT = 8_640_000_000_000_000;
 
 export const migrationsDir = resolvePackagePath(
   '@lab-scheduler/plugin-lab-scheduler-backend',
@@ -209,7 +207,7 @@ function fieldsToRow(fields: Partial<TaskFields>): Partial<TaskRow> {
   if (fields.state !== undefined) row.state = fields.state;
   if (fields.nextRunAt !== undefined) {
     row.next_run_at = fields.nextRunAt;
-    row.sort_at = fields.nextRunAt ?? NEVER_SORT_AT;
+    row.sort_at = sortKey(fields.nextRunAt);
   }
   return row;
 }

@@ -27,7 +27,6 @@ import {
   DEFAULT_PAGE_SIZE,
   encodeCursor,
   FieldError,
-  firstOccurrenceAtOrAfter,
   KeysetPosition,
   listTasksQuerySchema,
   runEventSchema,
@@ -36,7 +35,6 @@ import {
   Task,
   taskCreatePermission,
   taskDeletePermission,
-  TaskSchedule,
   TaskState,
   taskReadPermission,
   TASK_COUNT_CAP,
@@ -50,8 +48,9 @@ import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { RunQueue } from '../database/RunQueue';
 import { RunStateStore } from '../database/RunStateStore';
-import { TaskFields, TaskFilter, TaskStore } from '../database/TaskStore';
+import { TaskFilter, TaskStore } from '../database/TaskStore';
 import { taskPermissionRules } from '../permissions/rules';
+import { NewTaskFields, TaskService } from '../tasks/TaskService';
 import { createOpenApiRouter } from '../schema/openapi/generated/router';
 import { databaseUnavailableHandler } from './databaseUnavailable';
 import { HttpStatusError, RequestValidationError } from './errors';
@@ -176,27 +175,15 @@ function requireJsonBody(req: AnyRequest): void {
   }
 }
 
-/** nextRunAt and state of an active task from its schedule, as of `nowMs`. */
-function activeTiming(
-  schedule: TaskSchedule,
-  nowMs: number,
-): { state: TaskState; nextRunAt: number | null } {
-  if (schedule.type === 'once') {
-    // A one-time task keeps its instant even when resumed late: the misfire policy decides what then.
-    return { state: 'active', nextRunAt: Date.parse(schedule.at) };
-  }
-  const next = firstOccurrenceAtOrAfter(schedule, nowMs);
-  return next === null
-    ? { state: 'completed', nextRunAt: null }
-    : { state: 'active', nextRunAt: next };
-}
-
 export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
   const { store, instruments, owners, httpAuth, permissions, logger } = options;
   const now = options.now ?? Date.now;
-  const notify = options.onTaskChanged ?? (() => {});
+  const tasks = new TaskService({
+    store,
+    onTaskChanged: options.onTaskChanged,
+  });
   const toFilter = createConditionTransformer(taskPermissionRules as any) as (
     criteria: any,
   ) => any;
@@ -359,29 +346,28 @@ export async function createRouter(
     }
     if (errors.length > 0) throw new RequestValidationError(errors);
     const actor = actorOf(credentials);
-    const timing = activeTiming(body.schedule, nowMs);
-    const fields: TaskFields = {
-      name: body.name,
-      description: body.description ?? '',
-      instrumentRef: body.instrumentRef,
-      owner: body.owner ?? actor,
-      measurement: body.measurement,
-      schedule: body.schedule,
-      policies: {
-        ...DEFAULT_TASK_POLICIES,
-        ...body.policies,
-        // The instrument's own capacity, from the catalog: never the caller's.
-        instrumentConcurrency: await instruments.capacity(body.instrumentRef),
+    const task = await tasks.create(
+      {
+        name: body.name,
+        description: body.description ?? '',
+        instrumentRef: body.instrumentRef,
+        owner: body.owner ?? actor,
+        measurement: body.measurement,
+        schedule: body.schedule,
+        policies: {
+          ...DEFAULT_TASK_POLICIES,
+          ...body.policies,
+          // The instrument's own capacity, from the catalog: never the caller's.
+          instrumentConcurrency: await instruments.capacity(body.instrumentRef),
+        },
       },
-      ...timing,
-    };
-    const task = await store.createTask(fields, actor, nowMs);
+      { actor, nowMs },
+    );
     logger.info('Task created', {
       taskId: task.id,
       actor,
       instrumentRef: task.instrumentRef,
     });
-    notify(task);
     res.status(201).json(task);
   });
 
@@ -467,7 +453,7 @@ export async function createRouter(
     );
     const nowMs = now();
     const errors: FieldError[] = [];
-    const changes: Partial<TaskFields> = {};
+    const changes: Partial<NewTaskFields> = {};
     if (body.name !== undefined) changes.name = body.name;
     if (body.description !== undefined) changes.description = body.description;
     if (body.owner !== undefined) changes.owner = body.owner;
@@ -479,11 +465,6 @@ export async function createRouter(
     if (body.schedule !== undefined) {
       errors.push(...validateScheduleTiming(body.schedule, nowMs));
       changes.schedule = body.schedule;
-      if (task.state === 'paused') {
-        changes.nextRunAt = null;
-      } else {
-        Object.assign(changes, activeTiming(body.schedule, nowMs));
-      }
     }
     if (errors.length === 0 && body.owner !== undefined) {
       errors.push(...(await ownerErrors(credentials, body.owner)));
@@ -509,15 +490,10 @@ export async function createRouter(
         instrumentConcurrency: await instruments.capacity(body.instrumentRef),
       };
     }
-    const updated = await store.updateTask(
-      task.id,
-      version,
-      changes,
-      actorOf(credentials),
-      'update',
+    const updated = await tasks.update(task, version, changes, {
+      actor: actorOf(credentials),
       nowMs,
-    );
-    notify(updated);
+    });
     res.json(updated);
   });
 
@@ -528,12 +504,14 @@ export async function createRouter(
       req.params.id,
       taskDeletePermission,
     );
-    await store.deleteTask(task.id, version, actorOf(credentials), now());
+    await tasks.delete(task, version, {
+      actor: actorOf(credentials),
+      nowMs: now(),
+    });
     logger.info('Task deleted', {
       taskId: task.id,
       actor: actorOf(credentials),
     });
-    notify(undefined);
     res.status(204).end();
   });
 
@@ -543,27 +521,9 @@ export async function createRouter(
       req.params.id,
       taskUpdatePermission,
     );
-    if (task.state === 'completed') {
-      throw new HttpStatusError(
-        409,
-        'ConflictError',
-        `Task ${task.id} is completed and cannot be paused`,
-      );
-    }
-    if (task.state === 'paused') {
-      res.json(task);
-      return;
-    }
-    const updated = await store.updateTask(
-      task.id,
-      task.version,
-      { state: 'paused', nextRunAt: null },
-      actorOf(credentials),
-      'pause',
-      now(),
+    res.json(
+      await tasks.pause(task, { actor: actorOf(credentials), nowMs: now() }),
     );
-    notify(updated);
-    res.json(updated);
   });
 
   router.post('/tasks/:id/resume', async (req, res) => {
@@ -572,27 +532,9 @@ export async function createRouter(
       req.params.id,
       taskUpdatePermission,
     );
-    if (task.state === 'completed') {
-      throw new HttpStatusError(
-        409,
-        'ConflictError',
-        `Task ${task.id} is completed and cannot be resumed`,
-      );
-    }
-    if (task.state === 'active') {
-      res.json(task);
-      return;
-    }
-    const updated = await store.updateTask(
-      task.id,
-      task.version,
-      activeTiming(task.schedule, now()),
-      actorOf(credentials),
-      'resume',
-      now(),
+    res.json(
+      await tasks.resume(task, { actor: actorOf(credentials), nowMs: now() }),
     );
-    notify(updated);
-    res.json(updated);
   });
 
   router.post('/tasks/:id/trigger', async (req, res) => {
@@ -603,7 +545,10 @@ export async function createRouter(
     );
     let run;
     try {
-      run = await store.triggerRun(task.id, actorOf(credentials), now());
+      run = await tasks.runNow(task, {
+        actor: actorOf(credentials),
+        nowMs: now(),
+      });
     } catch (error) {
       if (error instanceof ConflictError) {
         logger.info('Run now refused', {
@@ -619,7 +564,6 @@ export async function createRouter(
       runId: run.id,
       actor: actorOf(credentials),
     });
-    notify(task);
     res.status(202).json(run);
   });
 
