@@ -28,6 +28,34 @@ function synth(
 }
 
 describe('LabSchedulerStack (cdk synth, offline)', () => {
+  it('simulates no instrument unless told: gateways and the simulation switch reach the Lambda', () => {
+    synth().hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          INSTRUMENT_GATEWAYS: '[]',
+          SIMULATED_INSTRUMENTS_ALLOWED: 'false',
+        }),
+      },
+    });
+    const gateways = [
+      {
+        instrumentRef: 'resource:default/plate-reader-1',
+        endpoint: 'https://gateway.lab.example.com/plate-reader-1',
+      },
+    ];
+    synth({
+      instrumentGateways: gateways,
+      simulatedInstrumentsAllowed: true,
+    }).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          INSTRUMENT_GATEWAYS: JSON.stringify(gateways),
+          SIMULATED_INSTRUMENTS_ALLOWED: 'true',
+        }),
+      },
+    });
+  });
+
   beforeAll(() => {
     if (!existsSync(join(root, 'dist/lambda.zip'))) {
       execFileSync(process.execPath, [join(root, 'scripts/build.mjs')], {

@@ -3,7 +3,8 @@
  * CloudFormation to lambda/cdk.out (offline). Deploy with the AWS CDK CLI:
  * `npx cdk deploy --app cdk.out` (see the plugin README).
  * Context (-c key=value or env): apiUrl, fifo, maxReceiveCount, provisionedConcurrency, alarmEmail,
- * rawDataRetentionDays (raw data expires after that many days; default never),
+ * rawDataRetentionDays (raw data expires after that many days; default never), instrumentGateways (JSON,
+ * the Lambda's INSTRUMENT_GATEWAYS) and simulatedInstrumentsAllowed (true: simulate the other instruments),
  * backendDomain and appDistPath (frontend hosting); for an internal API the Lambda's VPC: vpcId, vpcCidr,
  * vpcAvailabilityZones, vpcPrivateSubnetIds (comma-separated) or newVpcCidr, and apiSecurityGroupId
  * (environment: LAB_SCHEDULER_ + the key in upper snake case, e.g. LAB_SCHEDULER_VPC_PRIVATE_SUBNET_IDS).
@@ -38,6 +39,18 @@ new LabSchedulerStack(app, 'LabScheduler', {
     Number(
       ctx('rawDataRetentionDays', 'LAB_SCHEDULER_RAW_DATA_RETENTION_DAYS'),
     ) || undefined,
+  // JSON [{ instrumentRef, endpoint, timeoutMs?, maxResponseBytes? }]: without it (and without
+  // simulatedInstrumentsAllowed) every run fails with NoInstrumentDriverError.
+  instrumentGateways: JSON.parse(
+    ctx('instrumentGateways', 'LAB_SCHEDULER_INSTRUMENT_GATEWAYS') ?? '[]',
+  ),
+  simulatedInstrumentsAllowed:
+    String(
+      ctx(
+        'simulatedInstrumentsAllowed',
+        'LAB_SCHEDULER_SIMULATED_INSTRUMENTS_ALLOWED',
+      ) ?? 'false',
+    ) === 'true',
   network: networkFromSettings(key =>
     ctx(
       key,
