@@ -9,7 +9,6 @@ import {
   ConflictError,
   NotAllowedError,
   NotFoundError,
-  serializeError,
 } from '@backstage/errors';
 import {
   AuthorizeResult,
@@ -43,7 +42,7 @@ import {
   updateTaskRequestSchema,
   validateScheduleTiming,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
-import express, { ErrorRequestHandler, Request } from 'express';
+import express, { Request } from 'express';
 import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { RunQueue } from '../database/RunQueue';
@@ -53,7 +52,12 @@ import { taskPermissionRules } from '../permissions/rules';
 import { NewTaskFields, TaskService } from '../tasks/TaskService';
 import { createOpenApiRouter } from '../schema/openapi/generated/router';
 import { databaseUnavailableHandler } from './databaseUnavailable';
-import { HttpStatusError, RequestValidationError } from './errors';
+import {
+  bodyParserErrors,
+  RequestValidationError,
+  UnsupportedMediaTypeError,
+  validationDetails,
+} from './errors';
 import { InstrumentCatalog } from './InstrumentCatalog';
 import { OwnerCatalog, ownerRefErrors } from './OwnerCatalog';
 import { measurementTypesRouter } from './routes/measurementTypes';
@@ -167,9 +171,7 @@ function expectedVersion(
 
 function requireJsonBody(req: AnyRequest): void {
   if (!req.is('application/json')) {
-    throw new HttpStatusError(
-      415,
-      'UnsupportedMediaTypeError',
+    throw new UnsupportedMediaTypeError(
       'Content-Type must be application/json',
     );
   }
@@ -197,9 +199,8 @@ export async function createRouter(
     // validator's single InputError message would lose.
     validatorOptions: { validateRequests: false },
   });
-  router.use(
-    express.json({ limit: options.maxBodySize ?? '64kb', strict: false }),
-  );
+  const maxBodySize = options.maxBodySize ?? '64kb';
+  router.use(express.json({ limit: maxBodySize, strict: false }));
 
   /** A 403, logged with the principal that was refused (the audit trail only records changes). */
   function denied(
@@ -737,49 +738,9 @@ export async function createRouter(
     }),
   );
 
-  // Errors with a status of their own (body parser, validation details) are answered here in
-  // Backstage's error shape; everything else goes on to the backend's error handler.
-  const errorHandler: ErrorRequestHandler = (error, req, res, next) => {
-    let statusCode: number | undefined;
-    let body: Record<string, unknown> | undefined;
-    if (error instanceof RequestValidationError) {
-      statusCode = 400;
-      body = {
-        name: 'InputError',
-        message: error.message,
-        details: error.details,
-      };
-    } else if (error instanceof HttpStatusError) {
-      statusCode = error.statusCode;
-      body = { name: error.name, message: error.message };
-    } else if (error?.type === 'entity.too.large') {
-      statusCode = 413;
-      body = {
-        name: 'PayloadTooLargeError',
-        message: `Request body is larger than ${options.maxBodySize ?? '64kb'}`,
-      };
-    } else if (error?.type === 'entity.parse.failed') {
-      statusCode = 400;
-      body = { name: 'InputError', message: 'Request body is not valid JSON' };
-    } else if (
-      error?.type === 'encoding.unsupported' ||
-      error?.type === 'charset.unsupported'
-    ) {
-      statusCode = 415;
-      body = { name: 'UnsupportedMediaTypeError', message: error.message };
-    }
-    if (!statusCode || !body) {
-      next(error);
-      return;
-    }
-    res.status(statusCode).json({
-      error: { ...serializeError(error), ...body, stack: undefined },
-      request: { method: req.method, url: req.originalUrl },
-      response: { statusCode },
-    });
-  };
+  router.use(bodyParserErrors({ maxBodySize }));
   router.use(databaseUnavailableHandler(logger));
-  router.use(errorHandler);
+  router.use(validationDetails);
 
   return router;
 }
