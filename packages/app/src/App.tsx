@@ -6,6 +6,8 @@ import {
 } from '@backstage/plugin-catalog';
 import { orgPlugin } from '@backstage/plugin-org';
 import { UserSettingsPage } from '@backstage/plugin-user-settings';
+import { NotificationsPage } from '@backstage/plugin-notifications';
+import { signalsPlugin } from '@backstage/plugin-signals';
 import {
   AlertDisplay,
   OAuthRequestDialog,
@@ -23,7 +25,7 @@ import { Root } from './components/Root';
 
 const app = createApp({
   apis,
-  plugins: [labSchedulerPlugin],
+  plugins: [labSchedulerPlugin, signalsPlugin],
   bindRoutes({ bind }) {
     bind(orgPlugin.externalRoutes, {
       catalogIndex: catalogPlugin.routes.catalogIndex,
@@ -46,6 +48,7 @@ const routes = (
     </Route>
     <Route path="/lab-scheduler" element={<LabSchedulerPage />} />
     <Route path="/settings" element={<UserSettingsPage />} />
+    <Route path="/notifications" element={<NotificationsPage />} />
   </FlatRoutes>
 );
 

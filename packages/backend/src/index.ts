@@ -1,5 +1,6 @@
 /*
- * The demo portal's backend: Backstage's defaults plus the Lab Scheduler plugin.
+ * The demo portal's backend: Backstage's defaults plus the Lab Scheduler plugin, and the notifications and
+ * signals plugins it tells task owners and open pages through.
  */
 import { createBackend } from '@backstage/backend-defaults';
 import { labSchedulerPermissionPolicyModule } from './permissionPolicy';
@@ -13,5 +14,7 @@ backend.add(import('@backstage/plugin-catalog-backend'));
 backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(labSchedulerPermissionPolicyModule);
 backend.add(import('@lab-scheduler/plugin-lab-scheduler-backend'));
+backend.add(import('@backstage/plugin-notifications-backend'));
+backend.add(import('@backstage/plugin-signals-backend'));
 
 backend.start();
