@@ -63,6 +63,8 @@ describe('static tokens of the demo portal', () => {
             catalog: { rules: [{ allow: ['Location', 'Resource'] }] },
             labScheduler: {
               dispatcher: { enabled: false },
+              // The tasks' instrument has no driver: allow the simulation, as the demo portal does.
+              execution: { simulated: { allowed: true } },
               instruments: { validateWithCatalog: false },
               owners: { validateWithCatalog: false },
             },
