@@ -7,8 +7,9 @@ import {
   Routes,
   useLocation,
 } from 'react-router-dom';
-import { calendarRouteRef, rootRouteRef } from '../../routes';
+import { calendarRouteRef, resultsRouteRef, rootRouteRef } from '../../routes';
 import { InstrumentCalendar } from '../InstrumentCalendar';
+import { RecentResults } from '../RecentResults';
 import { RunPage } from '../RunPage';
 import { TaskDetailPage } from '../TaskDetailPage';
 import { UpcomingTasksPage } from '../UpcomingTasksPage';
@@ -18,6 +19,7 @@ const SectionTabs = () => {
   const { pathname } = useLocation();
   const tasksPath = useRouteRef(rootRouteRef)();
   const calendarPath = useRouteRef(calendarRouteRef)();
+  const resultsPath = useRouteRef(resultsRouteRef)();
   return (
     <Box
       px={3}
@@ -26,12 +28,17 @@ const SectionTabs = () => {
       style={{ gridArea: 'pageSubheader' }}
     >
       <Tabs
-        value={pathname.startsWith(calendarPath) ? 1 : 0}
+        value={
+          [calendarPath, resultsPath].findIndex(path =>
+            pathname.startsWith(path),
+          ) + 1
+        }
         indicatorColor="primary"
         aria-label="Lab Scheduler sections"
       >
         <Tab label="Tasks" component={RouterLink} to={tasksPath} />
         <Tab label="Calendar" component={RouterLink} to={calendarPath} />
+        <Tab label="Recent results" component={RouterLink} to={resultsPath} />
       </Tabs>
     </Box>
   );
@@ -58,6 +65,17 @@ export const LabSchedulerPage = () => (
             <SectionTabs />
             <Content>
               <InstrumentCalendar />
+            </Content>
+          </>
+        }
+      />
+      <Route
+        path="/results"
+        element={
+          <>
+            <SectionTabs />
+            <Content>
+              <RecentResults />
             </Content>
           </>
         }

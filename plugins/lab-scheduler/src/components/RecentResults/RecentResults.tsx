@@ -30,7 +30,7 @@ import { DateTime } from 'luxon';
 import { labSchedulerApiRef } from '../../api';
 import { runRouteRef, taskRouteRef } from '../../routes';
 import { RunOutcomeChip } from '../RunOutcomeChip';
-import { usePolling } from '../usePolling';
+import { useLivePolling } from '../useRunUpdates';
 
 const OUTCOME_FILTER_LABELS: Record<string, string> = {
   qc_pass: 'QC pass',
@@ -75,7 +75,7 @@ export const RecentResults = () => {
   }>();
   const outcomes = FILTERS.find(f => f.value === filter)?.outcomes;
   // The first page refreshes itself; older pages are loaded on demand and kept.
-  const first = usePolling(
+  const first = useLivePolling(
     () => api.listRecentResults({ limit: PAGE_SIZE, outcomes }),
     [filter],
     15_000,

@@ -16,14 +16,15 @@ import { Grid, Typography } from '@material-ui/core';
 import { useParams } from 'react-router-dom';
 import { labSchedulerApiRef } from '../../api';
 import { TaskActions } from '../TaskActions';
+import { TaskExportButtons } from '../ExportButtons';
 import { RunHistory } from '../RunHistory';
 import { formatInstant, formatNextRun } from '../TaskTable';
 import { TrendChart } from '../TrendChart';
 import { usePolling } from '../usePolling';
-import { RunWaitingReason } from '../WaitingReason';
 import { AuditTrail } from './AuditTrail';
 import { DeletedTask } from './DeletedTask';
 import { TaskBreadcrumbs } from './TaskBreadcrumbs';
+import { RunWaitingReason } from '../WaitingReason';
 
 const time = formatInstant;
 
@@ -99,6 +100,19 @@ export const TaskDetailPage = () => {
           <InfoCard title="Trend">
             <TrendChart task={t} runs={runs.value?.items ?? []} />
           </InfoCard>
+        </Grid>
+        <Grid item xs={12}>
+          <div
+            style={{
+              display: 'flex',
+              justifyContent: 'flex-end',
+              alignItems: 'center',
+              gap: 8,
+            }}
+          >
+            <Typography variant="body2">Download the run history:</Typography>
+            <TaskExportButtons taskId={t.id} />
+          </div>
         </Grid>
         <Grid item xs={12}>
           <RunHistory
