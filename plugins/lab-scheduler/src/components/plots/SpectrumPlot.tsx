@@ -42,7 +42,7 @@ export const SpectrumPlot = ({ data }: { data: SpectrumData }) => {
       <LineChart
         {...size}
         data={points}
-        margin={{ top: 24, right: 16, bottom: 16, left: 0 }}
+        margin={{ top: 32, right: 16, bottom: 16, left: 0 }}
       >
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis
@@ -52,7 +52,13 @@ export const SpectrumPlot = ({ data }: { data: SpectrumData }) => {
           unit=" nm"
           tickCount={6}
         />
-        <YAxis width={56} tickFormatter={formatNumber} />
+        {/* From zero: a spectrum's baseline noise dips below it, which would pull the axis to negative ticks. */}
+        <YAxis
+          width={56}
+          domain={[0, 'auto']}
+          allowDataOverflow
+          tickFormatter={formatNumber}
+        />
         <Tooltip
           formatter={(v: any) => [
             `${formatNumber(Number(v))} AU`,
