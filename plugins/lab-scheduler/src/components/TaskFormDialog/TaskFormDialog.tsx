@@ -651,6 +651,25 @@ export const TaskFormDialog = ({
               <MenuItem value="allow">Run anyway</MenuItem>
             </TextField>
           </Grid>
+          <Grid item xs={12} md={4}>
+            <TextField
+              select
+              label="Notify the owner"
+              fullWidth
+              value={values.notify}
+              onChange={e =>
+                set('notify', e.target.value as TaskFormValues['notify'])
+              }
+              {...field('notify')}
+              SelectProps={selectProps('notify', Boolean(errors.notify))}
+            >
+              <MenuItem value="failures">
+                On failures (QC fail, failed, dead-lettered)
+              </MenuItem>
+              <MenuItem value="every_run">After every run</MenuItem>
+              <MenuItem value="off">Never</MenuItem>
+            </TextField>
+          </Grid>
           <Grid item xs={12}>
             <Typography variant="subtitle2" component="h3">
               Next runs

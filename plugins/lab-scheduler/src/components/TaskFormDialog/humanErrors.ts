@@ -31,6 +31,7 @@ export const FIELD_LABELS: Record<string, string> = {
   endAt: 'Ends',
   misfire: 'After downtime',
   overlap: 'If still running',
+  notify: 'Notify me',
 };
 
 /** The form field an API path belongs to; parameter paths keep their own key (`parameters.qc.maxCt`). */
@@ -46,6 +47,7 @@ export function fieldForPath(path: string): string {
   if (schedule) return schedule[1];
   if (path.startsWith('policies.misfire')) return 'misfire';
   if (path.startsWith('policies.overlap')) return 'overlap';
+  if (path.startsWith('policies.notify')) return 'notify';
   if (['name', 'description', 'instrumentRef', 'owner'].includes(path))
     return path;
   return 'form';

@@ -19,6 +19,21 @@ describe('task form', () => {
     );
   });
 
+  it("sends the owner's notification choice, failures unless changed", () => {
+    const values = {
+      ...emptyForm('resource:default/plate-reader-1', 'absorbance-spectrum'),
+      name: 'Morning blank',
+      scheduleType: 'once' as const,
+      at: '2026-12-01T09:00',
+      timezone: 'Europe/Berlin',
+    };
+    expect(buildRequest(values, NOW).body!.policies!.notify).toBe('failures');
+    expect(
+      buildRequest({ ...values, notify: 'every_run' }, NOW).body!.policies!
+        .notify,
+    ).toBe('every_run');
+  });
+
   it('builds a valid request and interprets one-time input in the chosen zone', () => {
     const values = {
       ...emptyForm('resource:default/plate-reader-1', 'absorbance-spectrum'),

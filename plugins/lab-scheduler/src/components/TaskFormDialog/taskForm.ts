@@ -38,6 +38,8 @@ export interface TaskFormValues {
   endAt: string;
   misfire: TaskPolicies['misfire'];
   overlap: TaskPolicies['overlap'];
+  /** Notifications to the owner when runs finish. */
+  notify: NonNullable<TaskPolicies['notify']>;
 }
 
 export type CronPreset = 'hourly' | 'daily' | 'weekdays' | 'custom';
@@ -122,6 +124,7 @@ export function emptyForm(
     endAt: '',
     misfire: DEFAULT_TASK_POLICIES.misfire,
     overlap: DEFAULT_TASK_POLICIES.overlap,
+    notify: DEFAULT_TASK_POLICIES.notify ?? 'failures',
   };
 }
 
@@ -159,6 +162,7 @@ export function formFromTask(task: Task): TaskFormValues {
         : '',
     misfire: task.policies.misfire,
     overlap: task.policies.overlap,
+    notify: task.policies.notify ?? 'failures',
   };
 }
 
@@ -216,7 +220,11 @@ export function buildRequest(
     ...(values.owner ? { owner: values.owner } : {}),
     measurement: { type: values.measurementType, parameters },
     schedule,
-    policies: { misfire: values.misfire, overlap: values.overlap },
+    policies: {
+      misfire: values.misfire,
+      overlap: values.overlap,
+      notify: values.notify,
+    },
   };
   const descriptor = (context.descriptorOf ?? builtInDescriptor)(
     values.measurementType,
