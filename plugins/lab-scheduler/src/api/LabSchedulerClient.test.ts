@@ -49,6 +49,11 @@ function clientAnswering(answer: (sent: Sent) => Response) {
     },
     fetchApi: {
       fetch: async (input: any, init?: any) => {
+        // As Backstage's fetch middleware need it: a URL and init (a Request's body is used up when
+        // the middleware copy it).
+        if (typeof input !== 'string') {
+          throw new TypeError('fetchApi must get a URL, not a Request');
+        }
         const request = new Request(input, init);
         const url = new URL(request.url);
         const text = await request.text();

@@ -207,8 +207,18 @@ export class LabSchedulerClient implements LabSchedulerApi {
   ): Promise<T> {
     const api = createClient<paths>({
       baseUrl: await this.discoveryApi.getBaseUrl('lab-scheduler'),
+      // Backstage's fetchApi gets a URL and init, not the Request: its middleware (the plugin protocol
+      // resolver, the identity header) copy the request, and a copied Request has used up its body.
       fetch: async (request: Request) => {
-        const response = await this.fetchApi.fetch(request);
+        const body =
+          request.method === 'GET' || request.method === 'HEAD'
+            ? undefined
+            : await request.text();
+        const response = await this.fetchApi.fetch(request.url, {
+          method: request.method,
+          headers: request.headers,
+          body: body || undefined,
+        });
         if (!response.ok) throw await ResponseError.fromResponse(response);
         return response;
       },
