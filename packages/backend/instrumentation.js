@@ -30,7 +30,9 @@ if (mode === 'emf') {
     DISPATCH_METRICS,
     METRICS_NAMESPACE,
   } = require('@lab-scheduler/plugin-lab-scheduler-common');
-  const { EmfMetricExporter } = require('@lab-scheduler/plugin-lab-scheduler-node');
+  const {
+    EmfMetricExporter,
+  } = require('@lab-scheduler/plugin-lab-scheduler-node');
 
   const provider = new MeterProvider({
     readers: [
