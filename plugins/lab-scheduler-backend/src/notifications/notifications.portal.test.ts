@@ -24,7 +24,15 @@ const databases = createTestDatabases();
 describe('run notifications through the notifications backend', () => {
   let knex: Knex;
   let backend: Awaited<ReturnType<typeof startTestBackend>>;
-  const scheduler = mockServices.scheduler();
+  // The mock's instance also makes the factory that installs it (backend-test-utils types the instance as a
+  // plain SchedulerService): the test triggers the plugin's task on the same scheduler.
+  const scheduler = mockServices.scheduler() as ReturnType<
+    typeof mockServices.scheduler
+  > & {
+    factory(
+      options?: Parameters<typeof mockServices.scheduler.factory>[0],
+    ): ReturnType<typeof mockServices.scheduler.factory>;
+  };
 
   beforeAll(async () => {
     knex = await databases.init('SQLITE_3');
