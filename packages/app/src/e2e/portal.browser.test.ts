@@ -8,12 +8,13 @@
  * e2e-artifacts/ (git-ignored).
  */
 import { firstOccurrenceAtOrAfter } from '@lab-scheduler/plugin-lab-scheduler-common';
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DateTime } from 'luxon';
 import { Browser, chromium, Page } from 'playwright-core';
+import { ensureAppBuilt } from './support';
 
 jest.setTimeout(300_000);
 
@@ -69,23 +70,8 @@ describeIfBrowser('the portal in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true });
-    const appDist = join(repo, 'packages/app/dist/index.html');
-    if (!existsSync(appDist) || process.env.E2E_REBUILD !== '0') {
-      execFileSync(
-        process.execPath,
-        [
-          require.resolve('@backstage/cli/bin/backstage-cli'),
-          'package',
-          'build',
-        ],
-        {
-          cwd: join(repo, 'packages/app'),
-          // Jest runs with NODE_ENV=test, which has no browserslist entry: build as production.
-          env: { ...process.env, NODE_ENV: 'production' },
-          stdio: 'pipe',
-        },
-      );
-    }
+    // One builder at a time: the other browser test files run in parallel.
+    await ensureAppBuilt();
     const data = mkdtempSync(join(tmpdir(), 'portal-e2e-'));
     const override = join(data, 'app-config.e2e.yaml');
     writeFileSync(

@@ -73,6 +73,12 @@ export async function ensureAppBuilt() {
       mkdirSync(lock);
       break;
     } catch {
+      // A lock left by a killed run is stale: a build takes a few minutes at most.
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 10 * 60_000) rmdirSync(lock);
+      } catch {
+        // Released meanwhile.
+      }
       await sleep(1000);
     }
   }
