@@ -177,7 +177,7 @@ describeIfBrowser('the portal in Chromium', () => {
         .click();
       const dialog = page.getByRole('dialog');
       await dialog.getByLabel('Name').fill(name);
-      await dialog.locator('#lab-scheduler-instrumentRef').click();
+      await dialog.locator('#lab-scheduler-instrumentRef-button').click();
       await page.getByRole('option', { name: 'Plate reader 1' }).click();
       await dialog.locator('#lab-scheduler-timezone').fill(ZONE);
       await dialog.getByText('Monday through Friday').first().waitFor();
@@ -204,6 +204,11 @@ describeIfBrowser('the portal in Chromium', () => {
 
       // Run now, and watch the status reach succeeded without reloading.
       await row.getByRole('button', { name: `Run ${name} now` }).click();
+      // Run now asks first.
+      await page
+        .getByRole('dialog')
+        .getByRole('button', { name: 'Run now' })
+        .click();
       // The outcome chip: measured (with or without QC checks) is what "succeeded" reads as.
       await row
         .getByText(/^(Measured|QC pass|QC fail.*)$/)
@@ -212,7 +217,7 @@ describeIfBrowser('the portal in Chromium', () => {
 
       // The task's page shows the run with its QC verdict and result.
       await row.getByRole('link', { name }).click();
-      await page.getByText('Run history').waitFor();
+      await page.getByText('Run history', { exact: true }).first().waitFor();
       await page
         .getByRole('row')
         .filter({ hasText: 'Peak wavelength' })
