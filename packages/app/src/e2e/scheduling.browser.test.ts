@@ -230,9 +230,18 @@ describeIfBrowser('scheduling in Chromium', () => {
       await shot(page, 'instrument-card');
       // Our card only: the page's Links card (Backstage's empty state, a highlighted YAML
       // snippet) fails colour contrast on its own.
-      await viewAll.evaluate(el =>
-        el.closest('.MuiCard-root')?.setAttribute('data-axe-scope', 'card'),
-      );
+      await viewAll.evaluate(el => {
+        // The smallest element holding both the card's list and its "view all" link: the card.
+        let card: Element | null = el;
+        while (
+          card &&
+          !card.querySelector(
+            '[aria-label="Scheduled measurements on this instrument"]',
+          )
+        )
+          card = card.parentElement;
+        card?.setAttribute('data-axe-scope', 'card');
+      });
       expect(await seriousViolations(page, '[data-axe-scope="card"]')).toEqual(
         [],
       );
