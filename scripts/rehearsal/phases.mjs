@@ -27,6 +27,14 @@ const DUPLICATE_BOUND_PER_REPLICA = Number(
 const assertDuplicateBound =
   process.env.REHEARSAL_ASSERT_DUPLICATE_BOUND !== '0';
 
+/**
+ * After an SQS outage the queue probe releases the backlog at once: the last run due during the outage goes
+ * out within this of the queue's return (a guard with margin; the issue asks for a second or two).
+ */
+const CATCH_UP_BOUND_MS = Number(
+  process.env.REHEARSAL_CATCH_UP_BOUND_MS ?? 10_000,
+);
+
 /** Pending and queued runs of the given tasks, per claimant. */
 async function claimsByReplica(db, taskIds) {
   const rows = await runsOf(db, taskIds);
@@ -258,8 +266,11 @@ export const PHASES = [
           );
           return [
             {
-              name: 'last pending run out after the queue returned (ms, reported)',
-              ok: true,
+              // 1.4 s measured since 4cfb844 (instrument slots in one write per run); 16-32 s before it.
+              name: `last pending run out within ${
+                CATCH_UP_BOUND_MS / 1000
+              } s of the queue's return`,
+              ok: lastOut - backAt <= CATCH_UP_BOUND_MS,
               value: lastOut - backAt,
             },
           ];
