@@ -209,7 +209,15 @@ export const PHASES = [
           apiFailureStatuses: countBy(load.failures, f => f.status),
           apiFailureExamples: firstOfEach(load.failures, f => f.status),
         },
-        checks: [],
+        checks: [
+          {
+            // While the database (and the catalog's, in the same cluster) restarts, task creations may
+            // fail, but as 503 + Retry-After (try again), never as 500 (a fault of the plugin).
+            name: 'no request answered 500 during the restart',
+            ok: !load.failures.some(f => f.status === 500),
+            value: load.failures.filter(f => f.status === 500).length,
+          },
+        ],
         after: ({ rows }) => {
           const row = rows.find(r => r.task_id === probe.body.id);
           const sent = row?.run_id

@@ -31,6 +31,7 @@ import {
 } from './permissions/rules';
 import { SqsTaskQueue } from './queue/SqsTaskQueue';
 import { TaskQueue } from './queue/TaskQueue';
+import { catalogWithOutagesAsUnavailable } from './service/catalogUnavailable';
 import { InstrumentCatalog } from './service/InstrumentCatalog';
 import { OwnerCatalog } from './service/OwnerCatalog';
 import { readLabSchedulerConfig } from './service/labSchedulerConfig';
@@ -114,8 +115,10 @@ export const labSchedulerPlugin = createBackendPlugin({
         const instrumentsConfig = config.getOptionalConfig(
           'labScheduler.instruments',
         );
+        // Instrument and owner checks answer 503 while the catalog is down, not 500 (see the module).
+        const checkedCatalog = catalogWithOutagesAsUnavailable(catalog, logger);
         const instruments = new InstrumentCatalog({
-          catalog,
+          catalog: checkedCatalog,
           auth,
           kind: instrumentsConfig?.getOptionalString('kind') ?? 'Resource',
           type: instrumentsConfig?.has('type')
@@ -128,7 +131,7 @@ export const labSchedulerPlugin = createBackendPlugin({
         });
 
         const owners = new OwnerCatalog({
-          catalog,
+          catalog: checkedCatalog,
           auth,
           validate:
             config.getOptionalBoolean(

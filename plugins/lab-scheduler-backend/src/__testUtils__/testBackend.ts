@@ -2,6 +2,7 @@ import {
   coreServices,
   createServiceFactory,
   PermissionsService,
+  ServiceFactory,
   UserInfoService,
 } from '@backstage/backend-plugin-api';
 import {
@@ -136,6 +137,8 @@ export async function startLabSchedulerBackend(
   config: object = { labScheduler: { dispatcher: { enabled: false } } },
   /** Extra features or service factories, e.g. a capturing root logger. */
   extraFeatures: Parameters<typeof startTestBackend>[0]['features'] = [],
+  /** Replaces the in-memory catalog with the test's own (e.g. a real CatalogClient against a stand-in). */
+  overrides: { catalog?: ServiceFactory } = {},
 ) {
   const backend = await startTestBackend({
     features: [
@@ -145,9 +148,10 @@ export async function startLabSchedulerBackend(
       mockServices.httpAuth.factory({
         defaultCredentials: mockCredentials.none(),
       }),
-      catalogServiceMock.factory({
-        entities: [...instrumentEntities, ...orgEntities],
-      }),
+      overrides.catalog ??
+        catalogServiceMock.factory({
+          entities: [...instrumentEntities, ...orgEntities],
+        }),
       policyPermissions,
       userInfoFromOwnership,
       ...(extraFeatures ?? []),

@@ -51,7 +51,7 @@ import { TaskFilter, TaskStore } from '../database/TaskStore';
 import { taskPermissionRules } from '../permissions/rules';
 import { NewTaskFields, TaskService } from '../tasks/TaskService';
 import { createOpenApiRouter } from '../schema/openapi/generated/router';
-import { databaseUnavailableHandler } from './databaseUnavailable';
+import { unavailableHandler } from './unavailable';
 import {
   bodyParserErrors,
   RequestValidationError,
@@ -739,7 +739,7 @@ export async function createRouter(
   );
 
   router.use(bodyParserErrors({ maxBodySize }));
-  router.use(databaseUnavailableHandler(logger));
+  router.use(unavailableHandler(logger));
   router.use(validationDetails);
 
   return router;

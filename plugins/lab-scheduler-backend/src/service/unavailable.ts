@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '@backstage/errors';
+import { isError, ServiceUnavailableError } from '@backstage/errors';
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { ErrorRequestHandler } from 'express';
 
@@ -61,16 +61,29 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 const RETRY_AFTER_SECONDS = 5;
 
 /**
- * Answers requests that failed because the database is unavailable (restart, failover, connections cut)
- * with 503 and Retry-After, through Backstage's error middleware: the client can tell "try again" from a
- * server fault, and the load balancer's 5xx alarms see a dependency outage, not a bug. The driver's
- * message (host, database name) goes to the log, not to the client.
+ * Answers requests that failed because a dependency is unavailable with 503 and Retry-After, through
+ * Backstage's error middleware: the client can tell "try again" from a server fault, and the load balancer's
+ * 5xx alarms see a dependency outage, not a bug. Two kinds: the database (restart, failover, connections
+ * cut), recognised from the driver's error; and a `ServiceUnavailableError` a call to another service threw
+ * (the catalog: `catalogWithOutagesAsUnavailable`, which logs the catalog's own error). The driver's message
+ * (host, database name) goes to the log, not to the client.
  */
-export function databaseUnavailableHandler(
-  logger: LoggerService,
-): ErrorRequestHandler {
+export function unavailableHandler(logger: LoggerService): ErrorRequestHandler {
   return (error, req, res, next) => {
-    if (res.headersSent || !isDatabaseUnavailable(error)) {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    // Checked first: a dependency's outage already says which one (`catalogWithOutagesAsUnavailable`).
+    if (isError(error) && error.name === 'ServiceUnavailableError') {
+      logger.warn(
+        `${req.method} ${req.originalUrl} answered 503: ${error.message}`,
+      );
+      res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+      next(error);
+      return;
+    }
+    if (!isDatabaseUnavailable(error)) {
       next(error);
       return;
     }

@@ -8,7 +8,7 @@ import {
 } from '../__testUtils__/databases';
 import { validTask } from '../__testUtils__/fixtures';
 import { asUser, startLabSchedulerBackend } from '../__testUtils__/testBackend';
-import { isDatabaseUnavailable } from './databaseUnavailable';
+import { isDatabaseUnavailable } from './unavailable';
 
 jest.setTimeout(60_000);
 
