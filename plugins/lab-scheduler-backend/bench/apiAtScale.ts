@@ -29,7 +29,8 @@ import { loadavg, uptime } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { labSchedulerPlugin } from '../src/plugin';
-import { migrationsDir } from '../src/database/DatabaseTaskStore';
+import { migrationsDir } from '../src/database/createStores';
+import { MIGRATIONS_TABLE } from '../src/database/tables';
 import { RunRetention } from '../src/retention/RunRetention';
 import { latencyChartSvg } from './latencyChart';
 
@@ -51,7 +52,7 @@ const OWNERS = 10;
 const LIST_INDEXES_MIGRATION = '20261129020000_task_list_indexes.js';
 const MIGRATIONS = {
   directory: migrationsDir,
-  tableName: 'lab_scheduler_knex_migrations',
+  tableName: MIGRATIONS_TABLE,
 };
 const USER = 'user:default/ada';
 const USER_OWNERSHIP = [USER, 'group:default/owner-3'];

@@ -6,7 +6,7 @@
  * after the migrations, separated by ';') to try a schema change. Uses database lab_claim_profile.
  */
 import knexFactory from 'knex';
-import { applyDatabaseMigrations } from '../src/database/DatabaseTaskStore';
+import { applyDatabaseMigrations } from '../src/database/createStores';
 import { DispatchStore } from '../src/database/DispatchStore';
 import { seedDueTasks } from '../src/__testUtils__/seed';
 

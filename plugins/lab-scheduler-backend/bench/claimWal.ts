@@ -6,7 +6,7 @@
  * (before 5f647e6) and with a probe of the occurrence key (since); they mirror DispatchStore's with a once-only schedule.
  */
 import knexFactory, { Knex } from 'knex';
-import { applyDatabaseMigrations } from '../src/database/DatabaseTaskStore';
+import { applyDatabaseMigrations } from '../src/database/createStores';
 import { newClaimToken, timeOrderedUuid } from '../src/database/ids';
 import { seedDueTasks } from '../src/__testUtils__/seed';
 

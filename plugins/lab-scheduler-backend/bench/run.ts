@@ -14,7 +14,7 @@ import knexFactory, { Knex } from 'knex';
 import { startWorker, WorkerProcess } from '../src/__testUtils__/processes';
 import { noGuards, seedDueTasks, seedTasks } from '../src/__testUtils__/seed';
 import { createQueue, startFauxqsProcess } from '../src/__testUtils__/sqs';
-import { applyDatabaseMigrations } from '../src/database/DatabaseTaskStore';
+import { applyDatabaseMigrations } from '../src/database/createStores';
 import { DispatchStore } from '../src/database/DispatchStore';
 import { LatenessRow, latenessChartSvg } from './latenessChart';
 

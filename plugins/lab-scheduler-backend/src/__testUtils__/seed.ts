@@ -5,6 +5,8 @@ import {
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
+import { forEachChunk } from '../database/chunks';
+import { TASKS } from '../database/tables';
 
 export interface SeedTask {
   schedule: TaskSchedule;
@@ -54,9 +56,8 @@ export async function seedTasks(
       instrument_concurrency: policies.instrumentConcurrency,
     };
   });
-  for (let i = 0; i < rows.length; i += 500) {
-    await knex('lab_scheduler_tasks').insert(rows.slice(i, i + 500));
-  }
+  // 21 bound parameters per task (SQLite's limit, see forEachChunk).
+  await forEachChunk(rows, 500, chunk => knex(TASKS).insert(chunk));
   return ids;
 }
 

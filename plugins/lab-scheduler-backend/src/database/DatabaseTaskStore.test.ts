@@ -7,10 +7,8 @@ import {
   isCI,
   postgresAvailable,
 } from '../__testUtils__/databases';
-import {
-  applyDatabaseMigrations,
-  DatabaseTaskStore,
-} from './DatabaseTaskStore';
+import { applyDatabaseMigrations } from './createStores';
+import { DatabaseTaskStore } from './DatabaseTaskStore';
 import { TaskFields } from './TaskStore';
 
 jest.setTimeout(120_000);

@@ -1,6 +1,5 @@
 import { Knex } from 'knex';
-
-const TASKS = 'lab_scheduler_tasks';
+import { TaskRow, TASKS } from './tables';
 
 /**
  * An instrument's capacity (how many runs it takes at once) belongs to the instrument: it comes from
@@ -14,7 +13,7 @@ export class InstrumentCapacities {
 
   /** Instruments that live tasks (not deleted, not completed) are on. */
   async instrumentsInUse(): Promise<string[]> {
-    const rows: { instrument_ref: string }[] = await this.knex(TASKS)
+    const rows: Pick<TaskRow, 'instrument_ref'>[] = await this.knex(TASKS)
       .distinct('instrument_ref')
       .whereNull('deleted_at')
       .whereNot('state', 'completed');

@@ -8,7 +8,7 @@ import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
 import { seedTasks } from '../__testUtils__/seed';
-import { applyDatabaseMigrations } from './DatabaseTaskStore';
+import { applyDatabaseMigrations } from './createStores';
 import { RecentResultStore } from './RecentResultStore';
 
 jest.setTimeout(120_000);

@@ -1,31 +1,28 @@
 import type {
-  KeysetPosition,
   RecentResult,
   RunOutcomeKind,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
-import { applyFilter, runFromRow } from './DatabaseTaskStore';
-import { PageResult, TaskFilter } from './TaskStore';
+import { applyFilter } from './DatabaseTaskStore';
+import { runFromRow } from './rows';
+import { FINISHED_RUN_STATUSES, RunRow, RUNS, TaskRow, TASKS } from './tables';
+import { keysetPage, KeysetOrder, PageOptions, PageResult } from './keyset';
+import { TaskFilter } from './TaskStore';
 
-const TASKS = 'lab_scheduler_tasks';
-const RUNS = 'lab_scheduler_runs';
+/** Latest finished first; the recent results index is on (finished_at, id). */
+const RECENT_ORDER: KeysetOrder<RunRow> = {
+  key: 'r.finished_at',
+  id: 'r.id',
+  direction: 'desc',
+  positionOf: row => ({ k: Number(row.finished_at), id: row.id }),
+};
 
-const FINISHED_STATUSES = [
-  'succeeded',
-  'failed',
-  'dead_lettered',
-  'skipped',
-  'cancelled',
-];
-
-export interface ListRecentResultsOptions {
+/** `after`: finishedAt (ms) and run id of the last row of the previous page. */
+export interface ListRecentResultsOptions extends PageOptions {
   /** Finished outcome kinds to include; all finished runs when absent. */
   outcomes?: RunOutcomeKind[];
   /** Restriction from a conditional read decision, over task columns. */
   permissionFilter?: TaskFilter;
-  limit: number;
-  /** Keyset position: finishedAt (ms) and run id of the last row of the previous page. */
-  after?: KeysetPosition;
 }
 
 /**
@@ -72,7 +69,7 @@ export class RecentResultStore {
     const query = this.knex(`${RUNS} as r`)
       .select('r.*')
       .whereNotNull('r.finished_at')
-      .whereIn('r.status', FINISHED_STATUSES)
+      .whereIn('r.status', FINISHED_RUN_STATUSES)
       // Runs of tasks the caller may read: the permission conditions go into SQL, as in GET /tasks.
       .whereIn('r.task_id', tasks => {
         tasks.select('id').from(TASKS).whereNull('deleted_at');
@@ -86,29 +83,23 @@ export class RecentResultStore {
           q.orWhere(inner => whereOutcome(inner, kind, this.qcStatus));
       });
     }
-    if (options.after) {
-      query.whereRaw('(r.finished_at, r.id) < (?, ?)', [
-        options.after.k,
-        options.after.id,
-      ]);
-    }
-    const rows = await query
-      .orderBy([
-        { column: 'r.finished_at', order: 'desc' },
-        { column: 'r.id', order: 'desc' },
-      ])
-      .limit(options.limit + 1);
-    const hasMore = rows.length > options.limit;
-    const pageRows = hasMore ? rows.slice(0, options.limit) : rows;
-    const taskIds = [...new Set(pageRows.map((row: any) => row.task_id))];
-    const taskRows =
+    const { rows: pageRows, next } = await keysetPage(
+      query,
+      RECENT_ORDER,
+      options,
+    );
+    const taskIds = [...new Set(pageRows.map(row => row.task_id))];
+    const taskRows: Pick<
+      TaskRow,
+      'id' | 'name' | 'instrument_ref' | 'owner' | 'measurement_type'
+    >[] =
       taskIds.length === 0
         ? []
         : await this.knex(TASKS)
             .select('id', 'name', 'instrument_ref', 'owner', 'measurement_type')
             .whereIn('id', taskIds);
     const tasks = new Map(
-      taskRows.map((t: any) => [
+      taskRows.map(t => [
         t.id,
         {
           id: t.id,
@@ -119,16 +110,12 @@ export class RecentResultStore {
         },
       ]),
     );
-    const last = pageRows[pageRows.length - 1];
     return {
-      items: pageRows.map((row: any) => ({
+      items: pageRows.map(row => ({
         run: runFromRow(row),
         task: tasks.get(row.task_id)!,
       })),
-      next:
-        hasMore && last
-          ? { k: Number(last.finished_at), id: last.id }
-          : undefined,
+      next,
     };
   }
 }

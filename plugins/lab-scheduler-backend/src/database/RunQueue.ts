@@ -1,6 +1,6 @@
 import { Knex } from 'knex';
-
-const RUNS = 'lab_scheduler_runs';
+import { numberOrNull } from './rows';
+import { RunRow, RUNS } from './tables';
 
 /** A pending or queued run with what the dispatcher knows of its place on the instrument. */
 export interface WaitingRunRow {
@@ -35,7 +35,17 @@ export class RunQueue {
   /** The given runs that are still pending or queued. */
   async waitingRuns(ids: string[]): Promise<WaitingRunRow[]> {
     if (ids.length === 0) return [];
-    const rows: any[] = await this.knex(RUNS)
+    const rows: Pick<
+      RunRow,
+      | 'id'
+      | 'task_id'
+      | 'status'
+      | 'scheduled_for'
+      | 'instrument_ref'
+      | 'slot'
+      | 'publish_failures'
+      | 'error'
+    >[] = await this.knex(RUNS)
       .select(
         'id',
         'task_id',
@@ -51,10 +61,10 @@ export class RunQueue {
     return rows.map(row => ({
       id: row.id,
       taskId: row.task_id,
-      status: row.status,
+      status: row.status as WaitingRunRow['status'],
       scheduledFor: Number(row.scheduled_for),
       instrumentRef: row.instrument_ref,
-      slot: row.slot === null ? null : Number(row.slot),
+      slot: numberOrNull(row.slot),
       publishFailures: Number(row.publish_failures ?? 0),
       error: row.error,
     }));
@@ -66,7 +76,9 @@ export class RunQueue {
       .count({ n: '*' })
       .where('instrument_ref', instrumentRef)
       .whereNotNull('slot');
-    const waiting: any[] = await this.knex(RUNS)
+    const waiting: Pick<RunRow, 'id' | 'scheduled_for'>[] = await this.knex(
+      RUNS,
+    )
       .select('id', 'scheduled_for')
       .where('status', 'pending')
       .where('instrument_ref', instrumentRef)
@@ -92,15 +104,16 @@ export class RunQueue {
   ): Promise<
     { taskId: string; scheduledFor: number; startedAt: number | null }[]
   > {
-    const rows: any[] = await this.knex(RUNS)
-      .select('task_id', 'scheduled_for', 'started_at')
-      .where('instrument_ref', instrumentRef)
-      .whereNotNull('slot')
-      .limit(MAX_LINE);
+    const rows: Pick<RunRow, 'task_id' | 'scheduled_for' | 'started_at'>[] =
+      await this.knex(RUNS)
+        .select('task_id', 'scheduled_for', 'started_at')
+        .where('instrument_ref', instrumentRef)
+        .whereNotNull('slot')
+        .limit(MAX_LINE);
     return rows.map(r => ({
       taskId: r.task_id,
       scheduledFor: Number(r.scheduled_for),
-      startedAt: r.started_at === null ? null : Number(r.started_at),
+      startedAt: numberOrNull(r.started_at),
     }));
   }
 }

@@ -2,10 +2,8 @@ import { TestDatabaseId } from '@backstage/backend-test-utils';
 import { DEFAULT_TASK_POLICIES } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
-import {
-  applyDatabaseMigrations,
-  DatabaseTaskStore,
-} from './DatabaseTaskStore';
+import { applyDatabaseMigrations } from './createStores';
+import { DatabaseTaskStore } from './DatabaseTaskStore';
 import { timeOrderedUuid } from './ids';
 import { TaskFields } from './TaskStore';
 

@@ -1,5 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
+import { TASK_SEARCH_TRIGRAM_INDEX } from './tables';
 
 /**
  * How the task list's text filter runs on this database: `trigram` (PostgreSQL with the pg_trgm index of
@@ -13,8 +14,9 @@ export async function textSearchIndexStatus(
 ): Promise<TextSearchIndexStatus> {
   if (knex.client.config.client !== 'pg') return 'like';
   const { rows } = await knex.raw(
-    `select 1 from pg_indexes where indexname = 'lab_scheduler_task_search_trgm_idx'
+    `select 1 from pg_indexes where indexname = ?
      and schemaname = any (current_schemas(false))`,
+    [TASK_SEARCH_TRIGRAM_INDEX],
   );
   return rows.length > 0 ? 'trigram' : 'scan';
 }
@@ -26,7 +28,7 @@ export async function warnWithoutTrigramIndex(
 ): Promise<void> {
   if ((await textSearchIndexStatus(knex)) === 'scan') {
     logger.warn(
-      'The task text filter has no pg_trgm index (lab_scheduler_task_search_trgm_idx) and reads every task: install the pg_trgm extension and create the index, see docs/deployment.md',
+      `The task text filter has no pg_trgm index (${TASK_SEARCH_TRIGRAM_INDEX}) and reads every task: install the pg_trgm extension and create the index, see docs/deployment.md`,
     );
   }
 }

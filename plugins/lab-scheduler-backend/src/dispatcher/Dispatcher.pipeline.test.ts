@@ -3,7 +3,7 @@ import { RunMessage } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
 import { noGuards, seedTasks } from '../__testUtils__/seed';
-import { applyDatabaseMigrations } from '../database/DatabaseTaskStore';
+import { applyDatabaseMigrations } from '../database/createStores';
 import { DispatchStore } from '../database/DispatchStore';
 import { TaskQueue } from '../queue/TaskQueue';
 import { Dispatcher } from './Dispatcher';

@@ -9,7 +9,7 @@ import {
   FauxqsProcess,
   startFauxqsProcess,
 } from '../__testUtils__/sqs';
-import { applyDatabaseMigrations } from '../database/DatabaseTaskStore';
+import { applyDatabaseMigrations } from '../database/createStores';
 
 /*
  * Several dispatcher replicas, each in its own process, against one PostgreSQL and one SQS server:

@@ -20,10 +20,8 @@ import {
   FauxqsProcess,
   startFauxqsProcess,
 } from '../__testUtils__/sqs';
-import {
-  applyDatabaseMigrations,
-  DatabaseTaskStore,
-} from '../database/DatabaseTaskStore';
+import { createStores } from '../database/createStores';
+import { DatabaseTaskStore } from '../database/DatabaseTaskStore';
 import { DispatchStore } from '../database/DispatchStore';
 import { RunStateStore } from '../database/RunStateStore';
 import { SqsTaskQueue } from '../queue/SqsTaskQueue';
@@ -61,10 +59,11 @@ describe.each(databaseIds)(
 
     beforeAll(async () => {
       knex = await databases.init(databaseId);
-      await applyDatabaseMigrations(knex);
-      tasks = new DatabaseTaskStore(knex);
-      store = new DispatchStore(knex);
-      runStates = new RunStateStore(knex, { staleRunningMs: 60_000 });
+      ({
+        tasks,
+        dispatch: store,
+        runStates,
+      } = await createStores({ knex, runStates: { staleRunningMs: 60_000 } }));
     });
 
     beforeEach(async () => {

@@ -3,7 +3,7 @@ import type {
   KeysetPosition,
   Run,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
-import type { PageResult } from '../database/TaskStore';
+import type { PageResult } from '../database/keyset';
 import { csvLine } from './csv';
 
 /** Reads one keyset page of a task's runs. */

@@ -7,7 +7,7 @@ import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
 import { seedTasks } from '../__testUtils__/seed';
-import { applyDatabaseMigrations } from '../database/DatabaseTaskStore';
+import { applyDatabaseMigrations } from '../database/createStores';
 import { RunNotifier } from './RunNotifier';
 
 jest.setTimeout(120_000);

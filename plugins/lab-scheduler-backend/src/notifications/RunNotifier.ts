@@ -8,12 +8,21 @@ import {
   TaskNotifyPolicy,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
-import { runFromRow } from '../database/DatabaseTaskStore';
+import { KeysetColumns, orderByKeyset, whereAfter } from '../database/keyset';
+import { runFromRow } from '../database/rows';
+import {
+  NOTIFICATION_STATE as STATE,
+  RUNS,
+  TASK_NOTIFICATIONS as SENT,
+  TASKS,
+} from '../database/tables';
 
-const RUNS = 'lab_scheduler_runs';
-const TASKS = 'lab_scheduler_tasks';
-const STATE = 'lab_scheduler_notification_state';
-const SENT = 'lab_scheduler_task_notifications';
+/** Oldest finished first, as the recent results index (finished_at, id) reads them. */
+const FINISHED_ORDER: KeysetColumns = {
+  key: 'r.finished_at',
+  id: 'r.id',
+  direction: 'asc',
+};
 
 /** The Backstage notification topic of every Lab Scheduler notification (users can mute it). */
 export const NOTIFICATION_TOPIC = 'lab-scheduler';
@@ -75,7 +84,7 @@ export class RunNotifier {
         .ignore();
       return 0;
     }
-    const rows = await knex(`${RUNS} as r`)
+    const query = knex(`${RUNS} as r`)
       .join(`${TASKS} as t`, 't.id', 'r.task_id')
       .select(
         'r.*',
@@ -85,16 +94,13 @@ export class RunNotifier {
         't.deleted_at as task_deleted_at',
       )
       .whereNotNull('r.finished_at')
-      .whereRaw('(r.finished_at, r.id) > (?, ?)', [
-        Number(position.finished_at),
-        position.run_id,
-      ])
-      .where('r.finished_at', '<=', settled)
-      .orderBy([
-        { column: 'r.finished_at', order: 'asc' },
-        { column: 'r.id', order: 'asc' },
-      ])
-      .limit(this.options.batchSize ?? 500);
+      .where('r.finished_at', '<=', settled);
+    whereAfter(query, FINISHED_ORDER, {
+      k: Number(position.finished_at),
+      id: position.run_id,
+    });
+    orderByKeyset(query, FINISHED_ORDER);
+    const rows = await query.limit(this.options.batchSize ?? 500);
     let sent = 0;
     for (const row of rows) {
       const run = runFromRow(row);
@@ -102,7 +108,13 @@ export class RunNotifier {
       if (
         row.task_deleted_at === null &&
         wantsNotification(row.task_notify_policy, outcome) &&
-        (await this.notify(run, outcome, row.task_name, row.task_owner, nowMs))
+        (await this.notify({
+          run,
+          outcome,
+          taskName: row.task_name,
+          owner: row.task_owner,
+          nowMs,
+        }))
       )
         sent++;
       await knex(STATE)
@@ -113,13 +125,15 @@ export class RunNotifier {
   }
 
   /** Sends one notification unless the task's window is still open (then counts the run). */
-  private async notify(
-    run: Run,
-    outcome: RunOutcome,
-    taskName: string,
-    owner: string,
-    nowMs: number,
-  ): Promise<boolean> {
+  private async notify(finished: {
+    run: Run;
+    outcome: RunOutcome;
+    taskName: string;
+    /** The task's owner: the notification's recipient. */
+    owner: string;
+    nowMs: number;
+  }): Promise<boolean> {
+    const { run, outcome, taskName, owner, nowMs } = finished;
     const { knex, windowMs, logger } = this.options;
     const last = await knex(SENT).where('task_id', run.taskId).first();
     if (last && Number(last.last_sent_at) > nowMs - windowMs) {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
 import { seedTasks } from '../__testUtils__/seed';
-import { applyDatabaseMigrations } from '../database/DatabaseTaskStore';
+import { applyDatabaseMigrations } from '../database/createStores';
 import { timeOrderedUuid } from '../database/ids';
 import { RunRetention } from './RunRetention';
 import {

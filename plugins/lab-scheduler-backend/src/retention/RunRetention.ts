@@ -3,18 +3,8 @@ import { Knex } from 'knex';
 import { unlink } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { timeOrderedUuid } from '../database/ids';
+import { FINISHED_RUN_STATUSES, RunRow, RUNS } from '../database/tables';
 import { RunRetentionSettings } from './retentionConfig';
-
-const RUNS = 'lab_scheduler_runs';
-
-/** Runs that can never change again: the only ones retention deletes. */
-export const FINISHED_RUN_STATUSES = [
-  'succeeded',
-  'failed',
-  'dead_lettered',
-  'skipped',
-  'cancelled',
-] as const;
 
 export interface RetentionSweepResult {
   /** Run rows deleted. */
@@ -25,7 +15,7 @@ export interface RetentionSweepResult {
   batches: number;
 }
 
-type DeletedRun = { id: string; result: string | null };
+type DeletedRun = Pick<RunRow, 'id' | 'result'>;
 
 /**
  * Deletes finished runs older than the retention period, keeping at least the newest `keepLastPerTask`
@@ -63,7 +53,7 @@ export class RunRetention {
     const total: RetentionSweepResult = { runs: 0, rawFiles: 0, batches: 0 };
     let cursor = '';
     while (!signal?.aborted) {
-      const window: { id: string }[] = await this.options
+      const window: Pick<RunRow, 'id'>[] = await this.options
         .knex(RUNS)
         .select('id')
         .where('id', '>', cursor)
@@ -91,6 +81,7 @@ export class RunRetention {
     cutoff: number,
   ): Promise<DeletedRun[]> {
     const keepLastPerTask = this.options.settings.keepLastRunsPerTask;
+    // Retention deletes finished runs only: nothing else is ever a candidate.
     const statuses = FINISHED_RUN_STATUSES.map(() => '?').join(', ');
     // A run is among its task's last K finished runs unless the K-th newest one is later than it
     // (no K-th one: the task has fewer, keep them all). One ordered probe of (task_id, scheduled_for).

@@ -2,7 +2,7 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
 import { createTestDatabases } from '../__testUtils__/databases';
 import { seedTasks } from '../__testUtils__/seed';
-import { applyDatabaseMigrations } from '../database/DatabaseTaskStore';
+import { applyDatabaseMigrations } from '../database/createStores';
 import { timeOrderedUuid } from '../database/ids';
 import { scheduleRunRetention } from './scheduleRunRetention';
 
