@@ -6,6 +6,7 @@ import {
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import {
+  backoffDelay,
   EXECUTOR_METRICS,
   EXECUTOR_SERVICE_NAME,
   METRICS_NAMESPACE,
@@ -71,7 +72,13 @@ async function backOff(record: SQSRecord, receiveCount: number): Promise<void> {
   if (!queueUrl) return;
   const base = Number(process.env.RETRY_BASE_SECONDS ?? 10);
   const max = Number(process.env.RETRY_MAX_SECONDS ?? 900);
-  const delay = Math.min(max, Math.round(base * 2 ** (receiveCount - 1)));
+  const delay = Math.round(
+    backoffDelay({
+      attempt: receiveCount,
+      baseMs: base * 1000,
+      maxMs: max * 1000,
+    }) / 1000,
+  );
   try {
     sqs ??= new SQSClient({});
     await sqs.send(

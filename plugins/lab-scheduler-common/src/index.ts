@@ -1,5 +1,6 @@
 /**
- * Shared types, validation schemas, permissions and schedule maths of the Lab Scheduler plugins.
+ * Shared types, validation schemas, permissions, schedule maths and the retry backoff of the Lab
+ * Scheduler plugins.
  *
  * @packageDocumentation
  */
@@ -16,3 +17,4 @@ export * from './results';
 export * from './calendar';
 export * from './measurementParameters';
 export * from './builtInParameters';
+export * from './backoff';

@@ -62,6 +62,9 @@ export const IS_TASK_OWNER_RULE = 'IS_TASK_OWNER';
  * Pass the user's ownership entity refs (the user and their groups) to say "owners and members of the
  * owning group".
  * @public
+ * @deprecated Use `labSchedulerTaskConditions.isTaskOwner({ claims })` and
+ * `createLabSchedulerTaskConditionalDecision` from `@lab-scheduler/plugin-lab-scheduler-backend`: typed
+ * conditions for every rule, generated from the rules themselves.
  */
 export function isTaskOwner(
   claims: string[],

@@ -1,3 +1,4 @@
+import { backoffDelay } from '@lab-scheduler/plugin-lab-scheduler-common';
 import type { RunMessage } from '@lab-scheduler/plugin-lab-scheduler-common';
 import {
   DriverRegistry,
@@ -68,7 +69,7 @@ export class MeasurementExecutor {
       try {
         return await this.options.rawData.put(key, body);
       } catch (error) {
-        const delay = Math.min(8_000, 250 * 2 ** (attempt - 1));
+        const delay = backoffDelay({ attempt, baseMs: 250, maxMs: 8_000 });
         if (Date.now() + delay > deadline) throw error;
         this.options.logger.warn('Raw data upload failed; retrying', {
           key,

@@ -7,7 +7,10 @@ import {
   DispatchStore,
 } from '../database/DispatchStore';
 import { PublishOutcome, TaskQueue } from '../queue/TaskQueue';
-import { BackoffPolicy, backoffDelay } from './backoff';
+import {
+  BackoffPolicy,
+  backoffDelay,
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { createDispatcherMetrics, DispatcherMetrics } from './metrics';
 import { PublishRecorder } from './PublishRecorder';
 import { Wakeup } from './Wakeup';
@@ -136,7 +139,7 @@ export class Dispatcher {
     this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
     this.graceMs = options.misfireGraceMs ?? 60_000;
     this.publishRetry = {
-      initialMs: options.retryInitialDelayMs ?? 500,
+      baseMs: options.retryInitialDelayMs ?? 500,
       maxMs: options.retryMaxDelayMs ?? 60_000,
     };
     this.queueProbeIntervalMs = options.queueProbeIntervalMs ?? 1_000;
@@ -150,7 +153,7 @@ export class Dispatcher {
     this.recorder = new PublishRecorder({
       maxUnrecorded,
       record: entries => this.store.markPublished(entries),
-      retry: { initialMs: 100, maxMs: 2_000 },
+      retry: { baseMs: 100, maxMs: 2_000 },
       now: this.now,
       onRecordError: (error, entries, attempt) =>
         this.logger.warn(
@@ -238,10 +241,11 @@ export class Dispatcher {
         this.consecutiveErrors++;
         const delay = Math.min(
           this.pollIntervalMs,
-          backoffDelay(
-            { initialMs: 200, maxMs: 6_400 },
-            this.consecutiveErrors,
-          ),
+          backoffDelay({
+            attempt: this.consecutiveErrors,
+            baseMs: 200,
+            maxMs: 6_400,
+          }),
         );
         this.logger.error(
           `Dispatch failed; retrying in ${delay} ms: ${error}`,
@@ -530,7 +534,10 @@ export class Dispatcher {
   ): Promise<void> {
     const byDelay = new Map<number, { runs: ClaimedRun[]; error: string }>();
     for (const { run, error } of failures) {
-      const delay = backoffDelay(this.publishRetry, run.publishFailures + 1);
+      const delay = backoffDelay({
+        ...this.publishRetry,
+        attempt: run.publishFailures + 1,
+      });
       const group = byDelay.get(delay) ?? { runs: [], error };
       group.runs.push(run);
       byDelay.set(delay, group);

@@ -1,4 +1,7 @@
-import { BackoffPolicy, backoffDelay } from './backoff';
+import {
+  BackoffPolicy,
+  backoffDelay,
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 
 /** A publish to record: the run, the claim it was published under, and when the queue took it. */
 export interface PublishedRun {
@@ -107,7 +110,7 @@ export class PublishRecorder {
             const entries = group.reduce((n, w) => n + w.entries.length, 0);
             this.options.onRecordError?.(error, entries, attempt);
             const retryAt =
-              this.now() + backoffDelay(this.options.retry, attempt);
+              this.now() + backoffDelay({ ...this.options.retry, attempt });
             const expired = group.filter(w => w.deadline < retryAt);
             expired.forEach(w => w.resolve(false));
             group = group.filter(w => w.deadline >= retryAt);

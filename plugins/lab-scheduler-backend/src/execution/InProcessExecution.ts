@@ -1,5 +1,8 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
-import type { RunMessage } from '@lab-scheduler/plugin-lab-scheduler-common';
+import {
+  backoffDelay,
+  type RunMessage,
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import {
   DriverRegistry,
   MeasurementExecutor,
@@ -45,7 +48,10 @@ export function createInProcessQueue(options: {
           return;
         }
         await new Promise(r =>
-          setTimeout(r, options.retryDelayMs * 2 ** (attempt - 1)),
+          setTimeout(
+            r,
+            backoffDelay({ attempt, baseMs: options.retryDelayMs }),
+          ),
         );
       }
     }

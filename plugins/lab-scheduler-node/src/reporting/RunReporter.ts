@@ -1,3 +1,4 @@
+import { backoffDelay } from '@lab-scheduler/plugin-lab-scheduler-common';
 import type {
   RunEvent,
   RunResult,
@@ -69,7 +70,7 @@ export class HttpRunReporter implements RunReporter {
       } catch (error) {
         const status = (error as { status?: number }).status;
         const retryable = status === undefined || status >= 500;
-        const delay = Math.min(8_000, 250 * 2 ** (attempt - 1));
+        const delay = backoffDelay({ attempt, baseMs: 250, maxMs: 8_000 });
         if (!retryable || Date.now() + delay > deadline) throw error;
         await new Promise(r => setTimeout(r, delay));
       }

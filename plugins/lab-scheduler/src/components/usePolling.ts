@@ -1,3 +1,4 @@
+import { backoffDelay } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { useEffect, useRef, useState } from 'react';
 
 /**
@@ -41,7 +42,12 @@ export function usePolling<T>(
         if (!cancelled) setLoading(false);
       }
       if (cancelled) return;
-      const delay = intervalMs * Math.min(8, 2 ** failures.current);
+      // Failures so far count as retries: the interval after a success, doubling per failure, at most 8×.
+      const delay = backoffDelay({
+        attempt: failures.current + 1,
+        baseMs: intervalMs,
+        maxMs: 8 * intervalMs,
+      });
       timer = setTimeout(() => {
         if (
           typeof document === 'undefined' ||
