@@ -25,7 +25,7 @@ import { rootRouteRef, taskRouteRef } from '../../routes';
 import { TaskNotice, TaskNoticeSnackbar } from '../TaskActions';
 import { TaskFormDialog } from '../TaskFormDialog';
 import { formatNextRun, RunStatusChip } from '../TaskTable';
-import { usePolling } from '../usePolling';
+import { useLivePolling } from '../useRunUpdates';
 
 /**
  * For an instrument's catalog page: the next scheduled measurements on it with their last results, and
@@ -40,7 +40,8 @@ export const EntityLabSchedulerCard = () => {
   const canCreate = usePermission({ permission: taskCreatePermission }).allowed;
   const [creating, setCreating] = useState(false);
   const instrumentRef = stringifyEntityRef(entity);
-  const { value, loading, error, refresh } = usePolling(
+  // Last runs follow the backend's run-update signal (polling without signals).
+  const { value, loading, error, refresh } = useLivePolling(
     () => api.listTasks({ instrument: instrumentRef, limit: 5, count: true }),
     [api, instrumentRef],
   );

@@ -20,21 +20,28 @@ import { TaskExportButtons } from '../ExportButtons';
 import { RunHistory } from '../RunHistory';
 import { formatInstant, formatNextRun } from '../TaskTable';
 import { TrendChart } from '../TrendChart';
-import { usePolling } from '../usePolling';
+import { useLivePolling } from '../useRunUpdates';
 import { AuditTrail } from './AuditTrail';
 import { DeletedTask } from './DeletedTask';
 import { TaskBreadcrumbs } from './TaskBreadcrumbs';
 import { RunWaitingReason } from '../WaitingReason';
+import { TaskStateChip } from '../TaskStateChip';
 
 const time = formatInstant;
 
-/** One task: its definition, run history (live) and audit trail. */
+/**
+ * One task: its definition, run history and audit trail, reloaded when the backend signals a change
+ * (polling without the signals plugin).
+ */
 export const TaskDetailPage = () => {
   const { id } = useParams();
   const api = useApi(labSchedulerApiRef);
-  const task = usePolling(() => api.getTask(id!), [api, id]);
-  const runs = usePolling(() => api.listRuns(id!, { limit: 100 }), [api, id]);
-  const audit = usePolling(
+  const task = useLivePolling(() => api.getTask(id!), [api, id]);
+  const runs = useLivePolling(
+    () => api.listRuns(id!, { limit: 100 }),
+    [api, id],
+  );
+  const audit = useLivePolling(
     () => api.listAudit(id!, { limit: 200 }),
     [api, id],
     15000,
@@ -80,7 +87,7 @@ export const TaskDetailPage = () => {
                 ),
                 schedule: describeSchedule(t.schedule),
                 'next run': formatNextRun(t.nextRunAt),
-                state: t.state,
+                state: <TaskStateChip task={t} />,
                 owner: <EntityRefLink entityRef={t.owner} />,
                 policies: `misfire ${t.policies.misfire}, overlap ${t.policies.overlap}`,
                 version: t.version,

@@ -9,6 +9,7 @@ import {
 import { Box, makeStyles, Paper, Typography } from '@material-ui/core';
 import { taskRouteRef } from '../../routes';
 import { RunWaitingReason } from '../WaitingReason';
+import { TaskStateChip } from '../TaskStateChip';
 import { formatNextRun, RunStatusChip } from './TaskTable';
 
 const useStyles = makeStyles(theme => ({
@@ -54,9 +55,7 @@ export const TaskCards = ({
                 Last run:
               </Typography>
               <RunStatusChip run={task.lastRun} />
-              <Typography variant="body2" component="span">
-                · {task.state}
-              </Typography>
+              <TaskStateChip task={task} />
             </Box>
             <RunWaitingReason run={task.lastRun} />
             <Typography variant="body2" color="textSecondary">

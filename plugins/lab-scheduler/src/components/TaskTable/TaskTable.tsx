@@ -14,6 +14,7 @@ import { runRouteRef, taskRouteRef } from '../../routes';
 import { RunOutcomeChip } from '../RunOutcomeChip';
 import { TaskCards } from './TaskCards';
 import { RunWaitingReason } from '../WaitingReason';
+import { TaskStateChip } from '../TaskStateChip';
 
 export function entityLink(ref: string): string {
   const { kind, namespace, name } = parseEntityRef(ref);
@@ -79,7 +80,7 @@ export const TaskTable = ({
     },
     { title: 'Schedule', render: task => describeSchedule(task.schedule) },
     { title: 'Next run', render: task => formatNextRun(task.nextRunAt) },
-    { title: 'State', field: 'state' },
+    { title: 'State', render: task => <TaskStateChip task={task} /> },
     {
       title: 'Last run',
       render: task => (

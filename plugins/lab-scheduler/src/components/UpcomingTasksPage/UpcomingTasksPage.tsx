@@ -30,7 +30,7 @@ import { taskRouteRef } from '../../routes';
 import { TaskActions, TaskNotice, TaskNoticeSnackbar } from '../TaskActions';
 import { TaskFormDialog } from '../TaskFormDialog';
 import { TaskTable } from '../TaskTable';
-import { usePolling } from '../usePolling';
+import { useLivePolling } from '../useRunUpdates';
 
 const PAGE_SIZES = [10, 25, 50, 100, 200];
 
@@ -100,7 +100,8 @@ export const UpcomingTasksPage = () => {
 
   // "Mine" is asked of the server, which knows my groups: tasks owned by me or by one of my groups.
   const mine = filters.owner === 'me';
-  const { value, loading, error, refresh } = usePolling(
+  // The last-run column and states follow the backend's run-update signal (polling without signals).
+  const { value, loading, error, refresh } = useLivePolling(
     () =>
       api.listTasks({
         limit: pageSize,

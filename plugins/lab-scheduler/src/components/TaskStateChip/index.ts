@@ -1,0 +1,1 @@
+export { TaskStateChip, describeTaskState } from './TaskStateChip';
