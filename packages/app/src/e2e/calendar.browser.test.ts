@@ -6,118 +6,28 @@
  * the portal's embedded defaults: a daily 08:30 Europe/Berlin run stays at 08:30 on the calendar across the
  * spring-forward night for a viewer in Berlin, and moves from 03:30 to 02:30 for a viewer in New York (the
  * browser's zone set through playwright's `timezoneId`); axe-core finds no serious or critical violation on
- * the calendar (desktop and phone); the instrument's catalog page has the calendar tab. The clash panel of
- * the task form is tested in jsdom (ClashWarnings.form.test.tsx) and its server side in calendar.test.ts.
- * Screenshots go to e2e-artifacts/calendar-*.png (git-ignored).
+ * the calendar (desktop and phone); the instrument's catalog page has the calendar tab. The clash warning:
+ * on a capacity-1 instrument with two overlapping daily tasks, the create modal (desktop and phone) sends
+ * POST /calendar/clashes and its panel names both runs a third schedule overlaps and by how much; a free
+ * slot makes the warning go; the edit modal leaves the task's own runs out; axe-core finds nothing serious
+ * in the modal with the warning. Screenshots go to e2e-artifacts/calendar-*.png and clash-*.png
+ * (git-ignored).
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { DateTime } from 'luxon';
+import { Page } from 'playwright-core';
 import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmdirSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+  describeIfBrowser,
+  Portal,
+  PORTAL_STARTUP_TIMEOUT_MS,
+  seriousViolations,
+  startPortal,
+} from './support';
 
 jest.setTimeout(300_000);
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const isCI = ['1', 'true'].includes(String(process.env.CI).toLowerCase());
-const repo = resolve(__dirname, '../../../..');
-const artifacts = join(repo, 'e2e-artifacts');
-const PORT = 7019;
-const BASE = `http://localhost:${PORT}`;
-const API = `${BASE}/api/lab-scheduler`;
-/** The development-only static token of app-config.yaml (scripts' access to the Lab Scheduler API). */
-const TOKEN = 'lab-scheduler-dev-token-change-me';
 const PLATE_READER = 'resource:default/plate-reader-1';
-
-if (!existsSync(CHROMIUM) && isCI) {
-  throw new Error(
-    `Chromium not found at ${CHROMIUM}; .ci/run installs it (apt-get install chromium)`,
-  );
-}
-const describeIfBrowser = existsSync(CHROMIUM) ? describe : describe.skip;
-
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
-
-async function waitForHttp(
-  url: string,
-  init: RequestInit = {},
-  timeoutMs = 120_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const res = await fetch(url, init);
-      if (res.ok) return res;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer in time`);
-    await sleep(500);
-  }
-}
-
-/** The newest modification time of any file under `dir`. */
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    const stat = statSync(path);
-    newest = Math.max(
-      newest,
-      stat.isDirectory() ? newestMtime(path) : stat.mtimeMs,
-    );
-  }
-  return newest;
-}
-
-/**
- * Builds the app unless its dist is newer than every source of the app and the frontend plugin (another
- * browser test of the same run may have built it), one builder at a time (a lock directory).
- */
-async function ensureAppBuilt() {
-  const appDist = join(repo, 'packages/app/dist/index.html');
-  const lock = join(tmpdir(), 'lab-scheduler-app-build.lock');
-  const fresh = () =>
-    existsSync(appDist) &&
-    statSync(appDist).mtimeMs >
-      Math.max(
-        newestMtime(join(repo, 'packages/app/src')),
-        newestMtime(join(repo, 'plugins/lab-scheduler/src')),
-      );
-  if (process.env.E2E_REBUILD === '0' && existsSync(appDist)) return;
-  for (;;) {
-    if (fresh()) return;
-    try {
-      mkdirSync(lock);
-      break;
-    } catch {
-      await sleep(1000);
-    }
-  }
-  try {
-    if (fresh()) return;
-    execFileSync(
-      process.execPath,
-      [require.resolve('@backstage/cli/bin/backstage-cli'), 'package', 'build'],
-      {
-        cwd: join(repo, 'packages/app'),
-        // Jest runs with NODE_ENV=test, which has no browserslist entry: build as production.
-        env: { ...process.env, NODE_ENV: 'production' },
-        stdio: 'pipe',
-      },
-    );
-  } finally {
-    rmdirSync(lock);
-  }
-}
+/** Capacity 1: no lab-scheduler.io/capacity annotation (examples/instruments.yaml). */
+const UV_VIS = 'resource:default/uv-vis-1';
 
 /** The last Sunday of March (Europe's spring-forward day) at least a week ahead, as yyyy-mm-dd. */
 function nextSpringForward(): string {
@@ -129,161 +39,37 @@ function nextSpringForward(): string {
   }
 }
 
-async function createTask(body: object) {
-  const res = await fetch(`${API}/tasks`, {
-    method: 'POST',
-    headers: {
-      Authorization: `Bearer ${TOKEN}`,
-      'Content-Type': 'application/json',
-    },
-    body: JSON.stringify({
+describeIfBrowser('the instrument calendar in Chromium', () => {
+  let portal: Portal;
+
+  beforeAll(async () => {
+    portal = await startPortal({ name: 'calendar', port: 7019 });
+  }, PORTAL_STARTUP_TIMEOUT_MS);
+
+  afterAll(() => portal?.stop());
+
+  // en-GB: the calendar's own formats (24-hour clock, "Sun 28 Mar") are what the assertions read.
+  const openPage = (
+    timezoneId: string,
+    viewport = { width: 1440, height: 1000 },
+  ) => portal.newPage({ timezoneId, locale: 'en-GB', viewport });
+
+  const signIn = (page: Page, path: string) => portal.signIn(page, path);
+
+  const shot = (page: Page, name: string) =>
+    portal.screenshot(page, `calendar-${name}`);
+
+  /** Fails with the browser's errors and the backend's log tail, after a screenshot of the page. */
+  const withLog = (page: Page | undefined, fn: () => Promise<void>) =>
+    portal.withLogs(page, 'calendar', fn);
+
+  async function createTask(body: object) {
+    return portal.request('POST', '/tasks', {
       owner: 'user:default/ada',
       instrumentRef: PLATE_READER,
       measurement: { type: 'absorbance-spectrum', parameters: {} },
       ...body,
-    }),
-  });
-  if (res.status !== 201)
-    throw new Error(`create task: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
-/** axe-core's serious and critical violations on the page, as "rule: target" lines. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: require.resolve('axe-core/axe.min.js') });
-  const violations: { id: string; impact: string; nodes: any[] }[] =
-    await page.evaluate(async () => {
-      const result = await (window as any).axe.run(document, {
-        resultTypes: ['violations'],
-      });
-      return result.violations;
     });
-  return violations
-    .filter(v => v.impact === 'serious' || v.impact === 'critical')
-    .flatMap(v => v.nodes.map(n => `${v.id}: ${n.target.join(' ')}`));
-}
-
-describeIfBrowser('the instrument calendar in Chromium', () => {
-  let backend: ChildProcess;
-  let browser: Browser;
-  let log = '';
-  const contexts: BrowserContext[] = [];
-
-  async function openPage(
-    timezoneId: string,
-    viewport = { width: 1440, height: 1000 },
-  ): Promise<Page> {
-    const context = await browser.newContext({
-      timezoneId,
-      locale: 'en-GB',
-      viewport,
-      // axe-core is injected as a script tag, which the portal's Content-Security-Policy would refuse.
-      bypassCSP: true,
-    });
-    contexts.push(context);
-    return context.newPage();
-  }
-
-  async function signIn(page: Page, path: string) {
-    await page.goto(`${BASE}${path}`);
-    const enter = page.getByRole('button', { name: 'Enter' });
-    if (await enter.isVisible({ timeout: 15_000 }).catch(() => false))
-      await enter.click();
-  }
-
-  const shot = (page: Page, name: string) =>
-    page.screenshot({
-      path: join(artifacts, `calendar-${name}.png`),
-      fullPage: true,
-    });
-
-  beforeAll(async () => {
-    mkdirSync(artifacts, { recursive: true });
-    await ensureAppBuilt();
-    const data = mkdtempSync(join(tmpdir(), 'calendar-e2e-'));
-    const override = join(data, 'app-config.e2e.yaml');
-    writeFileSync(
-      override,
-      JSON.stringify({
-        app: { baseUrl: BASE },
-        backend: {
-          baseUrl: BASE,
-          listen: { port: PORT },
-          cors: { origin: BASE },
-          database: {
-            client: 'better-sqlite3',
-            connection: { directory: join(data, 'sqlite') },
-          },
-        },
-        labScheduler: { execution: { rawDataDirectory: join(data, 'raw') } },
-      }),
-    );
-    backend = spawn(
-      process.execPath,
-      [
-        '--require',
-        require.resolve('@backstage/cli/config/nodeTransform.cjs'),
-        'src/index.ts',
-        '--config',
-        '../../app-config.yaml',
-        '--config',
-        override,
-      ],
-      {
-        cwd: join(repo, 'packages/backend'),
-        env: { ...process.env, NODE_ENV: 'development' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    backend.stdout!.on('data', c => (log += c));
-    backend.stderr!.on('data', c => (log += c));
-    await waitForHttp(`${API}/health`);
-    const guest = await waitForHttp(`${BASE}/api/auth/guest/refresh`, {
-      headers: { 'X-Requested-With': 'XMLHttpRequest' },
-    });
-    const userToken = (await guest.json()).backstageIdentity.token;
-    await waitForHttp(
-      `${BASE}/api/catalog/entities/by-name/resource/default/plate-reader-1`,
-      { headers: { Authorization: `Bearer ${userToken}` } },
-    );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    // The app build takes minutes on a loaded machine.
-  }, 600_000);
-
-  afterAll(async () => {
-    writeFileSync(join(artifacts, 'calendar-backend.log'), log);
-    for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close();
-    if (backend && backend.exitCode === null) {
-      const exited = new Promise(r => backend.once('exit', r));
-      backend.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-      if (backend.exitCode === null) backend.kill('SIGKILL');
-    }
-  });
-
-  /** Fails with the backend's log tail, after a screenshot of the page. */
-  async function withLog(page: Page | undefined, fn: () => Promise<void>) {
-    try {
-      await fn();
-    } catch (error) {
-      if (page) await shot(page, 'failure').catch(() => {});
-      throw new Error(
-        `${error}\n--- backend log (tail) ---\n${log.slice(-4000)}`,
-      );
-    }
   }
 
   it('draws a run at the same local time across the spring-forward night, and at the viewer’s own local time elsewhere', async () => {
@@ -305,10 +91,7 @@ describeIfBrowser('the instrument calendar in Chromium', () => {
       measurement: { type: 'plate-od', parameters: {} },
       schedule: { type: 'cron', expression: '0 14 * * *', timezone: 'UTC' },
     });
-    await fetch(`${API}/tasks/${paused.id}/pause`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${TOKEN}` },
-    });
+    await portal.request('POST', `/tasks/${paused.id}/pause`);
 
     // The runs' instants, as the server computed them: 08:30 CET, then 08:30 CEST.
     const beforeChange = `${saturday}T07:30:00.000Z`;
@@ -380,10 +163,182 @@ describeIfBrowser('the instrument calendar in Chromium', () => {
     // The instrument's catalog page has the calendar as a tab.
     await withLog(berlin, async () => {
       await berlin.goto(
-        `${BASE}/catalog/default/resource/plate-reader-1/lab-calendar?date=${sunday}&view=day`,
+        `${portal.base}/catalog/default/resource/plate-reader-1/lab-calendar?date=${sunday}&view=day`,
       );
       await entry(berlin, afterChange).waitFor({ timeout: 60_000 });
       await shot(berlin, 'instrument-tab');
+    });
+  });
+
+  /**
+   * The create and edit modal on a capacity-1 instrument (uv-vis-1 has no capacity annotation) where two
+   * daily tasks already overlap: A at HH:00 and B at HH:02, 3 min each (absorbance spectrum).
+   */
+  it('warns in the create and edit modal which runs clash on the instrument and by how much, and stops when the slot is free', async () => {
+    // Hours away from now, so that no run of A or B is due or in progress while the test runs.
+    const hour = DateTime.now().setZone('Europe/Berlin').hour < 12 ? 17 : 7;
+    const hh = String(hour).padStart(2, '0');
+    const stamp = Date.now();
+    const a = await portal.request('POST', '/tasks', {
+      name: `Clash A ${stamp}`,
+      owner: 'user:default/ada',
+      instrumentRef: UV_VIS,
+      measurement: { type: 'absorbance-spectrum', parameters: {} },
+      schedule: {
+        type: 'cron',
+        expression: `0 ${hour} * * *`,
+        timezone: 'Europe/Berlin',
+      },
+    });
+    const b = await portal.request('POST', '/tasks', {
+      name: `Clash B ${stamp}`,
+      owner: 'group:default/lab-ops',
+      instrumentRef: UV_VIS,
+      measurement: { type: 'absorbance-spectrum', parameters: {} },
+      schedule: {
+        type: 'cron',
+        expression: `2 ${hour} * * *`,
+        timezone: 'Europe/Berlin',
+      },
+    });
+
+    /** The clash check the browser sends for this cron expression, and the server's answer. */
+    const clashCheck = (page: Page, expression: string) => {
+      const answered = page.waitForResponse(
+        r =>
+          r.url() === `${portal.api}/calendar/clashes` &&
+          r.request().method() === 'POST' &&
+          r.request().postDataJSON()?.schedule?.expression === expression,
+        { timeout: 30_000 },
+      );
+      // Awaited later; a step failing before then must not leave it rejecting unhandled.
+      answered.catch(() => {});
+      return answered;
+    };
+
+    /** Opens the create modal on the list, picks uv-vis-1 and types `expression`. */
+    async function draft(page: Page, expression: string) {
+      await portal.signIn(page, '/lab-scheduler');
+      await page
+        .getByRole('button', { name: 'Schedule a measurement' })
+        .click({ timeout: 60_000 });
+      const dialog = page.getByRole('dialog');
+      await dialog.locator('#lab-scheduler-instrumentRef-button').click();
+      await page
+        .getByRole('option', { name: 'UV-Vis spectrophotometer 1' })
+        .click();
+      const checked = clashCheck(page, expression);
+      await dialog
+        .getByRole('textbox', { name: 'Cron expression' })
+        .fill(expression);
+      return { dialog, checked };
+    }
+
+    const desktop = await portal.newPage({
+      timezoneId: 'Europe/Berlin',
+      locale: 'en-GB',
+      viewport: { width: 1440, height: 900 },
+    });
+    await withLog(desktop, async () => {
+      // A third task at HH:01 would overlap both: A (HH:00–HH:03) by 2 min and B (HH:02–HH:05) by 2 min,
+      // with the instrument full from HH:01 to HH:04.
+      const { dialog, checked } = await draft(desktop, `1 ${hour} * * *`);
+      const response = await checked;
+      expect(response.status()).toBe(200);
+      expect(response.request().postDataJSON()).toMatchObject({
+        instrumentRef: UV_VIS,
+        measurementType: 'absorbance-spectrum',
+        schedule: { type: 'cron', timezone: 'Europe/Berlin' },
+      });
+      const panel = dialog.getByTestId('clash-warnings');
+      await panel
+        .getByText('5 of the next 5 runs clash on uv-vis-1 (1 run at a time)')
+        .waitFor();
+      const items = await panel.getByRole('listitem').allTextContents();
+      expect(items).toHaveLength(5);
+      for (const item of items) {
+        // The run's own time, with its zone, then what it overlaps and by how much.
+        expect(item).toMatch(
+          new RegExp(
+            `^\\w{3} \\d+ \\w{3} ${hh}:01 \\S+: the instrument is full for 3 min`,
+          ),
+        );
+        expect(item).toContain(
+          `“${a.name}” (${hh}:00–${hh}:03, by 2 min), “${b.name}” (${hh}:02–${hh}:05, by 2 min)`,
+        );
+      }
+      // The dialog's content scrolls: the panel (below the preview) into view for the screenshot.
+      await panel.evaluate(e => e.scrollIntoView({ block: 'start' }));
+      await portal.screenshot(desktop, 'clash-create-desktop');
+      // The modal open with the warning shown.
+      expect(await seriousViolations(desktop)).toEqual([]);
+
+      // A free slot: the next check finds nothing, and the warning goes.
+      const freed = clashCheck(desktop, `30 ${hour} * * *`);
+      await dialog
+        .getByRole('textbox', { name: 'Cron expression' })
+        .fill(`30 ${hour} * * *`);
+      expect((await freed).status()).toBe(200);
+      await panel
+        .getByText('No clash with other runs on uv-vis-1 (1 run at a time).')
+        .waitFor();
+      expect(await panel.getByRole('alert').count()).toBe(0);
+      expect(await panel.getByRole('listitem').count()).toBe(0);
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+      // Editing B: its own runs are not clashes, A's still are (HH:02–HH:05 against HH:00–HH:03).
+      const edit = clashCheck(desktop, `2 ${hour} * * *`);
+      await desktop
+        .getByRole('row')
+        .filter({ hasText: b.name })
+        .getByRole('button', { name: `Edit ${b.name}` })
+        .click();
+      const editResponse = await edit;
+      expect(editResponse.request().postDataJSON()).toMatchObject({
+        taskId: b.id,
+      });
+      const editPanel = desktop
+        .getByRole('dialog')
+        .getByTestId('clash-warnings');
+      await editPanel
+        .getByText(/^5 of the next 5 runs clash on uv-vis-1/)
+        .waitFor();
+      for (const item of await editPanel
+        .getByRole('listitem')
+        .allTextContents()) {
+        expect(item).toContain(
+          `full for 1 min — overlaps “${a.name}” (${hh}:00–${hh}:03, by 1 min)`,
+        );
+        expect(item).not.toContain(b.name);
+      }
+      await editPanel.evaluate(e => e.scrollIntoView({ block: 'start' }));
+      await portal.screenshot(desktop, 'clash-edit-desktop');
+      const moved = clashCheck(desktop, `10 ${hour} * * *`);
+      await desktop
+        .getByRole('dialog')
+        .getByRole('textbox', { name: 'Cron expression' })
+        .fill(`10 ${hour} * * *`);
+      await moved;
+      await editPanel
+        .getByText('No clash with other runs on uv-vis-1 (1 run at a time).')
+        .waitFor();
+    });
+
+    const phone = await portal.newPage({
+      timezoneId: 'Europe/Berlin',
+      locale: 'en-GB',
+      viewport: { width: 390, height: 844 },
+    });
+    await withLog(phone, async () => {
+      const { dialog, checked } = await draft(phone, `1 ${hour} * * *`);
+      expect((await checked).status()).toBe(200);
+      const panel = dialog.getByTestId('clash-warnings');
+      await panel
+        .getByText(/^5 of the next 5 runs clash on uv-vis-1/)
+        .waitFor();
+      await panel.evaluate(e => e.scrollIntoView({ block: 'start' }));
+      await portal.screenshot(phone, 'clash-create-phone');
+      expect(await seriousViolations(phone)).toEqual([]);
     });
   });
 });

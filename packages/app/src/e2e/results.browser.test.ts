@@ -8,30 +8,18 @@
  * with the checks and the plate heatmap, and every run page draws its plot, on a desktop and on a 390 px
  * phone without sideways scrolling. Screenshots go to e2e-artifacts/results-*.png (git-ignored).
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Browser, chromium, Page } from 'playwright-core';
-import { ensureAppBuilt, repo, sleep, waitForHttp } from './support';
+import { Page } from 'playwright-core';
+import {
+  artifacts,
+  describeIfBrowser,
+  Portal,
+  PORTAL_STARTUP_TIMEOUT_MS,
+  sleep,
+  startPortal,
+} from './support';
 
 jest.setTimeout(600_000);
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const isCI = ['1', 'true'].includes(String(process.env.CI).toLowerCase());
-const artifacts = join(repo, 'e2e-artifacts');
-const PORT = 7037;
-const BASE = `http://localhost:${PORT}`;
-const API = `${BASE}/api/lab-scheduler`;
-/** The development-only static token of app-config.yaml (scripts' access to the Lab Scheduler API). */
-const TOKEN = 'lab-scheduler-dev-token-change-me';
-
-if (!existsSync(CHROMIUM) && isCI) {
-  throw new Error(
-    `Chromium not found at ${CHROMIUM}; .ci/run installs it (apt-get install chromium)`,
-  );
-}
-const describeIfBrowser = existsSync(CHROMIUM) ? describe : describe.skip;
 
 /** One task per measurement type, on an instrument that offers it, and the plot its run page must draw. */
 const CASES = [
@@ -72,103 +60,36 @@ const CASES = [
   },
 ] as const;
 
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${API}${path}`, {
-    method,
-    headers: {
-      Authorization: `Bearer ${TOKEN}`,
-      ...(body ? { 'Content-Type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!res.ok)
-    throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
-
-/** Runs the task now and waits for the run to finish; returns the finished run. */
-async function runNow(taskId: string) {
-  const run = await api('POST', `/tasks/${taskId}/trigger`);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const current = await api('GET', `/runs/${run.id}`);
-    if (!['pending', 'queued', 'running'].includes(current.status))
-      return current;
-    if (Date.now() > deadline)
-      throw new Error(`run ${run.id} still ${current.status} after 60 s`);
-    await sleep(300);
-  }
-}
-
 describeIfBrowser('results in Chromium', () => {
-  let backend: ChildProcess;
-  let browser: Browser;
-  let log = '';
+  let portal: Portal;
   const tasks: Record<string, { id: string; name: string }> = {};
   const runs: Record<string, { id: string; status: string; result: any }> = {};
 
+  /** Runs the task now and waits for the run to finish; returns the finished run. */
+  async function runNow(taskId: string) {
+    const run = await portal.request('POST', `/tasks/${taskId}/trigger`);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const current = await portal.request('GET', `/runs/${run.id}`);
+      if (!['pending', 'queued', 'running'].includes(current.status))
+        return current;
+      if (Date.now() > deadline)
+        throw new Error(`run ${run.id} still ${current.status} after 60 s`);
+      await sleep(300);
+    }
+  }
+
   beforeAll(async () => {
-    mkdirSync(artifacts, { recursive: true });
-    await ensureAppBuilt();
-    const data = mkdtempSync(join(tmpdir(), 'results-e2e-'));
-    const override = join(data, 'app-config.e2e.yaml');
-    writeFileSync(
-      override,
-      JSON.stringify({
-        app: { baseUrl: BASE },
-        backend: {
-          baseUrl: BASE,
-          listen: { port: PORT },
-          cors: { origin: BASE },
-          database: {
-            client: 'better-sqlite3',
-            connection: { directory: join(data, 'sqlite') },
-          },
-        },
-        labScheduler: {
-          execution: {
-            rawDataDirectory: join(data, 'raw'),
-            simulated: { delayMs: 100 },
-          },
-        },
-      }),
-    );
-    backend = spawn(
-      process.execPath,
-      [
-        '--require',
-        require.resolve('@backstage/cli/config/nodeTransform.cjs'),
-        'src/index.ts',
-        '--config',
-        '../../app-config.yaml',
-        '--config',
-        override,
-      ],
-      {
-        cwd: join(repo, 'packages/backend'),
-        env: { ...process.env, NODE_ENV: 'development' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    backend.stdout!.on('data', c => (log += c));
-    backend.stderr!.on('data', c => (log += c));
-    try {
-      await waitForHttp(`${API}/health`);
-      // Tasks name catalog instruments: wait until the catalog has ingested the examples.
-      const guest = await waitForHttp(`${BASE}/api/auth/guest/refresh`, {
-        headers: { 'X-Requested-With': 'XMLHttpRequest' },
-      });
-      const userToken = (await guest.json()).backstageIdentity.token;
-      await waitForHttp(
-        `${BASE}/api/catalog/entities/by-name/resource/default/balance-1`,
-        { headers: { Authorization: `Bearer ${userToken}` } },
-        // The first catalog processing round takes minutes on a loaded 2-core machine.
-        300_000,
-      );
+    portal = await startPortal({
+      name: 'results',
+      port: 7037,
+      execution: { simulated: { delayMs: 100 } },
+    });
+    await portal.withLogs(undefined, 'results', async () => {
       // Far in the future: the runs of this test are the ones it starts.
       const at = new Date(Date.now() + 30 * 86_400_000).toISOString();
       for (const c of CASES) {
-        const task = await api('POST', '/tasks', {
+        const task = await portal.request('POST', '/tasks', {
           name: `Results ${c.type} ${Date.now()}`,
           owner: 'user:default/ada',
           instrumentRef: `resource:default/${c.instrument}`,
@@ -181,55 +102,18 @@ describeIfBrowser('results in Chromium', () => {
       // Two more runs of the plate: a trend has more than one point.
       await runNow(tasks['plate-od'].id);
       await runNow(tasks['plate-od'].id);
-    } catch (error) {
-      writeFileSync(join(artifacts, 'results-backend.log'), log);
-      throw new Error(
-        `${error}\n--- backend log (tail; all of it in e2e-artifacts/results-backend.log) ---\n${log.slice(
-          -4000,
-        )}`,
-      );
-    }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
     });
-  });
+  }, PORTAL_STARTUP_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await browser?.close();
-    if (backend && backend.exitCode === null) {
-      const exited = new Promise(r => backend.once('exit', r));
-      backend.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-      if (backend.exitCode === null) backend.kill('SIGKILL');
-    }
-  });
+  afterAll(() => portal?.stop());
 
   async function newPage(viewport: { width: number; height: number }) {
-    const context = await browser.newContext({
+    const page = await portal.newPage({
       locale: 'en-US',
       timezoneId: 'Europe/Berlin',
       viewport,
     });
-    const page = await context.newPage();
-    await page.goto(`${BASE}/lab-scheduler`);
-    const enter = page.getByRole('button', { name: 'Enter' });
-    // The guest sign-in page comes first in a new context; isVisible() would not wait for it.
-    const signIn = await enter
-      .waitFor({ timeout: 30_000 })
-      .then(() => true)
-      .catch(() => false);
-    if (signIn) await enter.click();
+    await portal.signIn(page, '/lab-scheduler');
     await page
       .getByRole('heading', { name: 'Lab Scheduler' })
       .first()
@@ -238,10 +122,7 @@ describeIfBrowser('results in Chromium', () => {
   }
 
   const shot = (page: Page, name: string) =>
-    page.screenshot({
-      path: join(artifacts, `results-${name}.png`),
-      fullPage: true,
-    });
+    portal.screenshot(page, `results-${name}`);
 
   /** How much wider than the viewport the page is (0: no sideways scrolling). */
   const sidewaysOverflow = (page: Page) =>
@@ -256,7 +137,7 @@ describeIfBrowser('results in Chromium', () => {
     device: string,
   ) {
     const c = CASES.find(x => x.type === type)!;
-    await page.goto(`${BASE}/lab-scheduler/runs/${runs[type].id}`);
+    await page.goto(`${portal.base}/lab-scheduler/runs/${runs[type].id}`);
     const figure = page.getByRole('figure', { name: c.figure });
     await figure.waitFor({ timeout: 60_000 });
     // The page shot is cut at the viewport on a desktop (the page scrolls inside Backstage's layout).
@@ -273,39 +154,36 @@ describeIfBrowser('results in Chromium', () => {
   it('shows a QC fail as the fail chip, and its run page with the checks and the heatmap', async () => {
     const page = await newPage({ width: 1440, height: 1000 });
     try {
-      expect(runs['plate-od'].result.qc.status).toBe('fail');
-      const row = page
-        .getByRole('row')
-        .filter({ hasText: tasks['plate-od'].name });
-      await row.getByText('QC fail: cvPercent').waitFor({ timeout: 60_000 });
-      await shot(page, 'list-qc-fail');
+      await portal.withLogs(page, 'results-qc-fail', async () => {
+        expect(runs['plate-od'].result.qc.status).toBe('fail');
+        const row = page
+          .getByRole('row')
+          .filter({ hasText: tasks['plate-od'].name });
+        await row.getByText('QC fail: cvPercent').waitFor({ timeout: 60_000 });
+        await shot(page, 'list-qc-fail');
 
-      await row
-        .getByRole('link', { name: 'QC fail: cvPercent: open the run' })
-        .click();
-      const figure = page.getByRole('figure', {
-        name: 'Plate heatmap, 96 wells',
+        await row
+          .getByRole('link', { name: 'QC fail: cvPercent: open the run' })
+          .click();
+        const figure = page.getByRole('figure', {
+          name: 'Plate heatmap, 96 wells',
+        });
+        await figure.waitFor({ timeout: 60_000 });
+        expect(await figure.locator('[data-well]').count()).toBe(96);
+        const checks = page.getByRole('table', { name: 'QC checks' });
+        expect(
+          await checks.getByRole('row').filter({ hasText: 'CV' }).textContent(),
+        ).toMatch(/CV.*%≤ 0.5 %FAIL/);
+        await shot(page, 'run-plate-od-desktop');
+
+        // The task page: the trend of the CV across the three runs, with the QC limit.
+        await page.getByRole('link', { name: 'Task page' }).click();
+        const trend = page.getByRole('figure', { name: 'Trend of cv' });
+        await trend.waitFor({ timeout: 60_000 });
+        expect(await trend.locator('.trend-point').count()).toBe(3);
+        await trend.getByText('max 0.5 %').waitFor();
+        await shot(page, 'task-trend-desktop');
       });
-      await figure.waitFor({ timeout: 60_000 });
-      expect(await figure.locator('[data-well]').count()).toBe(96);
-      const checks = page.getByRole('table', { name: 'QC checks' });
-      expect(
-        await checks.getByRole('row').filter({ hasText: 'CV' }).textContent(),
-      ).toMatch(/CV.*%≤ 0.5 %FAIL/);
-      await shot(page, 'run-plate-od-desktop');
-
-      // The task page: the trend of the CV across the three runs, with the QC limit.
-      await page.getByRole('link', { name: 'Task page' }).click();
-      const trend = page.getByRole('figure', { name: 'Trend of cv' });
-      await trend.waitFor({ timeout: 60_000 });
-      expect(await trend.locator('.trend-point').count()).toBe(3);
-      await trend.getByText('max 0.5 %').waitFor();
-      await shot(page, 'task-trend-desktop');
-    } catch (error) {
-      await shot(page, 'failure-qc-fail').catch(() => {});
-      throw new Error(
-        `${error}\n--- backend log (tail) ---\n${log.slice(-4000)}`,
-      );
     } finally {
       await page.context().close();
     }
@@ -323,18 +201,15 @@ describeIfBrowser('results in Chromium', () => {
     const page = await newPage(viewport);
     const seen: Record<string, { drawn: number; overflow: number }> = {};
     try {
-      for (const c of CASES) {
-        const drawn = await drawnOnRunPage(page, c.type, device);
-        seen[c.type] = { drawn, overflow: await sidewaysOverflow(page) };
-        await shot(page, `run-${c.type}-${device}`);
-      }
-      await more(page);
-      return seen;
-    } catch (error) {
-      await shot(page, `failure-${device}`).catch(() => {});
-      throw new Error(
-        `${device}: ${error}\n--- backend log (tail) ---\n${log.slice(-4000)}`,
-      );
+      return await portal.withLogs(page, `results-${device}`, async () => {
+        for (const c of CASES) {
+          const drawn = await drawnOnRunPage(page, c.type, device);
+          seen[c.type] = { drawn, overflow: await sidewaysOverflow(page) };
+          await shot(page, `run-${c.type}-${device}`);
+        }
+        await more(page);
+        return seen;
+      });
     } finally {
       await page.context().close();
     }
@@ -358,7 +233,9 @@ describeIfBrowser('results in Chromium', () => {
       'phone',
       { width: 390, height: 844 },
       async page => {
-        await page.goto(`${BASE}/lab-scheduler/tasks/${tasks['plate-od'].id}`);
+        await page.goto(
+          `${portal.base}/lab-scheduler/tasks/${tasks['plate-od'].id}`,
+        );
         await page.getByRole('figure', { name: 'Trend of cv' }).waitFor();
         await page.getByRole('list', { name: 'Run history' }).waitFor();
         taskPageOverflow = await sidewaysOverflow(page);

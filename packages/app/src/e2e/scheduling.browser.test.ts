@@ -8,197 +8,50 @@
  * without sideways scrolling. axe-core scans the list, the modal with its errors, the task page and the
  * instrument page: no serious or critical violation. Screenshots (desktop and phone) go to e2e-artifacts/.
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Page } from 'playwright-core';
 import {
-  ensureAppBuilt,
-  repo,
+  describeIfBrowser,
+  Portal,
+  PORTAL_STARTUP_TIMEOUT_MS,
   seriousViolations,
-  sleep,
-  waitForHttp,
+  startPortal,
 } from './support';
 
 jest.setTimeout(300_000);
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const isCI = ['1', 'true'].includes(String(process.env.CI).toLowerCase());
-const artifacts = join(repo, 'e2e-artifacts');
-const PORT = 7027;
-const BASE = `http://localhost:${PORT}`;
 const ZONE = 'Europe/Berlin';
-// The embedded default config's development-only static token (README).
-const DEV_TOKEN = 'lab-scheduler-dev-token-change-me';
-
-if (!existsSync(CHROMIUM) && isCI) {
-  throw new Error(
-    `Chromium not found at ${CHROMIUM}; .ci/run installs it (apt-get install chromium)`,
-  );
-}
-const describeIfBrowser = existsSync(CHROMIUM) ? describe : describe.skip;
 
 describeIfBrowser('scheduling in Chromium', () => {
-  let backend: ChildProcess;
-  let browser: Browser;
-  let log = '';
-  let browserLog = '';
-  const contexts: BrowserContext[] = [];
+  let portal: Portal;
   // Created through the card by the first test.
   const name = `Morning blank ${Date.now()}`;
   // Created through the API before the tests, so each test stands on its own.
   const seeded = `Weekly pH check ${Date.now()}`;
 
-  async function openPage(viewport = { width: 1440, height: 1000 }) {
-    const context = await browser.newContext({
-      timezoneId: ZONE,
-      locale: 'en-US',
-      viewport,
-      // axe-core is injected as a script tag, which the portal's Content-Security-Policy would refuse.
-      bypassCSP: true,
+  beforeAll(async () => {
+    portal = await startPortal({ name: 'scheduling', port: 7027 });
+    await portal.request('POST', '/tasks', {
+      name: seeded,
+      owner: 'group:default/lab-ops',
+      instrumentRef: 'resource:default/plate-reader-1',
+      measurement: { type: 'absorbance-spectrum', parameters: {} },
+      schedule: { type: 'cron', expression: '0 8 * * 1', timezone: ZONE },
     });
-    contexts.push(context);
-    const page = await context.newPage();
-    // The browser's own errors go into the failure report with the backend's log.
-    page.on('pageerror', e => (browserLog += `\n[page error] ${e.message}`));
-    page.on('console', m => {
-      if (m.type() === 'error') browserLog += `\n[console] ${m.text()}`;
-    });
-    page.on('response', r => {
-      if (r.request().method() !== 'GET')
-        browserLog += `\n[response] ${r
-          .request()
-          .method()} ${r.url()} ${r.status()}`;
-    });
-    page.on('requestfailed', r => {
-      browserLog += `\n[request failed] ${r.method()} ${r.url()} ${
-        r.failure()?.errorText
-      }`;
-    });
-    return page;
-  }
+  }, PORTAL_STARTUP_TIMEOUT_MS);
 
-  async function signIn(page: Page, path: string) {
-    await page.goto(`${BASE}${path}`);
-    const enter = page.getByRole('button', { name: 'Enter' });
-    if (await enter.isVisible({ timeout: 15_000 }).catch(() => false))
-      await enter.click();
-  }
+  afterAll(() => portal?.stop());
+
+  const openPage = (viewport = { width: 1440, height: 1000 }) =>
+    portal.newPage({ timezoneId: ZONE, locale: 'en-US', viewport });
+
+  const signIn = (page: Page, path: string) => portal.signIn(page, path);
 
   const shot = (page: Page, shotName: string) =>
-    page.screenshot({
-      path: join(artifacts, `scheduling-${shotName}.png`),
-      fullPage: true,
-    });
+    portal.screenshot(page, `scheduling-${shotName}`);
 
-  /** Fails with the backend's log tail, after a screenshot of the page. */
-  async function withLog(page: Page, fn: () => Promise<void>) {
-    try {
-      await fn();
-    } catch (error) {
-      await shot(page, `failure-${Date.now()}`).catch(() => {});
-      throw new Error(
-        `${error}\n--- browser ---${browserLog.slice(
-          -4000,
-        )}\n--- backend log (tail) ---\n${log.slice(-4000)}`,
-      );
-    }
-  }
-
-  beforeAll(async () => {
-    mkdirSync(artifacts, { recursive: true });
-    await ensureAppBuilt();
-    const data = mkdtempSync(join(tmpdir(), 'scheduling-e2e-'));
-    const override = join(data, 'app-config.e2e.yaml');
-    writeFileSync(
-      override,
-      JSON.stringify({
-        app: { baseUrl: BASE },
-        backend: {
-          baseUrl: BASE,
-          listen: { port: PORT },
-          cors: { origin: BASE },
-          database: {
-            client: 'better-sqlite3',
-            connection: { directory: join(data, 'sqlite') },
-          },
-        },
-        labScheduler: { execution: { rawDataDirectory: join(data, 'raw') } },
-      }),
-    );
-    backend = spawn(
-      process.execPath,
-      [
-        '--require',
-        require.resolve('@backstage/cli/config/nodeTransform.cjs'),
-        'src/index.ts',
-        '--config',
-        '../../app-config.yaml',
-        '--config',
-        override,
-      ],
-      {
-        cwd: join(repo, 'packages/backend'),
-        env: { ...process.env, NODE_ENV: 'development' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    backend.stdout!.on('data', c => (log += c));
-    backend.stderr!.on('data', c => (log += c));
-    await waitForHttp(`${BASE}/api/lab-scheduler/health`);
-    const guest = await waitForHttp(`${BASE}/api/auth/guest/refresh`, {
-      headers: { 'X-Requested-With': 'XMLHttpRequest' },
-    });
-    const userToken = (await guest.json()).backstageIdentity.token;
-    await waitForHttp(
-      `${BASE}/api/catalog/entities/by-name/resource/default/plate-reader-1`,
-      { headers: { Authorization: `Bearer ${userToken}` } },
-      // The catalog ingests the examples a while after start; slower on a busy machine.
-      420_000,
-    );
-    const created = await fetch(`${BASE}/api/lab-scheduler/tasks`, {
-      method: 'POST',
-      headers: {
-        Authorization: `Bearer ${DEV_TOKEN}`,
-        'Content-Type': 'application/json',
-      },
-      body: JSON.stringify({
-        name: seeded,
-        owner: 'group:default/lab-ops',
-        instrumentRef: 'resource:default/plate-reader-1',
-        measurement: { type: 'absorbance-spectrum', parameters: {} },
-        schedule: { type: 'cron', expression: '0 8 * * 1', timezone: ZONE },
-      }),
-    });
-    if (created.status !== 201)
-      throw new Error(`seed task: ${created.status} ${await created.text()}`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    // Building the app and ingesting the catalog take minutes on a busy machine.
-  }, 900_000);
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
-    await browser?.close();
-    if (backend && backend.exitCode === null) {
-      const exited = new Promise(r => backend.once('exit', r));
-      backend.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-      if (backend.exitCode === null) backend.kill('SIGKILL');
-    }
-  });
+  /** Fails with the browser's errors and the backend's log tail, after a screenshot of the page. */
+  const withLog = (page: Page, fn: () => Promise<void>) =>
+    portal.withLogs(page, 'scheduling', fn);
 
   it('creates a task from the instrument card, with its measurement type filled in', async () => {
     const page = await openPage();

@@ -26,6 +26,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 // Only the browser tests import this file: a dev dependency, though the linter takes it for app code.
 // eslint-disable-next-line @backstage/no-undeclared-imports
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
@@ -262,7 +263,13 @@ export async function startPortal(options: PortalOptions): Promise<Portal> {
   writeFileSync(
     override,
     JSON.stringify({
-      app: { baseUrl: base },
+      app: {
+        baseUrl: base,
+        // The app this checkout built: by name, app-backend would resolve `app` from where @backstage's
+        // packages really lie, which is another checkout's app when node_modules is shared (a worktree).
+        packageName: pathToFileURL(join(repo, 'packages/app/package.json'))
+          .href,
+      },
       backend: {
         baseUrl: base,
         listen: { port: options.port },
