@@ -119,7 +119,7 @@ describe.each(databaseIds)(
         await databases.init(databaseId),
         {
           labScheduler: {
-            dispatcher: { enabled: true, pollIntervalMs: 500 },
+            dispatcher: { enabled: true, pollInterval: '500ms' },
             queue: {
               type: 'sqs',
               sqs: { queueUrl, region: 'us-east-1', endpoint: fauxqs.endpoint },

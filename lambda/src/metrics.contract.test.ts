@@ -194,7 +194,7 @@ describe('emitted metrics match what the CDK alarms and dashboard query', () => 
     });
     backend = await startLabSchedulerBackend(await databases.init('SQLITE_3'), {
       labScheduler: {
-        dispatcher: { enabled: true, pollIntervalMs: 200 },
+        dispatcher: { enabled: true, pollInterval: '200ms' },
         queue: {
           type: 'sqs',
           sqs: { queueUrl, region: 'us-east-1', endpoint: fauxqs.endpoint },

@@ -1,5 +1,12 @@
 import { HumanDuration } from '@backstage/types';
 
+/**
+ * Durations are a HumanDuration object (`{ seconds: 30 }`) or a string (`30s`, `5 minutes`, `PT5M`), read
+ * with Backstage's `readDurationFromConfig`. Prefer strings in files that override one another: a string
+ * replaces a string, while two objects merge key by key (`{ minutes: 5 }` overridden by `{ seconds: 20 }`
+ * is 5 minutes 20 seconds). The number keys of earlier releases (`leaseSeconds`, `pollIntervalMs`, …) are
+ * still read, in the unit their names give, and deprecated; setting both forms of one is an error.
+ */
 export interface Config {
   /** Configuration of the Lab Scheduler plugin. */
   labScheduler?: {
@@ -48,19 +55,34 @@ export interface Config {
       /** Tasks or runs claimed per transaction. Default: 200. @visibility backend */
       batchSize?: number;
       /**
-       * How long a claim protects a run before another replica may take it over. Default: 30.
+       * How long a claim protects a run before another replica may take it over. Default: 30 seconds.
+       * @visibility backend
+       */
+      lease?: HumanDuration | string;
+      /**
+       * @deprecated Use `lease`. In seconds.
        * @visibility backend
        */
       leaseSeconds?: number;
       /**
        * Longest sleep without a wake-up (a safety net: the dispatcher sleeps until the next due run and
-       * is woken on changes). Default: 5000.
+       * is woken on changes). Default: 5 seconds.
+       * @visibility backend
+       */
+      pollInterval?: HumanDuration | string;
+      /**
+       * @deprecated Use `pollInterval`. In milliseconds.
        * @visibility backend
        */
       pollIntervalMs?: number;
       /**
        * How late an occurrence may be and still count as on time; later ones follow the task's misfire
-       * policy. Default: 60.
+       * policy. Default: 60 seconds.
+       * @visibility backend
+       */
+      misfireGrace?: HumanDuration | string;
+      /**
+       * @deprecated Use `misfireGrace`. In seconds.
        * @visibility backend
        */
       misfireGraceSeconds?: number;
@@ -72,9 +94,13 @@ export interface Config {
       maxUnrecordedMessages?: number;
       /** Backoff of failed publishes. @visibility backend */
       publishRetry?: {
-        /** Default: 500. @visibility backend */
+        /** Before the first retry, doubling per retry. Default: 500 ms. @visibility backend */
+        initialDelay?: HumanDuration | string;
+        /** @deprecated Use `initialDelay`. In milliseconds. @visibility backend */
         initialDelayMs?: number;
-        /** Default: 60000. @visibility backend */
+        /** The longest delay between retries. Default: 1 minute. @visibility backend */
+        maxDelay?: HumanDuration | string;
+        /** @deprecated Use `maxDelay`. In milliseconds. @visibility backend */
         maxDelayMs?: number;
       };
     };
@@ -83,7 +109,13 @@ export interface Config {
       /**
        * Longest wait for the plugin's shutdown (dispatcher, in-process queue) before the backend goes on
        * stopping. Claims not released expire with their lease; in-process measurements still running are
-       * taken over after the run timeout. Raise it to let in-process measurements finish. Default: 1500.
+       * taken over after the run timeout. Raise it to let in-process measurements finish. Default: 1.5
+       * seconds.
+       * @visibility backend
+       */
+      shutdownTimeout?: HumanDuration | string;
+      /**
+       * @deprecated Use `shutdownTimeout`. In milliseconds.
        * @visibility backend
        */
       shutdownTimeoutMs?: number;
@@ -113,21 +145,27 @@ export interface Config {
     execution?: {
       /** Attempts per run before it fails. Default: 3. @visibility backend */
       maxAttempts?: number;
-      /** First retry delay, doubled per attempt. Default: 1000. @visibility backend */
+      /** First retry delay, doubled per attempt. Default: 1 second. @visibility backend */
+      retryDelay?: HumanDuration | string;
+      /** @deprecated Use `retryDelay`. In milliseconds. @visibility backend */
       retryDelayMs?: number;
       /**
        * The longest a measurement may run: the executor's own time limit (on AWS, the Lambda's
        * timeout). A run still "running" after this long has lost its executor, and a redelivery of its
-       * message may start it again. Default: 900.
+       * message may start it again. Default: 15 minutes.
        * @visibility backend
        */
+      runTimeout?: HumanDuration | string;
+      /** @deprecated Use `runTimeout`. In seconds. @visibility backend */
       runTimeoutSeconds?: number;
       /**
        * A run still "running" after this long is failed as lost: its message will not come back (with
-       * SQS: longer than the visibility timeout times maxReceiveCount). Default: 31 × runTimeoutSeconds
+       * SQS: longer than the visibility timeout times maxReceiveCount). Default: 31 × runTimeout
        * (the CDK stack's visibility timeout is 6 × the Lambda timeout, with 5 receives).
        * @visibility backend
        */
+      lostRunTimeout?: HumanDuration | string;
+      /** @deprecated Use `lostRunTimeout`. In seconds. @visibility backend */
       lostRunTimeoutSeconds?: number;
       /**
        * Upgrade window only (from a release without claim tokens): accept run reports that carry no
@@ -150,7 +188,9 @@ export interface Config {
         allowed?: boolean;
         /** Probability (0-1) of a simulated instrument fault. Default: 0. @visibility backend */
         faultRate?: number;
-        /** Simulated acquisition time in ms. Default: 0. @visibility backend */
+        /** Simulated acquisition time. Default: 0. @visibility backend */
+        delay?: HumanDuration | string;
+        /** @deprecated Use `delay`. In milliseconds. @visibility backend */
         delayMs?: number;
       };
       /**
@@ -179,21 +219,27 @@ export interface Config {
     };
     /**
      * Run history retention: a scheduled sweep deletes finished runs (succeeded, failed, dead-lettered,
-     * skipped, cancelled) and their local raw data once they are older than keepFinishedRunsDays, in
+     * skipped, cancelled) and their local raw data once they are older than keepFinishedRunsFor, in
      * small batches that never wait for the dispatcher. Off (history kept for ever) unless
-     * keepFinishedRunsDays is set. Raw data in S3 is expired by the bucket's lifecycle rule (CDK prop
+     * keepFinishedRunsFor is set. Raw data in S3 is expired by the bucket's lifecycle rule (CDK prop
      * rawDataRetentionDays); set both to the same number of days.
      */
     retention?: {
-      /** Finished runs are deleted this many days after they finished. @visibility backend */
+      /** Finished runs are deleted this long after they finished, e.g. `90d`. @visibility backend */
+      keepFinishedRunsFor?: HumanDuration | string;
+      /** @deprecated Use `keepFinishedRunsFor`. In days. @visibility backend */
       keepFinishedRunsDays?: number;
       /** The newest this many finished runs of every task are kept whatever their age. Default: 10. @visibility backend */
       keepLastRunsPerTask?: number;
       /** Runs examined per short transaction. Default: 500. @visibility backend */
       batchSize?: number;
-      /** Pause between batches, in ms. Default: 20. @visibility backend */
+      /** Pause between batches. Default: 20 ms. @visibility backend */
+      pauseBetweenBatches?: HumanDuration | string;
+      /** @deprecated Use `pauseBetweenBatches`. In milliseconds. @visibility backend */
       pauseBetweenBatchesMs?: number;
-      /** Minutes between sweeps. Default: 10. @visibility backend */
+      /** Time between sweeps. Default: 10 minutes. @visibility backend */
+      frequency?: HumanDuration | string;
+      /** @deprecated Use `frequency`. In minutes. @visibility backend */
       frequencyMinutes?: number;
     };
     /**

@@ -97,7 +97,7 @@ export async function bootTopology({ workDir, timeScale, log, cleanups }) {
   );
   // Not compressed: it bounds one invocation (a batch of measurements under load).
   const functionTimeoutSeconds = stack.function.timeoutSeconds;
-  // The production config leaves execution.runTimeoutSeconds at its default (900 s = half the visibility timeout).
+  // The production config leaves execution.runTimeout at its default (900 s = half the visibility timeout).
   const runTimeoutSeconds = Math.ceil(900 / timeScale);
   log('stack', {
     ...stack,
@@ -216,7 +216,7 @@ export async function bootTopology({ workDir, timeScale, log, cleanups }) {
         : ['backend:', '  database:', '    connection:', '      ssl: false']),
       'labScheduler:',
       '  execution:',
-      `    runTimeoutSeconds: ${runTimeoutSeconds}`,
+      `    runTimeout: ${runTimeoutSeconds}s`,
       // The instruments the Lambda has a gateway for (INSTRUMENT_GATEWAYS below): tasks on others are refused.
       '    instruments:',
       ...Array.from(

@@ -57,8 +57,8 @@ export interface LabSchedulerStackProps extends StackProps {
   network?: ExecutorNetworkProps;
   /**
    * Days after which raw data (raw/…) expires, and noncurrent versions one day after they are replaced
-   * or deleted: the bucket's half of the backend's `labScheduler.retention.keepFinishedRunsDays` (set
-   * both to the same number). S3 counts from the upload, and cannot keep "the last K runs per task"
+   * or deleted: the bucket's half of the backend's `labScheduler.retention.keepFinishedRunsFor` (set
+   * both to the same number of days, e.g. 90 here and `90d` there). S3 counts from the upload, and cannot keep "the last K runs per task"
    * older than that. Default: raw data is kept for ever.
    */
   rawDataRetentionDays?: number;

@@ -572,11 +572,11 @@ async function main() {
     const retention = new RunRetention({
       knex,
       settings: {
-        keepFinishedRunsDays: 30,
+        keepFinishedRunsMs: 30 * 86_400_000,
         keepLastRunsPerTask: 10,
         batchSize: 500,
         pauseBetweenBatchesMs: 20,
-        frequencyMinutes: 10,
+        frequencyMs: 10 * 60_000,
       },
     });
     const abort = new AbortController();

@@ -209,10 +209,7 @@ describe.each(['prod', 'dev'])('k8s overlay %s', overlay => {
       const file = join(copy, 'k8s/base/app-config.production.yaml');
       writeFileSync(
         file,
-        readFileSync(file, 'utf8').replace(
-          'leaseSeconds: 30',
-          'leaseSeconds: 45',
-        ),
+        readFileSync(file, 'utf8').replace('lease: 30s', 'lease: 45s'),
       );
       const changed = renderKustomization(join(copy, 'k8s/overlays', overlay));
       for (const name of ['lab-scheduler-api', 'lab-scheduler-scheduler'])

@@ -12,6 +12,7 @@ import {
   backoffDelay,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { createDispatcherMetrics, DispatcherMetrics } from './metrics';
+import { LAB_SCHEDULER_DEFAULTS } from '../config/defaults';
 import { PublishRecorder } from './PublishRecorder';
 import { Wakeup } from './Wakeup';
 
@@ -54,7 +55,7 @@ export interface DispatcherOptions {
   /**
    * Most messages sent to a durable queue (SQS) but not yet recorded as published, at any instant:
    * what a crash, a stall past the lease or a lost database connection can make another replica
-   * publish again. Default 80 (8 SendMessageBatch requests of 10 in flight).
+   * publish again.
    */
   maxUnrecordedMessages?: number;
   /** After a failed publish, how often to ask the queue whether it is back. */
@@ -134,17 +135,23 @@ export class Dispatcher {
     this.instanceId =
       options.instanceId ??
       `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-    this.batchSize = options.batchSize ?? 200;
-    this.leaseMs = options.leaseMs ?? 30_000;
-    this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
-    this.graceMs = options.misfireGraceMs ?? 60_000;
+    // The defaults of labScheduler.dispatcher, from the one place the config reader takes them too.
+    const defaults = LAB_SCHEDULER_DEFAULTS.dispatcher;
+    this.batchSize = options.batchSize ?? defaults.batchSize;
+    this.leaseMs = options.leaseMs ?? defaults.leaseMs;
+    this.pollIntervalMs = options.pollIntervalMs ?? defaults.pollIntervalMs;
+    this.graceMs = options.misfireGraceMs ?? defaults.misfireGraceMs;
     this.publishRetry = {
-      baseMs: options.retryInitialDelayMs ?? 500,
-      maxMs: options.retryMaxDelayMs ?? 60_000,
+      baseMs: options.retryInitialDelayMs ?? defaults.retryInitialDelayMs,
+      maxMs: options.retryMaxDelayMs ?? defaults.retryMaxDelayMs,
     };
-    this.queueProbeIntervalMs = options.queueProbeIntervalMs ?? 1_000;
+    this.queueProbeIntervalMs =
+      options.queueProbeIntervalMs ?? defaults.queueProbeIntervalMs;
     const maxUnrecorded = options.queue.durable
-      ? Math.max(1, options.maxUnrecordedMessages ?? 80)
+      ? Math.max(
+          1,
+          options.maxUnrecordedMessages ?? defaults.maxUnrecordedMessages,
+        )
       : Number.POSITIVE_INFINITY;
     this.publishChunk = Math.min(
       options.queue.maxBatchSize ?? DEFAULT_PUBLISH_CHUNK,
@@ -161,8 +168,8 @@ export class Dispatcher {
           { instanceId: this.instanceId },
         ),
     });
-    this.slotRetryMs = options.slotRetryMs ?? 2_000;
-    this.lookAheadMs = options.lookAheadMs ?? 50;
+    this.slotRetryMs = options.slotRetryMs ?? defaults.slotRetryMs;
+    this.lookAheadMs = options.lookAheadMs ?? defaults.lookAheadMs;
   }
 
   /** Starts the claim loop in the background. */

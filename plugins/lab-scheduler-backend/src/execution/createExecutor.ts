@@ -6,6 +6,8 @@ import {
   InstrumentDriverFactory,
   SimulatedInstrumentDriver,
 } from '@lab-scheduler/plugin-lab-scheduler-node';
+import { LAB_SCHEDULER_DEFAULTS } from '../config/defaults';
+import { readOptionalDurationMs } from '../config/durations';
 
 /**
  * Whether instruments without a driver of their own are measured by the simulated driver
@@ -48,9 +50,18 @@ export function driversFromConfig(
   config?: Config,
   moduleFactories: InstrumentDriverFactory[] = [],
 ): DriverRegistry {
+  const defaults = LAB_SCHEDULER_DEFAULTS.execution;
   const simulated = new SimulatedInstrumentDriver({
-    faultRate: config?.getOptionalNumber('simulated.faultRate') ?? 0,
-    delayMs: config?.getOptionalNumber('simulated.delayMs') ?? 0,
+    faultRate:
+      config?.getOptionalNumber('simulated.faultRate') ??
+      defaults.simulatedFaultRate,
+    // Relative to labScheduler.execution (the config given here).
+    delayMs:
+      (config &&
+        readOptionalDurationMs(config, 'simulated.delay', {
+          deprecatedKey: 'simulated.delayMs',
+        })) ??
+      defaults.simulatedDelayMs,
   });
   return createDriverRegistry({
     factories: [...builtInDriverFactories(simulated), ...moduleFactories],

@@ -53,7 +53,7 @@ function benchDriverModule(created: Array<{ ref: string; bench: string }>) {
 function settings(driver: string) {
   return {
     labScheduler: {
-      dispatcher: { enabled: true, pollIntervalMs: 500 },
+      dispatcher: { enabled: true, pollInterval: '500ms' },
       queue: { type: 'inProcess' },
       execution: {
         rawDataDirectory: mkdtempSync(join(tmpdir(), 'lab-raw-')),

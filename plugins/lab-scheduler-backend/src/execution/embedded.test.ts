@@ -33,12 +33,12 @@ describe.each(databaseIds)(
       knex = await databases.init(databaseId);
       backend = await startLabSchedulerBackend(knex, {
         labScheduler: {
-          dispatcher: { enabled: true, pollIntervalMs: 1000 },
+          dispatcher: { enabled: true, pollInterval: '1s' },
           queue: { type: 'inProcess' },
           execution: {
             rawDataDirectory: rawDir,
             maxAttempts: 3,
-            retryDelayMs: 20,
+            retryDelay: '20ms',
             simulated: { faultRate },
           },
         },

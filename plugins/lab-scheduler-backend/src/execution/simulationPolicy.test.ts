@@ -19,11 +19,11 @@ const PLATE_READER = 'resource:default/plate-reader-1';
 function settings(execution: object) {
   return {
     labScheduler: {
-      dispatcher: { enabled: true, pollIntervalMs: 500 },
+      dispatcher: { enabled: true, pollInterval: '500ms' },
       queue: { type: 'inProcess' },
       execution: {
         rawDataDirectory: mkdtempSync(join(tmpdir(), 'lab-raw-')),
-        retryDelayMs: 20,
+        retryDelay: '20ms',
         simulated: { allowed: false },
         ...execution,
       },

@@ -98,7 +98,7 @@ describe.each(databases)('shutdown on %s', (_name, database) => {
           data: {
             backend: { database },
             labScheduler: {
-              dispatcher: { enabled: true, pollIntervalMs: 500 },
+              dispatcher: { enabled: true, pollInterval: '500ms' },
               execution: {
                 simulated: { allowed: true },
                 rawDataDirectory: mkdtempSync(join(tmpdir(), 'lab-raw-')),

@@ -1,7 +1,8 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 
 /**
- * How long the plugin's shutdown may take by default (`labScheduler.lifecycle.shutdownTimeoutMs`). Backstage runs every plugin's shutdown hooks at once, and one
+ * How long the plugin's shutdown may take by default (`labScheduler.lifecycle.shutdownTimeout`). Backstage
+ * runs every plugin's shutdown hooks at once, and one
  * of them may hold the database connection the plugin's own hook needs: `backstage-cli package start`
  * serializes an in-memory SQLite database through its only connection and keeps it, so a query of ours
  * would wait knex's acquire timeout (60 s) while the backend answers 503. A longer budget lets in-process

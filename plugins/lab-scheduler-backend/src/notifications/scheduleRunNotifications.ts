@@ -3,23 +3,28 @@ import {
   RootConfigService,
   SchedulerService,
 } from '@backstage/backend-plugin-api';
-import { readDurationFromConfig } from '@backstage/config';
 import type { NotificationService } from '@backstage/plugin-notifications-node';
 import { Knex } from 'knex';
-import { Duration } from 'luxon';
+import { LAB_SCHEDULER_DEFAULTS } from '../config/defaults';
+import { readOptionalDurationMs } from '../config/durations';
 import { RunNotifier } from './RunNotifier';
 
 /** Reads `labScheduler.notifications` (see config.d.ts). */
 export function readNotificationSettings(config: RootConfigService) {
-  const c = config.getOptionalConfig('labScheduler.notifications');
-  const ms = (key: string, fallback: object) =>
-    Duration.fromObject(
-      c?.has(key) ? readDurationFromConfig(c, { key }) : fallback,
-    ).toMillis();
+  const defaults = LAB_SCHEDULER_DEFAULTS.notifications;
   return {
-    enabled: c?.getOptionalBoolean('enabled') ?? true,
-    windowMs: ms('window', { minutes: 30 }),
-    pollIntervalMs: ms('pollInterval', { seconds: 10 }),
+    enabled:
+      config.getOptionalBoolean('labScheduler.notifications.enabled') ??
+      defaults.enabled,
+    windowMs:
+      readOptionalDurationMs(config, 'labScheduler.notifications.window') ??
+      defaults.windowMs,
+    pollIntervalMs:
+      readOptionalDurationMs(
+        config,
+        'labScheduler.notifications.pollInterval',
+        { positive: true },
+      ) ?? defaults.pollIntervalMs,
   };
 }
 

@@ -26,11 +26,11 @@ const databases = createTestDatabases();
 const DAY = 86_400_000;
 const NOW = Date.parse('2027-03-01T00:00:00Z');
 const settings: RunRetentionSettings = {
-  keepFinishedRunsDays: 30,
+  keepFinishedRunsMs: 30 * DAY,
   keepLastRunsPerTask: 7,
   batchSize: 4,
   pauseBetweenBatchesMs: 0,
-  frequencyMinutes: 10,
+  frequencyMs: 10 * 60_000,
 };
 
 describe.each(databaseIds)(
@@ -234,27 +234,59 @@ describe('readRunRetentionSettings', () => {
   const read = (retention: object) =>
     readRunRetentionSettings(new ConfigReader({ labScheduler: { retention } }));
 
-  it('is off without keepFinishedRunsDays, with defaults otherwise', () => {
+  it('is off without keepFinishedRunsFor, with defaults otherwise', () => {
     expect(readRunRetentionSettings(new ConfigReader({}))).toBeUndefined();
     expect(read({ keepLastRunsPerTask: 3 })).toBeUndefined();
-    expect(read({ keepFinishedRunsDays: 90 })).toEqual({
-      keepFinishedRunsDays: 90,
+    expect(read({ keepFinishedRunsFor: { days: 90 } })).toEqual({
+      keepFinishedRunsMs: 90 * DAY,
       keepLastRunsPerTask: 10,
       batchSize: 500,
       pauseBetweenBatchesMs: 20,
-      frequencyMinutes: 10,
+      frequencyMs: 10 * 60_000,
+    });
+  });
+
+  it('reads durations as strings or objects, and the number keys they replace', () => {
+    expect(
+      read({
+        keepFinishedRunsFor: '12h',
+        pauseBetweenBatches: { milliseconds: 5 },
+        frequency: 'PT1M',
+      }),
+    ).toMatchObject({
+      keepFinishedRunsMs: 12 * 3_600_000,
+      pauseBetweenBatchesMs: 5,
+      frequencyMs: 60_000,
+    });
+    // Deprecated: the number keys of earlier releases, in the unit their names give.
+    expect(
+      read({
+        keepFinishedRunsDays: 90,
+        pauseBetweenBatchesMs: 5,
+        frequencyMinutes: 2,
+      }),
+    ).toMatchObject({
+      keepFinishedRunsMs: 90 * DAY,
+      pauseBetweenBatchesMs: 5,
+      frequencyMs: 120_000,
     });
   });
 
   it('names the setting that is out of range', () => {
+    expect(() => read({ keepFinishedRunsFor: '0ms' })).toThrow(
+      'labScheduler.retention.keepFinishedRunsFor must be longer than zero',
+    );
     expect(() => read({ keepFinishedRunsDays: 0 })).toThrow(
-      'labScheduler.retention.keepFinishedRunsDays must be an integer of at least 1, got 0',
+      'labScheduler.retention.keepFinishedRunsDays must be longer than zero',
     );
     expect(() =>
-      read({ keepFinishedRunsDays: 30, keepLastRunsPerTask: -1 }),
+      read({ keepFinishedRunsFor: '30d', keepLastRunsPerTask: -1 }),
     ).toThrow(/keepLastRunsPerTask/);
-    expect(() => read({ keepFinishedRunsDays: 30, batchSize: 2.5 })).toThrow(
+    expect(() => read({ keepFinishedRunsFor: '30d', batchSize: 2.5 })).toThrow(
       /batchSize/,
+    );
+    expect(() => read({ keepFinishedRunsFor: '30 parsecs' })).toThrow(
+      /labScheduler\.retention\.keepFinishedRunsFor/,
     );
   });
 });

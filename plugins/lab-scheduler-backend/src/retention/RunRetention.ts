@@ -47,7 +47,7 @@ export class RunRetention {
     signal?: AbortSignal,
   ): Promise<RetentionSweepResult> {
     const { settings } = this.options;
-    const cutoff = nowMs - settings.keepFinishedRunsDays * 86_400_000;
+    const cutoff = nowMs - settings.keepFinishedRunsMs;
     // No run created at or after the cut-off can have finished before it.
     const idBound = timeOrderedUuid(cutoff).slice(0, 13);
     const total: RetentionSweepResult = { runs: 0, rawFiles: 0, batches: 0 };

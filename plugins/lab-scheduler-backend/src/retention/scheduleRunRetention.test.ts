@@ -18,7 +18,7 @@ describe('scheduleRunRetention', () => {
     await applyDatabaseMigrations(knex);
   });
 
-  it('schedules nothing while keepFinishedRunsDays is not set', async () => {
+  it('schedules nothing while keepFinishedRunsFor is not set', async () => {
     const scheduler = mockServices.scheduler.mock();
     await scheduleRunRetention({
       config: mockServices.rootConfig({ data: {} }),
@@ -37,7 +37,7 @@ describe('scheduleRunRetention', () => {
       config: mockServices.rootConfig({
         data: {
           labScheduler: {
-            retention: { keepFinishedRunsDays: 7, keepLastRunsPerTask: 0 },
+            retention: { keepFinishedRunsFor: '7d', keepLastRunsPerTask: 0 },
           },
         },
       }),
@@ -49,7 +49,7 @@ describe('scheduleRunRetention', () => {
       expect.objectContaining({
         id: 'lab-scheduler-run-retention',
         scope: 'global',
-        frequency: { minutes: 10 },
+        frequency: { milliseconds: 10 * 60_000 },
       }),
     );
     const [task] = await seedTasks(knex, [

@@ -9,7 +9,7 @@ import { RunRetention } from './RunRetention';
 
 /**
  * Schedules the run-history retention sweep on Backstage's scheduler (one host at a time), when
- * `labScheduler.retention.keepFinishedRunsDays` is set. A sweep stops between batches when the
+ * `labScheduler.retention.keepFinishedRunsFor` is set. A sweep stops between batches when the
  * scheduler aborts it, and the next one starts over.
  */
 export async function scheduleRunRetention(options: {
@@ -31,8 +31,8 @@ export async function scheduleRunRetention(options: {
   });
   await options.scheduler.scheduleTask({
     id: 'lab-scheduler-run-retention',
-    frequency: { minutes: settings.frequencyMinutes },
-    timeout: { minutes: Math.max(settings.frequencyMinutes, 5) },
+    frequency: { milliseconds: settings.frequencyMs },
+    timeout: { milliseconds: Math.max(settings.frequencyMs, 5 * 60_000) },
     initialDelay: { minutes: 1 },
     scope: 'global',
     fn: async (signal?: AbortSignal) => {

@@ -1,4 +1,6 @@
 import { Config } from '@backstage/config';
+import { LAB_SCHEDULER_DEFAULTS as DEFAULTS } from '../config/defaults';
+import { readOptionalDurationMs } from '../config/durations';
 
 /** The plugin's settings from `labScheduler.*`, with defaults (see config.d.ts). */
 export interface LabSchedulerConfig {
@@ -26,6 +28,27 @@ export interface LabSchedulerConfig {
     rawDataDirectory: string;
     config?: Config;
   };
+  lifecycle: {
+    /** Longest wait for the plugin's shutdown before the backend goes on stopping. */
+    shutdownTimeoutMs: number;
+  };
+}
+
+/**
+ * A duration under `labScheduler` in milliseconds: `key` (a HumanDuration or a string), or the number key
+ * of earlier releases it replaces (unit from its name), or undefined.
+ */
+function duration(
+  root: Config,
+  key: string,
+  options: { deprecatedKey?: string; positive?: boolean } = {},
+): number | undefined {
+  return readOptionalDurationMs(root, `labScheduler.${key}`, {
+    positive: options.positive,
+    deprecatedKey: options.deprecatedKey
+      ? `labScheduler.${options.deprecatedKey}`
+      : undefined,
+  });
 }
 
 export function readLabSchedulerConfig(root: Config): LabSchedulerConfig {
@@ -33,27 +56,47 @@ export function readLabSchedulerConfig(root: Config): LabSchedulerConfig {
   const d = c?.getOptionalConfig('dispatcher');
   const q = c?.getOptionalConfig('queue');
   const e = c?.getOptionalConfig('execution');
-  const type = q?.getOptionalString('type') ?? 'inProcess';
-  const runTimeoutSeconds = e?.getOptionalNumber('runTimeoutSeconds') ?? 900;
+  const type = q?.getOptionalString('type') ?? DEFAULTS.queue.type;
   if (type !== 'inProcess' && type !== 'sqs') {
     throw new Error(
       `labScheduler.queue.type must be 'inProcess' or 'sqs', got '${type}'`,
     );
   }
+  const runTimeoutMs =
+    duration(root, 'execution.runTimeout', {
+      deprecatedKey: 'execution.runTimeoutSeconds',
+      positive: true,
+    }) ?? DEFAULTS.execution.runTimeoutMs;
   return {
     dispatcher: {
-      enabled: d?.getOptionalBoolean('enabled') ?? true,
-      batchSize: d?.getOptionalNumber('batchSize') ?? 200,
-      leaseMs: (d?.getOptionalNumber('leaseSeconds') ?? 30) * 1000,
-      pollIntervalMs: d?.getOptionalNumber('pollIntervalMs') ?? 5000,
+      enabled: d?.getOptionalBoolean('enabled') ?? DEFAULTS.dispatcher.enabled,
+      batchSize:
+        d?.getOptionalNumber('batchSize') ?? DEFAULTS.dispatcher.batchSize,
+      leaseMs:
+        duration(root, 'dispatcher.lease', {
+          deprecatedKey: 'dispatcher.leaseSeconds',
+          positive: true,
+        }) ?? DEFAULTS.dispatcher.leaseMs,
+      pollIntervalMs:
+        duration(root, 'dispatcher.pollInterval', {
+          deprecatedKey: 'dispatcher.pollIntervalMs',
+          positive: true,
+        }) ?? DEFAULTS.dispatcher.pollIntervalMs,
       misfireGraceMs:
-        (d?.getOptionalNumber('misfireGraceSeconds') ?? 60) * 1000,
+        duration(root, 'dispatcher.misfireGrace', {
+          deprecatedKey: 'dispatcher.misfireGraceSeconds',
+        }) ?? DEFAULTS.dispatcher.misfireGraceMs,
       retryInitialDelayMs:
-        d?.getOptionalNumber('publishRetry.initialDelayMs') ?? 500,
+        duration(root, 'dispatcher.publishRetry.initialDelay', {
+          deprecatedKey: 'dispatcher.publishRetry.initialDelayMs',
+        }) ?? DEFAULTS.dispatcher.retryInitialDelayMs,
       retryMaxDelayMs:
-        d?.getOptionalNumber('publishRetry.maxDelayMs') ?? 60_000,
+        duration(root, 'dispatcher.publishRetry.maxDelay', {
+          deprecatedKey: 'dispatcher.publishRetry.maxDelayMs',
+        }) ?? DEFAULTS.dispatcher.retryMaxDelayMs,
       maxUnrecordedMessages:
-        d?.getOptionalNumber('maxUnrecordedMessages') ?? 80,
+        d?.getOptionalNumber('maxUnrecordedMessages') ??
+        DEFAULTS.dispatcher.maxUnrecordedMessages,
     },
     queue:
       type === 'sqs'
@@ -65,19 +108,36 @@ export function readLabSchedulerConfig(root: Config): LabSchedulerConfig {
           }
         : {
             type,
-            concurrency: q?.getOptionalNumber('inProcess.concurrency') ?? 4,
+            concurrency:
+              q?.getOptionalNumber('inProcess.concurrency') ??
+              DEFAULTS.queue.concurrency,
           },
     execution: {
-      maxAttempts: e?.getOptionalNumber('maxAttempts') ?? 3,
-      retryDelayMs: e?.getOptionalNumber('retryDelayMs') ?? 1000,
-      runTimeoutMs: runTimeoutSeconds * 1000,
+      maxAttempts:
+        e?.getOptionalNumber('maxAttempts') ?? DEFAULTS.execution.maxAttempts,
+      retryDelayMs:
+        duration(root, 'execution.retryDelay', {
+          deprecatedKey: 'execution.retryDelayMs',
+        }) ?? DEFAULTS.execution.retryDelayMs,
+      runTimeoutMs,
       acceptReportsWithoutClaimToken:
-        e?.getOptionalBoolean('acceptReportsWithoutClaimToken') ?? false,
+        e?.getOptionalBoolean('acceptReportsWithoutClaimToken') ??
+        DEFAULTS.execution.acceptReportsWithoutClaimToken,
       lostRunTimeoutMs:
-        (e?.getOptionalNumber('lostRunTimeoutSeconds') ??
-          31 * runTimeoutSeconds) * 1000,
-      rawDataDirectory: e?.getOptionalString('rawDataDirectory') ?? 'data/raw',
+        duration(root, 'execution.lostRunTimeout', {
+          deprecatedKey: 'execution.lostRunTimeoutSeconds',
+          positive: true,
+        }) ?? DEFAULTS.execution.lostRunTimeoutPerRunTimeout * runTimeoutMs,
+      rawDataDirectory:
+        e?.getOptionalString('rawDataDirectory') ??
+        DEFAULTS.execution.rawDataDirectory,
       config: e,
+    },
+    lifecycle: {
+      shutdownTimeoutMs:
+        duration(root, 'lifecycle.shutdownTimeout', {
+          deprecatedKey: 'lifecycle.shutdownTimeoutMs',
+        }) ?? DEFAULTS.lifecycle.shutdownTimeoutMs,
     },
   };
 }
