@@ -11,24 +11,21 @@ import {
 } from '@backstage/plugin-permission-node';
 import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
 import {
-  isTaskOwner,
-  LAB_SCHEDULER_TASK_RESOURCE_TYPE,
+  createLabSchedulerTaskConditionalDecision,
+  labSchedulerTaskConditions,
+} from '@lab-scheduler/plugin-lab-scheduler-backend';
+import {
   taskDeletePermission,
   taskUpdatePermission,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 
 /**
- * The demo portal's policy:
- * - service principals (static tokens for scripts, the measurement Lambda, other plugins) never reach
- *   this policy: Backstage's permission client allows them whatever their token's `accessRestrictions`
- *   allow. The two static tokens are told apart there (app-config.yaml): both are confined to the Lab
- *   Scheduler, and the executor (`lab-scheduler-executor`) may only read and update tasks, while scripts
- *   (`lab-scheduler-scripts`) manage them. `!user` below is the fallback for callers without a user;
- * - users may read and create tasks, and change or delete only tasks owned by themselves or by one of
- *   their groups;
- * - everything that is not a Lab Scheduler permission is allowed, as in a default portal.
+ * Users read and create tasks, and change or delete only tasks owned by themselves or by one of their
+ * groups; everything else is allowed, as in a default portal. Service principals (static tokens, the
+ * measurement Lambda, other plugins) never reach a policy: Backstage allows them whatever their token's
+ * `accessRestrictions` allow, so `!user` is only the fallback for callers without a user.
  */
-export class LabSchedulerDemoPolicy implements PermissionPolicy {
+export class LabSchedulerPolicy implements PermissionPolicy {
   async handle(
     request: PolicyQuery,
     user?: PolicyQueryUser,
@@ -40,12 +37,12 @@ export class LabSchedulerDemoPolicy implements PermissionPolicy {
       isPermission(request.permission, taskUpdatePermission) ||
       isPermission(request.permission, taskDeletePermission)
     ) {
-      return {
-        result: AuthorizeResult.CONDITIONAL,
-        pluginId: 'lab-scheduler',
-        resourceType: LAB_SCHEDULER_TASK_RESOURCE_TYPE,
-        conditions: isTaskOwner(user.info.ownershipEntityRefs),
-      };
+      return createLabSchedulerTaskConditionalDecision(
+        request.permission,
+        labSchedulerTaskConditions.isTaskOwner({
+          claims: user.info.ownershipEntityRefs,
+        }),
+      );
     }
     return { result: AuthorizeResult.ALLOW };
   }
@@ -53,12 +50,12 @@ export class LabSchedulerDemoPolicy implements PermissionPolicy {
 
 export const labSchedulerPermissionPolicyModule = createBackendModule({
   pluginId: 'permission',
-  moduleId: 'lab-scheduler-demo-policy',
+  moduleId: 'lab-scheduler-policy',
   register(reg) {
     reg.registerInit({
       deps: { policy: policyExtensionPoint },
       async init({ policy }) {
-        policy.setPolicy(new LabSchedulerDemoPolicy());
+        policy.setPolicy(new LabSchedulerPolicy());
       },
     });
   },

@@ -10,3 +10,7 @@ export {
   taskPermissionResourceRef,
   taskPermissionRules,
 } from './permissions/rules';
+export {
+  createLabSchedulerTaskConditionalDecision,
+  labSchedulerTaskConditions,
+} from './permissions/conditionExports';

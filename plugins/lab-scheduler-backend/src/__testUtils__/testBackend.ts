@@ -16,14 +16,16 @@ import {
   isPermission,
 } from '@backstage/plugin-permission-common';
 import {
-  isTaskOwner,
-  LAB_SCHEDULER_TASK_RESOURCE_TYPE,
   taskCreatePermission,
   taskDeletePermission,
   taskReadPermission,
   taskUpdatePermission,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
+import {
+  createLabSchedulerTaskConditionalDecision,
+  labSchedulerTaskConditions,
+} from '../permissions/conditionExports';
 import { labSchedulerPlugin } from '../plugin';
 import { recordContractViolations } from './apiContract';
 import { instrumentEntities, orgEntities } from './fixtures';
@@ -81,12 +83,12 @@ const policyPermissions = createServiceFactory({
         (isPermission(permission, taskReadPermission) &&
           user === 'user:default/outsider')
       ) {
-        return {
-          result: AuthorizeResult.CONDITIONAL,
-          pluginId: 'lab-scheduler',
-          resourceType: LAB_SCHEDULER_TASK_RESOURCE_TYPE,
-          conditions: isTaskOwner(ownership[user] ?? [user]),
-        } as const;
+        return createLabSchedulerTaskConditionalDecision(
+          permission,
+          labSchedulerTaskConditions.isTaskOwner({
+            claims: ownership[user] ?? [user],
+          }),
+        );
       }
       return { result: AuthorizeResult.ALLOW } as const;
     };

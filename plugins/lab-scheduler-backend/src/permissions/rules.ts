@@ -1,6 +1,7 @@
 import {
   createPermissionResourceRef,
   createPermissionRule,
+  PermissionRuleset,
 } from '@backstage/plugin-permission-node';
 import {
   IS_TASK_OWNER_RULE,
@@ -59,5 +60,16 @@ export const isOnInstrumentRule = createPermissionRule({
   }),
 });
 
-/** @public */
+/** The built-in rules of tasks, registered with the resource type (plugin.ts). @public */
 export const taskPermissionRules = [isTaskOwnerRule, isOnInstrumentRule];
+
+/**
+ * The rules of tasks as the permission registry holds them: the built-in ones and any a module added
+ * (`permissionsRegistry.addPermissionRules`). The routes turn conditional decisions into SQL filters and
+ * check loaded tasks with it.
+ */
+export type TaskPermissionRuleset = PermissionRuleset<
+  Task,
+  TaskFilter,
+  typeof LAB_SCHEDULER_TASK_RESOURCE_TYPE
+>;

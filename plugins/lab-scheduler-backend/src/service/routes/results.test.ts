@@ -11,10 +11,7 @@ import {
 } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import {
-  isTaskOwner,
-  LAB_SCHEDULER_TASK_RESOURCE_TYPE,
-} from '@lab-scheduler/plugin-lab-scheduler-common';
+import { taskReadPermission } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +24,10 @@ import {
 } from '../../__testUtils__/databases';
 import { instrumentEntities, orgEntities } from '../../__testUtils__/fixtures';
 import { seedTasks } from '../../__testUtils__/seed';
+import {
+  createLabSchedulerTaskConditionalDecision,
+  labSchedulerTaskConditions,
+} from '../../permissions/conditionExports';
 import { labSchedulerPlugin } from '../../plugin';
 
 jest.setTimeout(120_000);
@@ -49,16 +50,15 @@ const ownerReadsPermissions = createServiceFactory({
       if (principal.type !== 'user') return { result: AuthorizeResult.ALLOW };
       if (principal.userEntityRef === 'user:default/blocked')
         return { result: AuthorizeResult.DENY };
-      return {
-        result: AuthorizeResult.CONDITIONAL,
-        pluginId: 'lab-scheduler',
-        resourceType: LAB_SCHEDULER_TASK_RESOURCE_TYPE,
-        conditions: isTaskOwner(
-          principal.userEntityRef === 'user:default/ada'
-            ? ADA
-            : [principal.userEntityRef],
-        ),
-      };
+      return createLabSchedulerTaskConditionalDecision(
+        taskReadPermission,
+        labSchedulerTaskConditions.isTaskOwner({
+          claims:
+            principal.userEntityRef === 'user:default/ada'
+              ? ADA
+              : [principal.userEntityRef],
+        }),
+      );
     };
     return {
       async authorize(requests, { credentials }) {
