@@ -28,7 +28,7 @@ describeIfBrowser('run notifications in Chromium', () => {
     portal = await startPortal({
       name: 'notifications',
       port: 7047,
-      execution: { simulated: { delayMs: 100 } },
+      execution: { simulated: { delay: '100ms' } },
     });
     await portal.withLogs(undefined, 'notifications', async () => {
       task = await portal.request('POST', '/tasks', {

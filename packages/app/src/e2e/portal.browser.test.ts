@@ -35,7 +35,7 @@ describeIfBrowser('the portal in Chromium', () => {
     portal = await startPortal({
       name: 'portal',
       port: 7017,
-      execution: { simulated: { delayMs: 1000 } },
+      execution: { simulated: { delay: '1s' } },
     });
     page = await portal.newPage({ timezoneId: ZONE, locale: 'en-US' });
   }, PORTAL_STARTUP_TIMEOUT_MS);

@@ -83,7 +83,7 @@ describeIfBrowser('results in Chromium', () => {
     portal = await startPortal({
       name: 'results',
       port: 7037,
-      execution: { simulated: { delayMs: 100 } },
+      execution: { simulated: { delay: '100ms' } },
     });
     await portal.withLogs(undefined, 'results', async () => {
       // Far in the future: the runs of this test are the ones it starts.

@@ -173,7 +173,10 @@ export interface PortalOptions {
   name: string;
   /** The backend's (and the app's) port; one per test file. */
   port: number;
-  /** Merged into labScheduler.execution, e.g. `{ simulated: { delayMs: 100 } }`. */
+  /**
+   * Merged into labScheduler.execution, e.g. `{ simulated: { delay: '100ms' } }` (a string, so that it
+   * replaces app-config.yaml's rather than merging with it).
+   */
   execution?: Record<string, unknown>;
 }
 
