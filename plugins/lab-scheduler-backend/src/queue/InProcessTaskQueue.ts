@@ -1,4 +1,5 @@
 import type { RunMessage } from '@lab-scheduler/plugin-lab-scheduler-common';
+import { LAB_SCHEDULER_DEFAULTS } from '../config/defaults';
 import { PublishOutcome, TaskQueue } from './TaskQueue';
 
 /** Executes one run message; the same executor code the Lambda runs. */
@@ -37,7 +38,8 @@ export class InProcessTaskQueue implements TaskQueue {
   }
 
   private pump() {
-    const concurrency = this.options.concurrency ?? 4;
+    const concurrency =
+      this.options.concurrency ?? LAB_SCHEDULER_DEFAULTS.queue.concurrency;
     while (this.active < concurrency && this.waiting.length > 0) {
       const message = this.waiting.shift()!;
       this.active++;
