@@ -1,3 +1,4 @@
+import { Entity } from '@backstage/catalog-model';
 import { Grid } from '@material-ui/core';
 import {
   EntityAboutCard,
@@ -21,6 +22,8 @@ import {
   EntityInstrumentCalendarContent,
   EntityLabSchedulerCard,
 } from '@lab-scheduler/plugin-lab-scheduler';
+
+const hasLinks = (entity: Entity) => Boolean(entity.metadata.links?.length);
 
 const entityWarningContent = (
   <>
@@ -53,9 +56,14 @@ const instrumentPage = (
         <Grid item md={6} xs={12}>
           <EntityLabSchedulerCard />
         </Grid>
-        <Grid item md={6} xs={12}>
-          <EntityLinksCard />
-        </Grid>
+        {/* Only with links: the empty card's YAML example fails colour contrast (axe, serious). */}
+        <EntitySwitch>
+          <EntitySwitch.Case if={hasLinks}>
+            <Grid item md={6} xs={12}>
+              <EntityLinksCard />
+            </Grid>
+          </EntitySwitch.Case>
+        </EntitySwitch>
       </Grid>
     </EntityLayout.Route>
     <EntityLayout.Route path="/lab-calendar" title="Calendar">

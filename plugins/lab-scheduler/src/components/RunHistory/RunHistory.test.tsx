@@ -66,6 +66,8 @@ describe('RunHistory', () => {
         name: 'QC fail: peakAbsorbance: open the run',
       }),
     ).toHaveAttribute('href', '/lab-scheduler/runs/run-1');
+    // When it was due, with its zone named (issue 13).
+    expect(row).toHaveTextContent(/\d:\d\d\s[AP]M (UTC|GMT)/);
     expect(row).toHaveTextContent('1.5 s');
     expect(row).toHaveTextContent('2 min 5 s');
     expect(row).toHaveTextContent(

@@ -24,7 +24,10 @@ import { RawDataButton } from './RawDataButton';
 
 const when = (iso: string | null) =>
   iso
-    ? DateTime.fromISO(iso).toLocal().toLocaleString(DateTime.DATETIME_MED)
+    ? DateTime.fromISO(iso)
+        .toLocal()
+        // The zone named, as every time on screen.
+        .toLocaleString({ ...DateTime.DATETIME_MED, timeZoneName: 'short' })
     : '—';
 
 /** The first few summary values, labelled with units: enough to recognise a run at a glance. */

@@ -129,6 +129,10 @@ describe('RunPage', () => {
       '3 min 5 s',
     );
     expect(screen.getByText('Attempts').nextSibling).toHaveTextContent('2');
+    // Instants name their zone, as every time on screen (issue 13).
+    expect(screen.getByText('Scheduled for').nextSibling).toHaveTextContent(
+      /\d:\d\d:\d\d\s[AP]M (UTC|GMT)/,
+    );
     // The raw data, plotted: a 96-well heatmap with the executor's outlier outlined.
     const figure = await screen.findByRole('figure', {
       name: 'Plate heatmap, 96 wells',

@@ -75,7 +75,11 @@ const when = (iso: string | null) =>
   iso
     ? DateTime.fromISO(iso)
         .toLocal()
-        .toLocaleString(DateTime.DATETIME_MED_WITH_SECONDS)
+        // The zone named, as every time on screen (a run is read beside times in other zones).
+        .toLocaleString({
+          ...DateTime.DATETIME_MED_WITH_SECONDS,
+          timeZoneName: 'short',
+        })
     : '—';
 
 interface QcCheck {

@@ -81,9 +81,11 @@ export const TrendChart = ({ task, runs }: { task: Task; runs: Run[] }) => {
     .map(({ run, value }, index) => ({
       index: index + 1,
       value,
-      at: DateTime.fromISO(run.scheduledFor).toLocaleString(
-        DateTime.DATETIME_SHORT,
-      ),
+      // The zone named, as every time on screen.
+      at: DateTime.fromISO(run.scheduledFor).toLocaleString({
+        ...DateTime.DATETIME_SHORT,
+        timeZoneName: 'short',
+      }),
       qcFail: runOutcome(run).kind === 'qc_fail',
       label: runOutcomeLabel(runOutcome(run)),
     }));
