@@ -22,12 +22,16 @@ import {
 } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { isTaskOwner } from '@lab-scheduler/plugin-lab-scheduler-common';
+import { taskReadPermission } from '@lab-scheduler/plugin-lab-scheduler-common';
 import knexFactory, { Knex } from 'knex';
 import { writeFileSync } from 'node:fs';
 import { loadavg, uptime } from 'node:os';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import {
+  createLabSchedulerTaskConditionalDecision,
+  labSchedulerTaskConditions,
+} from '../src/permissions/conditionExports';
 import { labSchedulerPlugin } from '../src/plugin';
 import { migrationsDir } from '../src/database/createStores';
 import { MIGRATIONS_TABLE } from '../src/database/tables';
@@ -97,12 +101,10 @@ const ownerPermissions = createServiceFactory({
   factory(): PermissionsService {
     const decide = (credentials: any) =>
       credentials.principal.type === 'user'
-        ? ({
-            result: AuthorizeResult.CONDITIONAL,
-            pluginId: 'lab-scheduler',
-            resourceType: 'lab-scheduler-task',
-            conditions: isTaskOwner(USER_OWNERSHIP),
-          } as const)
+        ? createLabSchedulerTaskConditionalDecision(
+            taskReadPermission,
+            labSchedulerTaskConditions.isTaskOwner({ claims: USER_OWNERSHIP }),
+          )
         : ({ result: AuthorizeResult.ALLOW } as const);
     return {
       async authorize(requests) {
