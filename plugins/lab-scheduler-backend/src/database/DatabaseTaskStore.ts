@@ -15,7 +15,7 @@ import type {
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { runOutcome } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { randomUUID } from 'node:crypto';
-import { NEVER_SORT_AT, sortKey } from '../tasks/lifecycle';
+import { completedSortKey, NEVER_SORT_AT, sortKey } from '../tasks/lifecycle';
 import { newClaimToken, timeOrderedUuid } from './ids';
 import { Knex } from 'knex';
 import {
@@ -181,7 +181,11 @@ function taskFromRow(row: TaskRow, lastRun: Run | null): Task {
   };
 }
 
-function fieldsToRow(fields: Partial<TaskFields>): Partial<TaskRow> {
+/** The row's columns for these fields, as changed at `nowMs` (a task completed now sorts by it). */
+function fieldsToRow(
+  fields: Partial<TaskFields>,
+  nowMs: number,
+): Partial<TaskRow> {
   const row: Partial<TaskRow> = {};
   if (fields.name !== undefined) row.name = fields.name;
   if (fields.description !== undefined) row.description = fields.description;
@@ -207,7 +211,10 @@ function fieldsToRow(fields: Partial<TaskFields>): Partial<TaskRow> {
   if (fields.state !== undefined) row.state = fields.state;
   if (fields.nextRunAt !== undefined) {
     row.next_run_at = fields.nextRunAt;
-    row.sort_at = sortKey(fields.nextRunAt);
+    row.sort_at =
+      fields.state === 'completed'
+        ? completedSortKey(nowMs)
+        : sortKey(fields.nextRunAt);
   }
   return row;
 }
@@ -302,7 +309,7 @@ export class DatabaseTaskStore implements TaskStore {
   ): Promise<Task> {
     const id = randomUUID();
     const row = {
-      ...fieldsToRow(fields),
+      ...fieldsToRow(fields, nowMs),
       id,
       version: 1,
       created_at: nowMs,
@@ -407,7 +414,7 @@ export class DatabaseTaskStore implements TaskStore {
         expectedVersion,
         nowMs,
         actor,
-        fieldsToRow(fields),
+        fieldsToRow(fields, nowMs),
       );
       const after = await this.readTask(tx, id);
       await this.appendAudit(tx, id, nowMs, actor, action, before, after!);

@@ -7,12 +7,13 @@ import {
 import { Knex } from 'knex';
 import { planOccurrences } from '../dispatcher/planOccurrences';
 import {
-  sortKey,
-  sortKeySql,
+  sortKeyAfterAdvance,
+  sortKeyAfterAdvanceSql,
   stateAfterAdvance,
   stateAfterAdvanceSql,
 } from '../tasks/lifecycle';
 import { newClaimToken, timeOrderedUuid } from './ids';
+import { completeEndedTasks, lockTasksOfRuns } from './taskCompletion';
 
 const TASKS = 'lab_scheduler_tasks';
 const RUNS = 'lab_scheduler_runs';
@@ -72,12 +73,17 @@ type ClaimRow = {
   instrument_concurrency: number | null;
 };
 
-/** A task's schedule after a claim. */
+/**
+ * A task's schedule after a claim. Its state and sort key follow from these and from whether the claim
+ * inserted a run for it (lifecycle.ts: `stateAfterAdvance`, `sortKeyAfterAdvance`).
+ */
 type TaskUpdate = {
   id: string;
   nextRunAt: number | null;
-  sortAt: number;
-  state: string;
+  /** The occurrence claimed (next_run_at before the claim). */
+  occurrenceAt: number;
+  /** A run of the task was under way before the claim (only looked up when no occurrence is left). */
+  runUnderWay: boolean;
 };
 
 /** A new run row, as the claim inserts it. */
@@ -251,7 +257,7 @@ export class DispatchStore {
       }
 
       const runRows: RunRow[] = [];
-      const taskUpdates: TaskUpdate[] = [];
+      const plans = new Map<string, ReturnType<typeof planOccurrences>>();
       const taskById = new Map(tasks.map(t => [t.id, t]));
       let skipped = 0;
       for (const task of tasks) {
@@ -269,6 +275,7 @@ export class DispatchStore {
           graceMs,
           hasActiveRun: activeTaskIds.has(task.id),
         });
+        plans.set(task.id, plan);
         for (const run of plan.runs) {
           const pending = run.status === 'pending';
           if (!pending) skipped++;
@@ -288,13 +295,28 @@ export class DispatchStore {
             created_at: nowMs,
           });
         }
-        taskUpdates.push({
-          id: task.id,
-          nextRunAt: plan.nextRunAt,
-          sortAt: sortKey(plan.nextRunAt),
-          state: stateAfterAdvance(plan.nextRunAt),
-        });
       }
+      // A task with no occurrence left completes only once no run of it is under way (lifecycle.ts):
+      // look up the runs under way of those few. Their rows are locked above, and whatever ends a run
+      // locks its task first (taskCompletion.ts), so no run of theirs ends while this claim decides.
+      const ending = tasks
+        .filter(t => plans.get(t.id)!.nextRunAt === null)
+        .map(t => t.id);
+      const underWay = new Set<string>();
+      // One bound parameter per task.
+      await forEachChunk(ending, 500, async chunk => {
+        const rows: { task_id: string }[] = await tx(RUNS)
+          .distinct('task_id')
+          .whereIn('task_id', chunk)
+          .whereIn('status', ACTIVE_STATUSES);
+        rows.forEach(r => underWay.add(r.task_id));
+      });
+      const taskUpdates: TaskUpdate[] = tasks.map(task => ({
+        id: task.id,
+        nextRunAt: plans.get(task.id)!.nextRunAt,
+        occurrenceAt: Number(task.next_run_at),
+        runUnderWay: underWay.has(task.id),
+      }));
       const inserted = this.isPostgres
         ? await this.writeClaimPostgres(tx, taskUpdates, runRows, {
             instanceId,
@@ -303,7 +325,7 @@ export class DispatchStore {
             leaseExpiresAt: horizonMs + leaseMs,
             existingRuns,
           })
-        : await this.writeClaimSqlite(tx, taskUpdates, runRows);
+        : await this.writeClaimSqlite(tx, taskUpdates, runRows, nowMs);
       const claimed = runRows
         .filter(r => r.status === 'pending' && inserted.has(r.id))
         .map(r => {
@@ -365,15 +387,15 @@ export class DispatchStore {
           // and re-run by every claim), where this stays one probe of the occurrence key per run.
           `where (select 1 from ${RUNS} x
              where x.task_id = r.task_id and x.scheduled_for = r.scheduled_for) is null`;
+    // A run is under way once the claim is written: one was before, or the claim inserted a pending one
+    // (not one the occurrence key left out: that occurrence's run may long have ended). The set of
+    // inserted tasks is hashed once (a hashed subplan), not scanned per task.
+    const runUnderWay = `(v.run_under_way or v.id in
+      (select i.task_id from inserted i where i.status = 'pending'))`;
     // What is the same for the whole batch travels once, as a scalar.
     const { rows } = await tx.raw(
       `with v as (
-         select * from unnest(?::text[], ?::bigint[]) as v(id, next_run_at)
-       ), advanced as (
-         update ${TASKS} set next_run_at = v.next_run_at,
-           sort_at = ${sortKeySql('v.next_run_at')},
-           state = ${stateAfterAdvanceSql('v.next_run_at')}
-         from v where ${TASKS}.id = v.id
+         select * from unnest(?::text[], ?::bigint[], ?::boolean[]) as v(id, next_run_at, run_under_way)
        ), inserted as (
          insert into ${RUNS} (id, task_id, instrument_ref, scheduled_for, status, attempt, claimed_by,
            claim_token, claimed_at, lease_expires_at, finished_at, error, created_at)
@@ -387,12 +409,24 @@ export class DispatchStore {
          from unnest(?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[])
            as r(id, task_id, instrument_ref, scheduled_for, status, error)
          ${keepExisting}
-         returning id
+         returning id, task_id, status
+       ), advanced as (
+         update ${TASKS} set next_run_at = v.next_run_at,
+           sort_at = ${sortKeyAfterAdvanceSql({
+             nextRunAt: 'v.next_run_at',
+             // The row before the update: the occurrence this claim took.
+             occurrenceAt: `${TASKS}.next_run_at`,
+             runUnderWay,
+             nowMs: '?::bigint',
+           })},
+           state = ${stateAfterAdvanceSql('v.next_run_at', runUnderWay)}
+         from v where ${TASKS}.id = v.id
        )
        select id from inserted`,
       [
         taskUpdates.map(u => u.id),
         taskUpdates.map(u => u.nextRunAt),
+        taskUpdates.map(u => u.runUnderWay),
         claim.instanceId,
         claim.claimToken,
         claim.nowMs,
@@ -405,21 +439,49 @@ export class DispatchStore {
         column('scheduled_for'),
         column('status'),
         column('error'),
+        claim.nowMs,
         // pg sends JS arrays as PostgreSQL arrays (nulls included); knex's typings do not know it.
       ] as unknown as readonly Knex.RawBinding[],
     );
     return new Set(rows.map((r: { id: string }) => r.id));
   }
 
-  /** SQLite (one writer at a time): UPDATE … FROM a VALUES list, then a multi-row INSERT. */
+  /**
+   * SQLite (one writer at a time): a multi-row INSERT, then UPDATE … FROM a VALUES list (after the insert:
+   * a task's state depends on whether its run went in).
+   */
   private async writeClaimSqlite(
     tx: Knex.Transaction,
     taskUpdates: TaskUpdate[],
     runRows: RunRow[],
+    nowMs: number,
   ): Promise<Set<string>> {
+    const inserted = new Set<string>();
     // Chunks keep the bind parameters under SQLite's limit.
-    for (let i = 0; i < taskUpdates.length; i += 1000) {
-      const chunk = taskUpdates.slice(i, i + 1000);
+    for (let i = 0; i < runRows.length; i += 500) {
+      const rows: { id: string }[] = await tx(RUNS)
+        .insert(runRows.slice(i, i + 500))
+        .onConflict(['task_id', 'scheduled_for'])
+        .ignore()
+        .returning('id');
+      rows.forEach(r => inserted.add(typeof r === 'string' ? r : r.id));
+    }
+    const startedRun = new Set(
+      runRows
+        .filter(r => r.status === 'pending' && inserted.has(r.id))
+        .map(r => r.task_id),
+    );
+    const updates = taskUpdates.map(u => {
+      const runUnderWay = u.runUnderWay || startedRun.has(u.id);
+      return {
+        id: u.id,
+        nextRunAt: u.nextRunAt,
+        sortAt: sortKeyAfterAdvance({ ...u, runUnderWay, nowMs }),
+        state: stateAfterAdvance(u.nextRunAt, runUnderWay),
+      };
+    });
+    for (let i = 0; i < updates.length; i += 1000) {
+      const chunk = updates.slice(i, i + 1000);
       await tx.raw(
         `with v(id, next_run_at, sort_at, state) as (
            values ${chunk
@@ -430,15 +492,6 @@ export class DispatchStore {
          from v where ${TASKS}.id = v.id`,
         chunk.flatMap(u => [u.id, u.nextRunAt, u.sortAt, u.state]),
       );
-    }
-    const inserted = new Set<string>();
-    for (let i = 0; i < runRows.length; i += 500) {
-      const rows: { id: string }[] = await tx(RUNS)
-        .insert(runRows.slice(i, i + 500))
-        .onConflict(['task_id', 'scheduled_for'])
-        .ignore()
-        .returning('id');
-      rows.forEach(r => inserted.add(typeof r === 'string' ? r : r.id));
     }
     return inserted;
   }
@@ -677,24 +730,37 @@ export class DispatchStore {
     entries: { id: string; claimToken: string; error: string }[],
     nowMs: number,
   ): Promise<number> {
-    let failed = 0;
-    for (const entry of entries) {
-      failed += await this.knex(RUNS)
-        .where({
-          id: entry.id,
-          claim_token: entry.claimToken,
-          status: 'pending',
-        })
-        .update({
-          status: 'failed',
-          finished_at: nowMs,
-          error: entry.error.slice(0, 2000),
-          slot: null,
-          claimed_by: null,
-          lease_expires_at: null,
-        });
-    }
-    return failed;
+    if (entries.length === 0) return 0;
+    // The run ends: its task may complete (taskCompletion.ts), so the task is locked first.
+    return this.knex.transaction(async tx => {
+      await lockTasksOfRuns(
+        tx,
+        entries.map(e => e.id),
+      );
+      let failed = 0;
+      const ended: string[] = [];
+      for (const entry of entries) {
+        const rows: { task_id: string }[] = await tx(RUNS)
+          .where({
+            id: entry.id,
+            claim_token: entry.claimToken,
+            status: 'pending',
+          })
+          .update({
+            status: 'failed',
+            finished_at: nowMs,
+            error: entry.error.slice(0, 2000),
+            slot: null,
+            claimed_by: null,
+            lease_expires_at: null,
+          })
+          .returning('task_id');
+        failed += rows.length;
+        ended.push(...rows.map(r => r.task_id));
+      }
+      await completeEndedTasks(tx, ended, nowMs);
+      return failed;
+    });
   }
 
   /**

@@ -4,7 +4,9 @@ import type {
   RunResult,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
+import { forEachChunk } from './chunks';
 import { runFromRow } from './DatabaseTaskStore';
+import { completeEndedTasks, lockTasksOfRuns } from './taskCompletion';
 
 const RUNS = 'lab_scheduler_runs';
 const RUN_EVENTS = 'lab_scheduler_run_events';
@@ -94,11 +96,16 @@ export class RunStateStore {
     report: RunReport,
     apply: (tx: Knex.Transaction) => Promise<number>,
     detail: Record<string, unknown>,
+    /** The update ends the run when it applies: its task may complete (see taskCompletion). */
+    ends = false,
   ): Promise<{ applied: boolean; run: Run; refusal?: string }> {
     return this.knex.transaction(async tx => {
+      if (ends) await lockTasksOfRuns(tx, [runId]);
       const applied = (await apply(tx)) === 1;
       const row = await tx(RUNS).where({ id: runId }).first();
       if (!row) throw new NotFoundError(`Run ${runId} not found`);
+      if (applied && ends)
+        await completeEndedTasks(tx, [row.task_id], report.nowMs);
       const refusal = applied
         ? undefined
         : RunStateStore.refusal(row, report.claimToken);
@@ -186,6 +193,7 @@ export class RunStateStore {
             slot: null,
           }),
       { qc: result.qc.status, durationMs: result.durationMs },
+      true,
     );
     if (
       !applied &&
@@ -229,6 +237,7 @@ export class RunStateStore {
           .where(q => this.underClaim(q, report.claimToken))
           .update(update),
       { error: error.slice(0, 500), ...options },
+      !options.retrying,
     );
     const repeated =
       TERMINAL.includes(run.status) && refusal === `run is ${run.status}`;
@@ -256,18 +265,38 @@ export class RunStateStore {
     }));
   }
 
-  /** Runs "running" far beyond the stale limit (executor lost) become failed and free their slot. */
+  /**
+   * Runs "running" far beyond the stale limit (executor lost) become failed and free their slot; their
+   * tasks complete if nothing else is left to run.
+   */
   async failStaleRuns(nowMs: number, timeoutMs: number): Promise<number> {
-    return this.knex(RUNS)
-      .where('status', 'running')
-      .where('started_at', '<', nowMs - timeoutMs)
-      .update({
-        status: 'failed',
-        finished_at: nowMs,
-        error: `No result within ${Math.round(
-          timeoutMs / 1000,
-        )} s of the start: the executor was lost`,
-        slot: null,
+    const stale = (q: Knex.QueryBuilder) =>
+      q.where('status', 'running').where('started_at', '<', nowMs - timeoutMs);
+    return this.knex.transaction(async tx => {
+      const runs: { id: string; task_id: string }[] = await stale(
+        tx(RUNS).select('id', 'task_id'),
+      );
+      if (runs.length === 0) return 0;
+      const ids = runs.map(r => r.id);
+      await lockTasksOfRuns(tx, ids);
+      let failed = 0;
+      // One bound parameter per run.
+      await forEachChunk(ids, 500, async chunk => {
+        failed += await stale(tx(RUNS).whereIn('id', chunk)).update({
+          status: 'failed',
+          finished_at: nowMs,
+          error: `No result within ${Math.round(
+            timeoutMs / 1000,
+          )} s of the start: the executor was lost`,
+          slot: null,
+        });
       });
+      await completeEndedTasks(
+        tx,
+        runs.map(r => r.task_id),
+        nowMs,
+      );
+      return failed;
+    });
   }
 }

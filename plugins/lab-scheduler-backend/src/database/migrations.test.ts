@@ -1,5 +1,6 @@
 import { TestDatabaseId } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
+import { randomUUID } from 'node:crypto';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
 import { seedDueTasks, seedTasks } from '../__testUtils__/seed';
 import { applyDatabaseMigrations, migrationsDir } from './DatabaseTaskStore';
@@ -60,6 +61,64 @@ describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {
     expect(
       Number((await knex('lab_scheduler_runs').count({ n: '*' }))[0].n),
     ).toBe(3);
+  });
+
+  it('task completion (20261129060000): up reopens tasks completed while a run is under way and sorts completed ones by their end; down restores the old rule', async () => {
+    const migration = {
+      ...MIGRATIONS,
+      name: '20261129060000_task_completion.js',
+    };
+    await applyDatabaseMigrations(knex);
+    await knex('lab_scheduler_runs').delete();
+    await knex('lab_scheduler_tasks').delete();
+    await knex.migrate.down(migration);
+    const NEVER = 8_640_000_000_000_000;
+    const once = { type: 'once' as const, at: '2026-11-29T09:00:00.000Z' };
+    // As the old claim left them: completed at the claim, sorting last.
+    const [running, ended, upcoming] = await seedTasks(knex, [
+      { schedule: once, nextRunAt: null, state: 'completed' },
+      { schedule: once, nextRunAt: null, state: 'completed' },
+      { schedule: once, nextRunAt: 1_000_000 },
+    ]);
+    const run = (
+      taskId: string,
+      status: string,
+      finishedAt: number | null,
+    ) => ({
+      id: randomUUID(),
+      task_id: taskId,
+      scheduled_for: 500_000,
+      status,
+      attempt: 1,
+      created_at: 500_000,
+      finished_at: finishedAt,
+    });
+    await knex('lab_scheduler_runs').insert([
+      run(running, 'running', null),
+      run(ended, 'succeeded', 600_000),
+    ]);
+    // By sort key, ties by id (in JS: the database's collation may order ids otherwise).
+    const tasks = async () =>
+      (await knex('lab_scheduler_tasks').select('id', 'state', 'sort_at'))
+        .map(t => ({ id: t.id, state: t.state, sortAt: Number(t.sort_at) }))
+        .sort((x, y) => x.sortAt - y.sortAt || (x.id < y.id ? -1 : 1));
+
+    await knex.migrate.up(migration);
+    expect(await tasks()).toEqual([
+      { id: running, state: 'active', sortAt: 500_000 },
+      { id: upcoming, state: 'active', sortAt: 1_000_000 },
+      { id: ended, state: 'completed', sortAt: NEVER - 600_000 },
+    ]);
+
+    await knex.migrate.down(migration);
+    expect(await tasks()).toEqual([
+      { id: upcoming, state: 'active', sortAt: 1_000_000 },
+      ...[
+        { id: running, state: 'completed', sortAt: NEVER },
+        { id: ended, state: 'completed', sortAt: NEVER },
+      ].sort((x, y) => (x.id < y.id ? -1 : 1)),
+    ]);
+    await applyDatabaseMigrations(knex);
   });
 
   if (databaseId.startsWith('POSTGRES')) {

@@ -158,9 +158,11 @@ describe.each(databaseIds)('Dispatcher on %s', (databaseId: TestDatabaseId) => {
         'absorbance-spectrum',
       );
     }
+    // Its run is queued, not ended: the one-time task is not completed yet.
     expect((await tasks.getTask(once.id))!).toMatchObject({
-      state: 'completed',
+      state: 'active',
       nextRunAt: null,
+      lastRun: { status: 'queued' },
     });
     expect(
       Date.parse((await tasks.getTask(cron.id))!.nextRunAt!),

@@ -112,7 +112,7 @@ export const spec = {
       get: {
         operationId: 'ListTasks',
         summary:
-          'Tasks, upcoming first (by nextRunAt, then id; tasks that will not run again come last)',
+          "Tasks, upcoming first (by nextRunAt, then id; a task whose last run is under way at that run's occurrence; then completed tasks, the latest completed first; paused tasks last)",
         parameters: [
           {
             name: 'limit',

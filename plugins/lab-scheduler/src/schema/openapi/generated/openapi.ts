@@ -53,7 +53,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Tasks, upcoming first (by nextRunAt, then id; tasks that will not run again come last) */
+    /** Tasks, upcoming first (by nextRunAt, then id; a task whose last run is under way at that run's occurrence; then completed tasks, the latest completed first; paused tasks last) */
     get: operations['ListTasks'];
     put?: never;
     /** Create a task */
