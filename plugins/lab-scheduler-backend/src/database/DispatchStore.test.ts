@@ -2,7 +2,7 @@ import { TestDatabaseId } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
 import { noGuards, seedDueTasks, seedTasks } from '../__testUtils__/seed';
-import { applyDatabaseMigrations } from './DatabaseTaskStore';
+import { applyDatabaseMigrations } from './createStores';
 import { DispatchStore } from './DispatchStore';
 import { newClaimToken, timeOrderedUuid } from './ids';
 

@@ -12,11 +12,18 @@ import {
   stateAfterAdvance,
   stateAfterAdvanceSql,
 } from '../tasks/lifecycle';
+import { forEachChunk } from './chunks';
 import { newClaimToken, timeOrderedUuid } from './ids';
 import { completeEndedTasks, lockTasksOfRuns } from './taskCompletion';
-
-const TASKS = 'lab_scheduler_tasks';
-const RUNS = 'lab_scheduler_runs';
+import { numberOrNull } from './rows';
+import {
+  ACTIVE_RUN_STATUSES,
+  RUN_OCCURRENCE_KEY,
+  RunRow,
+  RUNS,
+  TaskRow,
+  TASKS,
+} from './tables';
 
 /** When a pending run may be claimed: its lease end, or 0 when nobody holds it (the index expression). */
 const CLAIMABLE_AT = 'coalesce(lease_expires_at, 0)';
@@ -27,9 +34,6 @@ interface InstrumentSlots {
   /** Read again once all looked taken. */
   reread?: boolean;
 }
-
-/** Statuses in which a run counts as active for the overlap policy. */
-const ACTIVE_STATUSES = ['pending', 'queued', 'running'];
 
 /** A run claimed by this dispatcher instance, ready to publish. */
 export interface ClaimedRun {
@@ -56,22 +60,29 @@ export interface ClaimResult {
   more: boolean;
 }
 
-type ClaimRow = {
-  id: string;
-  task_id: string;
-  scheduled_for: string | number;
-  attempt: number;
-  instrument_ref: string;
-  slot: number | null;
-  publish_failures: number;
-  claimed_by: string | null;
-  claim_token: string;
-  name: string;
-  owner: string;
-  measurement_type: string;
-  measurement_parameters: string;
-  instrument_concurrency: number | null;
-};
+/** A claimed run with its task's columns that the message needs. */
+type ClaimRow = Pick<
+  RunRow,
+  | 'id'
+  | 'task_id'
+  | 'scheduled_for'
+  | 'attempt'
+  | 'slot'
+  | 'publish_failures'
+  | 'claimed_by'
+> &
+  Pick<
+    TaskRow,
+    | 'instrument_ref'
+    | 'name'
+    | 'owner'
+    | 'measurement_type'
+    | 'measurement_parameters'
+    | 'instrument_concurrency'
+  > & {
+    /** A claimed run always has its claim's token. */
+    claim_token: string;
+  };
 
 /**
  * A task's schedule after a claim. Its state and sort key follow from these and from whether the claim
@@ -87,21 +98,22 @@ type TaskUpdate = {
 };
 
 /** A new run row, as the claim inserts it. */
-type RunRow = {
-  id: string;
-  task_id: string;
-  instrument_ref: string;
-  scheduled_for: number;
-  status: string;
-  attempt: number;
-  claimed_by: string | null;
-  claim_token: string | null;
-  claimed_at: number | null;
-  lease_expires_at: number | null;
-  finished_at: number | null;
-  error: string | null;
-  created_at: number;
-};
+type NewRunRow = Pick<
+  RunRow,
+  | 'id'
+  | 'task_id'
+  | 'instrument_ref'
+  | 'scheduled_for'
+  | 'status'
+  | 'attempt'
+  | 'claimed_by'
+  | 'claim_token'
+  | 'claimed_at'
+  | 'lease_expires_at'
+  | 'finished_at'
+  | 'error'
+  | 'created_at'
+>;
 
 function toClaimed(row: ClaimRow): ClaimedRun {
   const scheduledFor = Number(row.scheduled_for);
@@ -111,11 +123,8 @@ function toClaimed(row: ClaimRow): ClaimedRun {
     scheduledFor,
     attempt: Number(row.attempt),
     instrumentRef: row.instrument_ref,
-    instrumentConcurrency:
-      row.instrument_concurrency === null
-        ? null
-        : Number(row.instrument_concurrency),
-    slot: row.slot === null ? null : Number(row.slot),
+    instrumentConcurrency: numberOrNull(row.instrument_concurrency),
+    slot: numberOrNull(row.slot),
     publishFailures: Number(row.publish_failures ?? 0),
     previousClaimant: row.claimed_by,
     claimToken: row.claim_token,
@@ -137,17 +146,6 @@ function toClaimed(row: ClaimRow): ClaimedRun {
   };
 }
 
-/** Runs `fn` over consecutive slices of at most `size` items (bind-parameter limits), in order. */
-async function forEachChunk<T>(
-  items: T[],
-  size: number,
-  fn: (chunk: T[]) => Promise<unknown>,
-): Promise<void> {
-  for (let i = 0; i < items.length; i += size) {
-    await fn(items.slice(i, i + size));
-  }
-}
-
 /** Options of a claim of due tasks. */
 export interface ClaimDueTasksOptions {
   instanceId: string;
@@ -159,15 +157,19 @@ export interface ClaimDueTasksOptions {
   graceMs: number;
 }
 
+/** What a claim writes: its tasks' new schedules and its new runs. */
+interface ClaimWrites {
+  taskUpdates: TaskUpdate[];
+  runRows: NewRunRow[];
+}
+
 /** How the claim's insert keeps an occurrence's existing run (see writeClaimPostgres). */
 type ExistingRuns = 'skip-existing' | 'on-conflict';
-
-const OCCURRENCE_KEY = 'lab_scheduler_runs_occurrence_uniq';
 
 /** A run inserted for an occurrence that already has one (PostgreSQL names the key). */
 function isOccurrenceConflict(error: unknown): boolean {
   const e = error as { code?: string; constraint?: string };
-  return e?.code === '23505' && e.constraint === OCCURRENCE_KEY;
+  return e?.code === '23505' && e.constraint === RUN_OCCURRENCE_KEY;
 }
 
 function isUniqueViolation(error: unknown): boolean {
@@ -248,15 +250,16 @@ export class DispatchStore {
         .filter(t => t.overlap_policy === 'skip')
         .map(t => t.id);
       const activeTaskIds = new Set<string>();
-      for (let i = 0; i < overlapSkip.length; i += 500) {
-        const rows = await tx(RUNS)
+      // One bound parameter per task.
+      await forEachChunk(overlapSkip, 500, async chunk => {
+        const rows: Pick<RunRow, 'task_id'>[] = await tx(RUNS)
           .distinct('task_id')
-          .whereIn('task_id', overlapSkip.slice(i, i + 500))
-          .whereIn('status', ACTIVE_STATUSES);
+          .whereIn('task_id', chunk)
+          .whereIn('status', ACTIVE_RUN_STATUSES);
         rows.forEach(r => activeTaskIds.add(r.task_id));
-      }
+      });
 
-      const runRows: RunRow[] = [];
+      const runRows: NewRunRow[] = [];
       const plans = new Map<string, ReturnType<typeof planOccurrences>>();
       const taskById = new Map(tasks.map(t => [t.id, t]));
       let skipped = 0;
@@ -305,10 +308,10 @@ export class DispatchStore {
       const underWay = new Set<string>();
       // One bound parameter per task.
       await forEachChunk(ending, 500, async chunk => {
-        const rows: { task_id: string }[] = await tx(RUNS)
+        const rows: Pick<RunRow, 'task_id'>[] = await tx(RUNS)
           .distinct('task_id')
           .whereIn('task_id', chunk)
-          .whereIn('status', ACTIVE_STATUSES);
+          .whereIn('status', ACTIVE_RUN_STATUSES);
         rows.forEach(r => underWay.add(r.task_id));
       });
       const taskUpdates: TaskUpdate[] = tasks.map(task => ({
@@ -318,14 +321,16 @@ export class DispatchStore {
         runUnderWay: underWay.has(task.id),
       }));
       const inserted = this.isPostgres
-        ? await this.writeClaimPostgres(tx, taskUpdates, runRows, {
+        ? await this.writeClaimPostgres(tx, {
+            taskUpdates,
+            runRows,
             instanceId,
             claimToken,
             nowMs,
             leaseExpiresAt: horizonMs + leaseMs,
             existingRuns,
           })
-        : await this.writeClaimSqlite(tx, taskUpdates, runRows, nowMs);
+        : await this.writeClaimSqlite(tx, { taskUpdates, runRows }, nowMs);
       const claimed = runRows
         .filter(r => r.status === 'pending' && inserted.has(r.id))
         .map(r => {
@@ -368,9 +373,7 @@ export class DispatchStore {
    */
   private async writeClaimPostgres(
     tx: Knex.Transaction,
-    taskUpdates: TaskUpdate[],
-    runRows: RunRow[],
-    claim: {
+    claim: ClaimWrites & {
       instanceId: string;
       claimToken: string;
       nowMs: number;
@@ -378,7 +381,9 @@ export class DispatchStore {
       existingRuns: ExistingRuns;
     },
   ): Promise<Set<string>> {
-    const column = <K extends keyof RunRow>(key: K) => runRows.map(r => r[key]);
+    const { taskUpdates, runRows } = claim;
+    const column = <K extends keyof NewRunRow>(key: K) =>
+      runRows.map(r => r[key]);
     const keepExisting =
       claim.existingRuns === 'on-conflict'
         ? 'on conflict (task_id, scheduled_for) do nothing'
@@ -452,20 +457,19 @@ export class DispatchStore {
    */
   private async writeClaimSqlite(
     tx: Knex.Transaction,
-    taskUpdates: TaskUpdate[],
-    runRows: RunRow[],
+    { taskUpdates, runRows }: ClaimWrites,
     nowMs: number,
   ): Promise<Set<string>> {
     const inserted = new Set<string>();
-    // Chunks keep the bind parameters under SQLite's limit.
-    for (let i = 0; i < runRows.length; i += 500) {
+    // Chunks keep the bind parameters under SQLite's limit: 13 per run, 4 per task.
+    await forEachChunk(runRows, 500, async chunk => {
       const rows: { id: string }[] = await tx(RUNS)
-        .insert(runRows.slice(i, i + 500))
+        .insert(chunk)
         .onConflict(['task_id', 'scheduled_for'])
         .ignore()
         .returning('id');
       rows.forEach(r => inserted.add(typeof r === 'string' ? r : r.id));
-    }
+    });
     const startedRun = new Set(
       runRows
         .filter(r => r.status === 'pending' && inserted.has(r.id))
@@ -480,9 +484,8 @@ export class DispatchStore {
         state: stateAfterAdvance(u.nextRunAt, runUnderWay),
       };
     });
-    for (let i = 0; i < updates.length; i += 1000) {
-      const chunk = updates.slice(i, i + 1000);
-      await tx.raw(
+    await forEachChunk(updates, 1000, chunk =>
+      tx.raw(
         `with v(id, next_run_at, sort_at, state) as (
            values ${chunk
              .map(() => '(?, cast(? as bigint), cast(? as bigint), ?)')
@@ -491,8 +494,8 @@ export class DispatchStore {
          update ${TASKS} set next_run_at = v.next_run_at, sort_at = v.sort_at, state = v.state
          from v where ${TASKS}.id = v.id`,
         chunk.flatMap(u => [u.id, u.nextRunAt, u.sortAt, u.state]),
-      );
-    }
+      ),
+    );
     return inserted;
   }
 
@@ -524,16 +527,17 @@ export class DispatchStore {
         return { runs: [], tasksClaimed: 0, skipped: 0, more: false };
       const previous = new Map(rows.map(r => [r.id, r.claimed_by]));
       const ids = rows.map(r => r.id);
-      for (let i = 0; i < ids.length; i += 500) {
-        await tx(RUNS)
-          .whereIn('id', ids.slice(i, i + 500))
+      // One bound parameter per run, and the four values.
+      await forEachChunk(ids, 500, chunk =>
+        tx(RUNS)
+          .whereIn('id', chunk)
           .update({
             claimed_by: instanceId,
             claim_token: claimToken,
             claimed_at: tx.raw('coalesce(claimed_at, ?)', [nowMs]),
             lease_expires_at: nowMs + leaseMs,
-          });
-      }
+          }),
+      );
       const claimed = await this.selectClaimRows(tx, ids, instanceId);
       for (const run of claimed)
         run.previousClaimant = previous.get(run.id) ?? null;
@@ -552,7 +556,8 @@ export class DispatchStore {
     instanceId: string,
   ): Promise<ClaimedRun[]> {
     const result: ClaimedRun[] = [];
-    for (let i = 0; i < ids.length; i += 500) {
+    // One bound parameter per run.
+    await forEachChunk(ids, 500, async chunk => {
       const rows: ClaimRow[] = await db(`${RUNS} as r`)
         .join(`${TASKS} as t`, 't.id', 'r.task_id')
         .select(
@@ -571,11 +576,11 @@ export class DispatchStore {
           't.measurement_parameters',
           't.instrument_concurrency',
         )
-        .whereIn('r.id', ids.slice(i, i + 500))
+        .whereIn('r.id', chunk)
         .where('r.status', 'pending')
         .where('r.claimed_by', instanceId);
       result.push(...rows.map(toClaimed));
-    }
+    });
     return result.sort((a, b) => a.scheduledFor - b.scheduledFor);
   }
 
@@ -676,6 +681,7 @@ export class DispatchStore {
       byToken.set(run.claimToken, ids);
     }
     for (const [claimToken, ids] of byToken) {
+      // One bound parameter per run.
       await forEachChunk(ids, 500, chunk =>
         this.knex(RUNS)
           .whereIn('id', chunk)
@@ -711,6 +717,7 @@ export class DispatchStore {
       );
       return;
     }
+    // SQLite: three bound parameters per run.
     await forEachChunk(entries, 300, chunk =>
       this.knex.raw(
         `with v(id, claim_token, published_at) as (
@@ -740,7 +747,7 @@ export class DispatchStore {
       let failed = 0;
       const ended: string[] = [];
       for (const entry of entries) {
-        const rows: { task_id: string }[] = await tx(RUNS)
+        const rows: Pick<RunRow, 'task_id'>[] = await tx(RUNS)
           .where({
             id: entry.id,
             claim_token: entry.claimToken,
@@ -800,9 +807,10 @@ export class DispatchStore {
         .where('status', 'pending')
         .as('run_at'),
     );
-    const toMs = (v: unknown) =>
-      v === null || v === undefined ? null : Number(v);
-    return { taskAt: toMs(row.task_at), runAt: toMs(row.run_at) };
+    return {
+      taskAt: numberOrNull(row.task_at),
+      runAt: numberOrNull(row.run_at),
+    };
   }
 
   /** Occurrences and runs due but not yet published: the dispatcher's backlog. */

@@ -3,7 +3,8 @@ import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
 import { seedDueTasks, seedTasks } from '../__testUtils__/seed';
-import { applyDatabaseMigrations, migrationsDir } from './DatabaseTaskStore';
+import { applyDatabaseMigrations, migrationsDir } from './createStores';
+import { MIGRATIONS_TABLE } from './tables';
 import { DispatchStore } from './DispatchStore';
 
 jest.setTimeout(120_000);
@@ -11,7 +12,7 @@ jest.setTimeout(120_000);
 const databases = createTestDatabases();
 const MIGRATIONS = {
   directory: migrationsDir,
-  tableName: 'lab_scheduler_knex_migrations',
+  tableName: MIGRATIONS_TABLE,
 };
 
 describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {

@@ -14,10 +14,8 @@ import {
   FauxqsProcess,
   startFauxqsProcess,
 } from '../__testUtils__/sqs';
-import {
-  applyDatabaseMigrations,
-  DatabaseTaskStore,
-} from '../database/DatabaseTaskStore';
+import { createStores } from '../database/createStores';
+import { DatabaseTaskStore } from '../database/DatabaseTaskStore';
 import { DispatchStore } from '../database/DispatchStore';
 import { SqsTaskQueue } from '../queue/SqsTaskQueue';
 import { Dispatcher } from './Dispatcher';
@@ -64,9 +62,10 @@ describe.each(databaseIds)('Dispatcher on %s', (databaseId: TestDatabaseId) => {
 
   beforeAll(async () => {
     knex = await databases.init(databaseId);
-    await applyDatabaseMigrations(knex);
-    tasks = new DatabaseTaskStore(knex);
-    store = new DispatchStore(knex);
+    ({ tasks, dispatch: store } = await createStores({
+      knex,
+      runStates: { staleRunningMs: 60_000 },
+    }));
   });
 
   beforeEach(async () => {
