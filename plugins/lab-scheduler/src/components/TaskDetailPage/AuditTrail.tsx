@@ -1,6 +1,26 @@
+import { parseEntityRef } from '@backstage/catalog-model';
 import { Table, TableColumn } from '@backstage/core-components';
+import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import { AuditEntry } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { formatInstant } from '../TaskTable';
+
+/**
+ * Who did something: a user or group by its catalog title, linked; anything else (a script's static token,
+ * e.g. `service:lab-scheduler-scripts`, or the dispatcher) as it is — it has no catalog entity to show.
+ */
+export const ActorName = ({ actor }: { actor: string }) => {
+  let kind: string;
+  try {
+    kind = parseEntityRef(actor).kind.toLocaleLowerCase('en-US');
+  } catch {
+    return <>{actor}</>;
+  }
+  return kind === 'user' || kind === 'group' ? (
+    <EntityRefLink entityRef={actor} />
+  ) : (
+    <>{actor}</>
+  );
+};
 
 const ACTIONS: Record<AuditEntry['action'], string> = {
   create: 'created',
@@ -13,7 +33,7 @@ const ACTIONS: Record<AuditEntry['action'], string> = {
 
 const auditColumns: TableColumn<AuditEntry>[] = [
   { title: 'When', render: a => formatInstant(a.at) },
-  { title: 'Who', field: 'actor' },
+  { title: 'Who', render: a => <ActorName actor={a.actor} /> },
   { title: 'Action', render: a => ACTIONS[a.action] ?? a.action },
   {
     title: 'Change',

@@ -2,7 +2,7 @@ import { Content, ContentHeader } from '@backstage/core-components';
 import { AuditEntry } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Box } from '@material-ui/core';
 import { Alert } from '@material-ui/lab';
-import { AuditTrail } from './AuditTrail';
+import { ActorName, AuditTrail } from './AuditTrail';
 import { TaskBreadcrumbs } from './TaskBreadcrumbs';
 import { formatInstant } from '../TaskTable';
 
@@ -25,11 +25,15 @@ export const DeletedTask = ({
       <ContentHeader title={name} />
       <Box mb={2}>
         <Alert severity="info">
-          {deletion
-            ? `This task was deleted by ${deletion.actor} on ${formatInstant(
-                deletion.at,
-              )}. It will not run again; its audit trail is kept.`
-            : 'This task does not exist, or it was deleted and its audit trail is not yours to read.'}
+          {deletion ? (
+            <>
+              This task was deleted by <ActorName actor={deletion.actor} /> on{' '}
+              {formatInstant(deletion.at)}. It will not run again; its audit
+              trail is kept.
+            </>
+          ) : (
+            'This task does not exist, or it was deleted and its audit trail is not yours to read.'
+          )}
         </Alert>
       </Box>
       {(loading || (audit && audit.length > 0)) && (

@@ -21,7 +21,7 @@ import { RunHistory } from '../RunHistory';
 import { formatInstant, formatNextRun } from '../TaskTable';
 import { TrendChart } from '../TrendChart';
 import { useLivePolling } from '../useRunUpdates';
-import { AuditTrail } from './AuditTrail';
+import { ActorName, AuditTrail } from './AuditTrail';
 import { DeletedTask } from './DeletedTask';
 import { TaskBreadcrumbs } from './TaskBreadcrumbs';
 import { RunWaitingReason } from '../WaitingReason';
@@ -91,8 +91,16 @@ export const TaskDetailPage = () => {
                 owner: <EntityRefLink entityRef={t.owner} />,
                 policies: `misfire ${t.policies.misfire}, overlap ${t.policies.overlap}`,
                 version: t.version,
-                created: `${time(t.createdAt)} by ${t.createdBy}`,
-                updated: `${time(t.updatedAt)} by ${t.updatedBy}`,
+                created: (
+                  <>
+                    {time(t.createdAt)} by <ActorName actor={t.createdBy} />
+                  </>
+                ),
+                updated: (
+                  <>
+                    {time(t.updatedAt)} by <ActorName actor={t.updatedBy} />
+                  </>
+                ),
               }}
             />
           </InfoCard>

@@ -195,6 +195,52 @@ describe('TaskFormDialog', () => {
     expect(alert).not.toHaveTextContent('409');
   });
 
+  it('keeps what the user typed when the page reloads the task, and saves against the version it opened', async () => {
+    const api = fakeApi([]);
+    (api.updateTask as jest.Mock).mockImplementation(async () => makeTask(1));
+    const Page = () => {
+      const [task, setTask] = useState(makeTask(1));
+      return (
+        <>
+          {/* What live updates do: the same task again, changed by someone else (version 2). */}
+          <button
+            onClick={() =>
+              setTask(makeTask(1, { version: 2, name: 'Renamed' }))
+            }
+          >
+            reload
+          </button>
+          <TaskFormDialog
+            open
+            task={task}
+            onClose={() => {}}
+            onSaved={() => {}}
+          />
+        </>
+      );
+    };
+    await renderInTestApp(
+      <TestApiProvider
+        apis={[
+          [labSchedulerApiRef, api],
+          [catalogApiRef, catalogApiMock({ entities: [instrument] })],
+        ]}
+      >
+        <Page />
+      </TestApiProvider>,
+    );
+    fireEvent.change(screen.getByLabelText(/^Description/), {
+      target: { value: 'typed by me' },
+    });
+    fireEvent.click(
+      screen.getByRole('button', { name: 'reload', hidden: true }),
+    );
+    expect(screen.getByLabelText(/^Description/)).toHaveValue('typed by me');
+    fireEvent.click(screen.getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(api.updateTask).toHaveBeenCalled());
+    expect((api.updateTask as jest.Mock).mock.calls[0][1]).toBe(1);
+  });
+
   it('previews the next runs of the chosen schedule', async () => {
     await renderDialog(async () => makeTask(1));
     expect(screen.getByTestId('schedule-preview')).toHaveTextContent(

@@ -125,13 +125,20 @@ export const TaskFormDialog = ({
   const contentRef = useRef<HTMLDivElement>(null);
   const classes = useStyles();
 
+  // The version the form was filled from: a save names it, so a change made meanwhile answers 409.
+  const [baseVersion, setBaseVersion] = useState(task?.version);
+
+  // Filled when the form opens or is given another task — not when the page reloads the same task while
+  // the form is open (live updates): that would throw away what the user has typed.
   useEffect(() => {
     if (open) {
       setValues(task ? formFromTask(task) : emptyForm(instrumentRef ?? ''));
       setErrors({});
       setAdvanced(false);
+      setBaseVersion(task?.version);
     }
-  }, [open, task, instrumentRef]);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [open, task?.id, instrumentRef]);
 
   useEffect(() => {
     if (failedSubmits === 0) return;
@@ -259,7 +266,7 @@ export const TaskFormDialog = ({
     setSaving(true);
     try {
       const saved = task
-        ? await api.updateTask(task.id, task.version, body)
+        ? await api.updateTask(task.id, baseVersion ?? task.version, body)
         : await api.createTask(body);
       onSaved(saved, !task);
       onClose();
