@@ -1,40 +1,65 @@
-import {
-  DatabaseService,
-  resolvePackagePath,
-} from '@backstage/backend-plugin-api';
+import { DatabaseService } from '@backstage/backend-plugin-api';
 import { ConflictError, NotFoundError } from '@backstage/errors';
 import type {
   AuditAction,
   AuditEntry,
   Run,
-  RunStatus,
   Task,
-  TaskPolicies,
-  TaskSchedule,
-  TaskState,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
-import { runOutcome } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { randomUUID } from 'node:crypto';
 import { completedSortKey, NEVER_SORT_AT, sortKey } from '../tasks/lifecycle';
+// A cycle (createStores builds this store), harmless: each side calls the other only inside functions.
+import { applyDatabaseMigrations } from './createStores';
 import { newClaimToken, timeOrderedUuid } from './ids';
+import { keysetPage, KeysetOrder, PageOptions, PageResult } from './keyset';
+import { auditEntryFromRow, runFromRow, taskFromRow } from './rows';
+import {
+  ACTIVE_RUN_STATUSES,
+  AUDIT,
+  AuditRow,
+  RUN_MANUAL_KEY,
+  RunRow,
+  RUNS,
+  TASK_SEARCH,
+  TaskRow,
+  TASKS,
+} from './tables';
 import { Knex } from 'knex';
 import {
   ListTasksOptions,
+  TaskChangeOptions,
   TaskListFilters,
-  PageOptions,
-  PageResult,
   TaskFields,
   TaskFilter,
   TaskStore,
+  UpdateTaskOptions,
 } from './TaskStore';
 
-const TASKS = 'lab_scheduler_tasks';
-const RUNS = 'lab_scheduler_runs';
-const AUDIT = 'lab_scheduler_audit';
-const TASK_SEARCH = 'lab_scheduler_task_search';
+/** The task list: next run first, tasks that will not run again last (sort_at), then by id. */
+const TASK_LIST_ORDER: KeysetOrder<TaskRow> = {
+  key: 'sort_at',
+  id: 'id',
+  direction: 'asc',
+  positionOf: row => ({ k: Number(row.sort_at), id: row.id }),
+};
 
-/** A task has at most one manual run in these statuses (index lab_scheduler_runs_manual_uniq). */
-const MANUAL_RUN_ACTIVE_STATUSES = ['pending', 'queued', 'running'];
+/**
+ * A task's runs, newest first: a run history is read from the latest occurrence backwards. A task has
+ * one run per scheduled instant (RUN_OCCURRENCE_KEY), so the instant alone orders its runs: one backwards
+ * range scan of that index, no sort (the cursor still carries the id).
+ */
+const RUN_HISTORY_ORDER: KeysetOrder<RunRow> = {
+  key: 'scheduled_for',
+  direction: 'desc',
+  positionOf: row => ({ k: Number(row.scheduled_for), id: row.id }),
+};
+
+/** A task's audit trail, oldest first: the sequence number alone orders it. */
+const AUDIT_ORDER: KeysetOrder<AuditRow> = {
+  key: 'seq',
+  direction: 'asc',
+  positionOf: row => ({ k: Number(row.seq), id: String(row.seq) }),
+};
 
 function manualRunConflict(taskId: string, run: RunRow | undefined) {
   return new ConflictError(
@@ -46,139 +71,13 @@ function manualRunConflict(taskId: string, run: RunRow | undefined) {
 
 /** The partial unique index on manual runs refused an insert (PostgreSQL or SQLite wording). */
 function isManualRunLimitViolation(error: any): boolean {
-  if (error?.code === '23505')
-    return error.constraint === 'lab_scheduler_runs_manual_uniq';
+  if (error?.code === '23505') return error.constraint === RUN_MANUAL_KEY;
+  // SQLite names the column, not the index: the only unique key on task_id alone is the manual one.
   return (
     typeof error?.code === 'string' &&
     error.code.startsWith('SQLITE_CONSTRAINT') &&
-    /UNIQUE constraint failed: lab_scheduler_runs\.task_id$/.test(
-      String(error.message),
-    )
+    String(error.message).endsWith(`UNIQUE constraint failed: ${RUNS}.task_id`)
   );
-}
-
-export const migrationsDir = resolvePackagePath(
-  '@lab-scheduler/plugin-lab-scheduler-backend',
-  'migrations',
-);
-
-/** Applies the plugin's migrations. */
-export async function applyDatabaseMigrations(knex: Knex): Promise<void> {
-  await knex.migrate.latest({
-    directory: migrationsDir,
-    tableName: 'lab_scheduler_knex_migrations',
-  });
-}
-
-type TaskRow = {
-  id: string;
-  name: string;
-  description: string;
-  instrument_ref: string;
-  owner: string;
-  measurement_type: string;
-  measurement_parameters: string;
-  schedule_type: string;
-  schedule: string;
-  state: string;
-  next_run_at: string | number | null;
-  sort_at: string | number;
-  version: number;
-  created_at: string | number;
-  created_by: string;
-  updated_at: string | number;
-  updated_by: string;
-  deleted_at: string | number | null;
-  misfire_policy: string;
-  misfire_window_seconds: number;
-  overlap_policy: string;
-  notify_policy?: string;
-  instrument_concurrency: number | null;
-};
-
-type RunRow = {
-  id: string;
-  task_id: string;
-  scheduled_for: string | number;
-  status: string;
-  attempt: number;
-  claimed_at: string | number | null;
-  published_at: string | number | null;
-  started_at: string | number | null;
-  finished_at: string | number | null;
-  result: string | null;
-  error: string | null;
-  triggered_by?: string | null;
-};
-
-type AuditRow = {
-  seq: string | number;
-  task_id: string;
-  at: string | number;
-  actor: string;
-  action: string;
-  before: string | null;
-  after: string | null;
-};
-
-/** BIGINT columns come back as strings from pg and numbers from SQLite. */
-function ms(value: string | number | null | undefined): number | null {
-  return value === null || value === undefined ? null : Number(value);
-}
-
-function iso(value: string | number | null | undefined): string | null {
-  const n = ms(value);
-  return n === null ? null : new Date(n).toISOString();
-}
-
-export function runFromRow(row: RunRow): Run {
-  const run: Run = {
-    id: row.id,
-    taskId: row.task_id,
-    scheduledFor: iso(row.scheduled_for)!,
-    status: row.status as RunStatus,
-    attempt: Number(row.attempt),
-    claimedAt: iso(row.claimed_at),
-    publishedAt: iso(row.published_at),
-    startedAt: iso(row.started_at),
-    finishedAt: iso(row.finished_at),
-    result: row.result ? JSON.parse(row.result) : null,
-    error: row.error,
-  };
-  return { ...run, outcome: runOutcome(run) };
-}
-
-function taskFromRow(row: TaskRow, lastRun: Run | null): Task {
-  return {
-    id: row.id,
-    name: row.name,
-    description: row.description,
-    instrumentRef: row.instrument_ref,
-    owner: row.owner,
-    measurement: {
-      type: row.measurement_type,
-      parameters: JSON.parse(row.measurement_parameters),
-    },
-    schedule: JSON.parse(row.schedule) as TaskSchedule,
-    policies: {
-      misfire: row.misfire_policy as TaskPolicies['misfire'],
-      misfireWindowSeconds: Number(row.misfire_window_seconds),
-      overlap: row.overlap_policy as TaskPolicies['overlap'],
-      notify: (row.notify_policy ?? 'failures') as TaskPolicies['notify'],
-      instrumentConcurrency:
-        row.instrument_concurrency === null
-          ? null
-          : Number(row.instrument_concurrency),
-    },
-    state: row.state as TaskState,
-    nextRunAt: iso(row.next_run_at),
-    version: Number(row.version),
-    createdAt: iso(row.created_at)!,
-    createdBy: row.created_by,
-    updatedAt: iso(row.updated_at)!,
-    updatedBy: row.updated_by,
-    lastRun,
-  };
 }
 
 /** The row's columns for these fields, as changed at `nowMs` (a task completed now sorts by it). */
@@ -281,6 +180,7 @@ function applyTextFilter(
 
 /** Knex implementation of the TaskStore, on SQLite and PostgreSQL alike. */
 export class DatabaseTaskStore implements TaskStore {
+  /** The task store alone: plugin.ts until it builds its stores with createStores (one migration for all). */
   static async create(options: {
     database: DatabaseService;
     skipMigrations?: boolean;
@@ -321,7 +221,14 @@ export class DatabaseTaskStore implements TaskStore {
     return this.knex.transaction(async tx => {
       await tx(TASKS).insert(row);
       const task = await this.readTask(tx, id);
-      await this.appendAudit(tx, id, nowMs, actor, 'create', null, task!);
+      await this.appendAudit(tx, {
+        taskId: id,
+        at: nowMs,
+        actor,
+        action: 'create',
+        before: null,
+        after: task!,
+      });
       return task!;
     });
   }
@@ -376,79 +283,58 @@ export class DatabaseTaskStore implements TaskStore {
   }
 
   async listTasks(options: ListTasksOptions): Promise<PageResult<Task>> {
-    const query = this.matchingTasks(options);
-    if (options.after) {
-      // A row comparison: one index range condition on (…, sort_at, id), where the OR form is a filter.
-      const { k, id } = options.after;
-      query.whereRaw('(sort_at, id) > (?, ?)', [k, id]);
-    }
-    const rows: TaskRow[] = await query
-      .orderBy([
-        { column: 'sort_at', order: 'asc' },
-        { column: 'id', order: 'asc' },
-      ])
-      .limit(options.limit + 1);
-    const hasMore = rows.length > options.limit;
-    const pageRows = hasMore ? rows.slice(0, options.limit) : rows;
-    const items = await this.withLastRuns(this.knex, pageRows);
-    const last = pageRows[pageRows.length - 1];
-    return {
-      items,
-      next:
-        hasMore && last ? { k: Number(last.sort_at), id: last.id } : undefined,
-    };
+    const { rows, next } = await keysetPage(
+      this.matchingTasks(options),
+      TASK_LIST_ORDER,
+      options,
+    );
+    return { items: await this.withLastRuns(this.knex, rows), next };
   }
 
-  async updateTask(
-    id: string,
-    expectedVersion: number | undefined,
-    fields: Partial<TaskFields>,
-    actor: string,
-    action: AuditAction,
-    nowMs: number,
-  ): Promise<Task> {
+  async updateTask(options: UpdateTaskOptions): Promise<Task> {
+    const { id, actor, nowMs, action } = options;
     return this.knex.transaction(async tx => {
       const before = await this.changeAtVersion(
         tx,
-        id,
-        expectedVersion,
-        nowMs,
-        actor,
-        fieldsToRow(fields, nowMs),
+        options,
+        fieldsToRow(options.fields, nowMs),
       );
       const after = await this.readTask(tx, id);
-      await this.appendAudit(tx, id, nowMs, actor, action, before, after!);
+      await this.appendAudit(tx, {
+        taskId: id,
+        at: nowMs,
+        actor,
+        action,
+        before,
+        after: after!,
+      });
       return after!;
     });
   }
 
-  async deleteTask(
-    id: string,
-    expectedVersion: number | undefined,
-    actor: string,
-    nowMs: number,
-  ): Promise<void> {
+  async deleteTask(options: TaskChangeOptions): Promise<void> {
+    const { id, actor, nowMs } = options;
     await this.knex.transaction(async tx => {
       // Soft delete: runs and the audit trail stay for traceability.
-      const before = await this.changeAtVersion(
-        tx,
-        id,
-        expectedVersion,
-        nowMs,
-        actor,
-        {
-          deleted_at: nowMs,
-          next_run_at: null,
-          sort_at: NEVER_SORT_AT,
-        },
-      );
+      const before = await this.changeAtVersion(tx, options, {
+        deleted_at: nowMs,
+        next_run_at: null,
+        sort_at: NEVER_SORT_AT,
+      });
       await tx(RUNS).where({ task_id: id, status: 'pending' }).update({
         status: 'cancelled',
         finished_at: nowMs,
         slot: null,
         lease_expires_at: null,
       });
-      await this.appendAudit(tx, id, nowMs, actor, 'delete', before, null);
+      await this.appendAudit(tx, {
+        taskId: id,
+        at: nowMs,
+        actor,
+        action: 'delete',
+        before,
+        after: null,
+      });
     });
   }
 
@@ -508,32 +394,21 @@ export class DatabaseTaskStore implements TaskStore {
     db: Knex | Knex.Transaction,
     taskId: string,
   ): Promise<RunRow | undefined> {
+    // A task has at most one manual run in these statuses (index RUN_MANUAL_KEY).
     return db(RUNS)
       .where('task_id', taskId)
       .whereNotNull('triggered_by')
-      .whereIn('status', MANUAL_RUN_ACTIVE_STATUSES)
+      .whereIn('status', ACTIVE_RUN_STATUSES)
       .first();
   }
 
   async listRuns(taskId: string, page: PageOptions): Promise<PageResult<Run>> {
-    // Newest first: a run history is read from the latest occurrence backwards.
-    // A task has one run per scheduled instant (lab_scheduler_runs_occurrence_uniq), so the instant alone
-    // orders its runs: one backwards range scan of that index, no sort (the cursor still carries the id).
-    const query = this.knex<RunRow>(RUNS).where('task_id', taskId);
-    if (page.after) query.where('scheduled_for', '<', page.after.k);
-    const rows: RunRow[] = await query
-      .orderBy('scheduled_for', 'desc')
-      .limit(page.limit + 1);
-    const hasMore = rows.length > page.limit;
-    const pageRows = hasMore ? rows.slice(0, page.limit) : rows;
-    const last = pageRows[pageRows.length - 1];
-    return {
-      items: pageRows.map(runFromRow),
-      next:
-        hasMore && last
-          ? { k: Number(last.scheduled_for), id: last.id }
-          : undefined,
-    };
+    const { rows, next } = await keysetPage(
+      this.knex<RunRow>(RUNS).where('task_id', taskId),
+      RUN_HISTORY_ORDER,
+      page,
+    );
+    return { items: rows.map(runFromRow), next };
   }
 
   async getRun(id: string): Promise<Run | undefined> {
@@ -545,27 +420,12 @@ export class DatabaseTaskStore implements TaskStore {
     taskId: string,
     page: PageOptions,
   ): Promise<PageResult<AuditEntry>> {
-    const query = this.knex<AuditRow>(AUDIT).where('task_id', taskId);
-    if (page.after) query.where('seq', '>', page.after.k);
-    const rows: AuditRow[] = await query
-      .orderBy('seq', 'asc')
-      .limit(page.limit + 1);
-    const hasMore = rows.length > page.limit;
-    const pageRows = hasMore ? rows.slice(0, page.limit) : rows;
-    const last = pageRows[pageRows.length - 1];
-    return {
-      items: pageRows.map(row => ({
-        at: iso(row.at)!,
-        actor: row.actor,
-        action: row.action as AuditAction,
-        before: row.before ? JSON.parse(row.before) : null,
-        after: row.after ? JSON.parse(row.after) : null,
-      })),
-      next:
-        hasMore && last
-          ? { k: Number(last.seq), id: String(last.seq) }
-          : undefined,
-    };
+    const { rows, next } = await keysetPage(
+      this.knex<AuditRow>(AUDIT).where('task_id', taskId),
+      AUDIT_ORDER,
+      page,
+    );
+    return { items: rows.map(auditEntryFromRow), next };
   }
 
   /**
@@ -574,12 +434,10 @@ export class DatabaseTaskStore implements TaskStore {
    */
   private async changeAtVersion(
     tx: Knex.Transaction,
-    id: string,
-    expectedVersion: number | undefined,
-    nowMs: number,
-    actor: string,
+    change: TaskChangeOptions,
     row: Partial<TaskRow>,
   ): Promise<Task> {
+    const { id, expectedVersion, actor, nowMs } = change;
     const before = await this.readTask(tx, id);
     if (!before) throw new NotFoundError(`Task ${id} not found`);
     const version = expectedVersion ?? before.version;
@@ -638,20 +496,22 @@ export class DatabaseTaskStore implements TaskStore {
 
   private async appendAudit(
     tx: Knex.Transaction,
-    taskId: string,
-    at: number,
-    actor: string,
-    action: AuditAction,
-    before: Task | null,
-    after: Task | null,
+    entry: {
+      taskId: string;
+      at: number;
+      actor: string;
+      action: AuditAction;
+      before: Task | null;
+      after: Task | null;
+    },
   ): Promise<void> {
     await tx(AUDIT).insert({
-      task_id: taskId,
-      at,
-      actor,
-      action,
-      before: snapshot(before),
-      after: snapshot(after),
+      task_id: entry.taskId,
+      at: entry.at,
+      actor: entry.actor,
+      action: entry.action,
+      before: snapshot(entry.before),
+      after: snapshot(entry.after),
     });
   }
 }

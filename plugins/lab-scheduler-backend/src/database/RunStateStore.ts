@@ -5,19 +5,15 @@ import type {
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { forEachChunk } from './chunks';
-import { runFromRow } from './DatabaseTaskStore';
+import { isoOrNull, runFromRow } from './rows';
 import { completeEndedTasks, lockTasksOfRuns } from './taskCompletion';
-
-const RUNS = 'lab_scheduler_runs';
-const RUN_EVENTS = 'lab_scheduler_run_events';
-
-const TERMINAL = [
-  'succeeded',
-  'failed',
-  'dead_lettered',
-  'skipped',
-  'cancelled',
-];
+import {
+  FINISHED_RUN_STATUSES,
+  RUN_EVENTS,
+  RunEventRow,
+  RunRow,
+  RUNS,
+} from './tables';
 
 /** Who reports a run event, under which claim, and when. */
 export interface RunReport {
@@ -29,6 +25,14 @@ export interface RunReport {
    */
   claimToken?: string;
   nowMs: number;
+}
+
+/** A failure an executor reported: final, or with a retry coming. */
+export interface RunFailure {
+  error: string;
+  retrying: boolean;
+  /** Final because every delivery failed (the message went to the dead-letter queue). */
+  deadLettered?: boolean;
 }
 
 /** What an executor reported about a run. */
@@ -44,7 +48,12 @@ export interface RunEventEntry {
   detail: Record<string, unknown> | null;
 }
 
-type RunRow = { status: string; claim_token: string | null; task_id: string };
+export interface RunStateStoreOptions {
+  /** A run "running" for longer than this is presumed crashed and may be started again. */
+  staleRunningMs: number;
+  /** Upgrade window only: accept reports that carry no claim token (the fence is off for them). */
+  acceptReportsWithoutClaimToken?: boolean;
+}
 
 /**
  * Status transitions reported by the executor. Every transition is a conditional UPDATE, so concurrent
@@ -54,12 +63,7 @@ type RunRow = { status: string; claim_token: string | null; task_id: string };
 export class RunStateStore {
   constructor(
     private readonly knex: Knex,
-    private readonly options: {
-      /** A run "running" for longer than this is presumed crashed and may be started again. */
-      staleRunningMs: number;
-      /** Upgrade window only: accept reports that carry no claim token (the fence is off for them). */
-      acceptReportsWithoutClaimToken?: boolean;
-    },
+    private readonly options: RunStateStoreOptions,
   ) {}
 
   /**
@@ -77,7 +81,10 @@ export class RunStateStore {
   }
 
   /** Why a report changed nothing: a wrong claim, or a run no longer in a state it applies to. */
-  private static refusal(row: RunRow, claimToken?: string): string {
+  private static refusal(
+    row: Pick<RunRow, 'status' | 'claim_token'>,
+    claimToken?: string,
+  ): string {
     if (row.claim_token !== null && row.claim_token !== claimToken) {
       return claimToken === undefined
         ? 'no claim token'
@@ -90,19 +97,24 @@ export class RunStateStore {
    * Applies a conditional update and audits the report, in one transaction. Returns whether the update
    * applied, the run after it, and the row (for the caller's own checks).
    */
-  private async report(
-    runId: string,
-    event: RunEventType,
-    report: RunReport,
-    apply: (tx: Knex.Transaction) => Promise<number>,
-    detail: Record<string, unknown>,
+  private async report(options: {
+    runId: string;
+    event: RunEventType;
+    report: RunReport;
+    /** The conditional update: it applied when it changed the run's row. */
+    apply: (tx: Knex.Transaction) => Promise<number>;
+    /** What the run-event audit keeps of the report. */
+    detail: Record<string, unknown>;
     /** The update ends the run when it applies: its task may complete (see taskCompletion). */
-    ends = false,
-  ): Promise<{ applied: boolean; run: Run; refusal?: string }> {
+    ends?: boolean;
+  }): Promise<{ applied: boolean; run: Run; refusal?: string }> {
+    const { runId, event, report, apply, detail, ends } = options;
     return this.knex.transaction(async tx => {
       if (ends) await lockTasksOfRuns(tx, [runId]);
       const applied = (await apply(tx)) === 1;
-      const row = await tx(RUNS).where({ id: runId }).first();
+      const row: RunRow | undefined = await tx(RUNS)
+        .where({ id: runId })
+        .first();
       if (!row) throw new NotFoundError(`Run ${runId} not found`);
       if (applied && ends)
         await completeEndedTasks(tx, [row.task_id], report.nowMs);
@@ -133,11 +145,11 @@ export class RunStateStore {
     report: RunReport,
   ): Promise<{ proceed: boolean; run: Run }> {
     const { nowMs, claimToken } = report;
-    const { applied, run } = await this.report(
+    const { applied, run } = await this.report({
       runId,
-      'started',
+      event: 'started',
       report,
-      tx =>
+      apply: tx =>
         tx(RUNS)
           .where({ id: runId })
           .where(q =>
@@ -166,8 +178,8 @@ export class RunStateStore {
             lease_expires_at: null,
             error: null,
           }),
-      { attempt },
-    );
+      detail: { attempt },
+    });
     return { proceed: applied, run };
   }
 
@@ -177,11 +189,11 @@ export class RunStateStore {
     result: RunResult,
     report: RunReport,
   ): Promise<Run> {
-    const { applied, run, refusal } = await this.report(
+    const { applied, run, refusal } = await this.report({
       runId,
-      'succeeded',
+      event: 'succeeded',
       report,
-      tx =>
+      apply: tx =>
         tx(RUNS)
           .where({ id: runId, status: 'running' })
           .where(q => this.underClaim(q, report.claimToken))
@@ -192,9 +204,9 @@ export class RunStateStore {
             error: null,
             slot: null,
           }),
-      { qc: result.qc.status, durationMs: result.durationMs },
-      true,
-    );
+      detail: { qc: result.qc.status, durationMs: result.durationMs },
+      ends: true,
+    });
     if (
       !applied &&
       !(run.status === 'succeeded' && refusal === 'run is succeeded')
@@ -211,36 +223,52 @@ export class RunStateStore {
    */
   async fail(
     runId: string,
+    failure: RunFailure,
+    report: RunReport,
+  ): Promise<Run>;
+  /** The positional form, until router.ts and DirectRunReporter pass a RunFailure (then it goes). */
+  async fail(
+    runId: string,
     error: string,
     options: { retrying: boolean; deadLettered?: boolean },
     report: RunReport,
+  ): Promise<Run>;
+  async fail(
+    runId: string,
+    ...args:
+      | [RunFailure, RunReport]
+      | [string, { retrying: boolean; deadLettered?: boolean }, RunReport]
   ): Promise<Run> {
-    const update = options.retrying
+    const [failure, report] =
+      args.length === 2 ? args : [{ error: args[0], ...args[1] }, args[2]];
+    const { error, retrying, deadLettered } = failure;
+    const update = retrying
       ? { status: 'queued', error }
       : {
-          status: options.deadLettered ? 'dead_lettered' : 'failed',
+          status: deadLettered ? 'dead_lettered' : 'failed',
           finished_at: report.nowMs,
           error,
           slot: null,
         };
-    const allowedFrom = options.retrying
+    const allowedFrom = retrying
       ? ['running']
       : ['running', 'queued', 'pending'];
-    const { applied, run, refusal } = await this.report(
+    const { applied, run, refusal } = await this.report({
       runId,
-      'failed',
+      event: 'failed',
       report,
-      tx =>
+      apply: tx =>
         tx(RUNS)
           .where({ id: runId })
           .whereIn('status', allowedFrom)
           .where(q => this.underClaim(q, report.claimToken))
           .update(update),
-      { error: error.slice(0, 500), ...options },
-      !options.retrying,
-    );
+      detail: { ...failure, error: error.slice(0, 500) },
+      ends: !retrying,
+    });
     const repeated =
-      TERMINAL.includes(run.status) && refusal === `run is ${run.status}`;
+      FINISHED_RUN_STATUSES.includes(run.status) &&
+      refusal === `run is ${run.status}`;
     if (!applied && !repeated) {
       throw new ConflictError(
         `Run ${runId}: cannot record the failure: ${refusal}`,
@@ -251,12 +279,12 @@ export class RunStateStore {
 
   /** The run's event audit, oldest first. */
   async listRunEvents(runId: string, limit = 200): Promise<RunEventEntry[]> {
-    const rows = await this.knex(RUN_EVENTS)
+    const rows: RunEventRow[] = await this.knex(RUN_EVENTS)
       .where({ run_id: runId })
       .orderBy('seq', 'asc')
       .limit(limit);
     return rows.map(row => ({
-      at: new Date(Number(row.at)).toISOString(),
+      at: isoOrNull(row.at)!,
       actor: row.actor,
       event: row.event as RunEventType,
       accepted: Boolean(row.accepted),
@@ -273,7 +301,7 @@ export class RunStateStore {
     const stale = (q: Knex.QueryBuilder) =>
       q.where('status', 'running').where('started_at', '<', nowMs - timeoutMs);
     return this.knex.transaction(async tx => {
-      const runs: { id: string; task_id: string }[] = await stale(
+      const runs: Pick<RunRow, 'id' | 'task_id'>[] = await stale(
         tx(RUNS).select('id', 'task_id'),
       );
       if (runs.length === 0) return 0;

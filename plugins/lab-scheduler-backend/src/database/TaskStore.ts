@@ -1,7 +1,6 @@
 import type {
   AuditAction,
   AuditEntry,
-  KeysetPosition,
   Measurement,
   Run,
   Task,
@@ -9,6 +8,7 @@ import type {
   TaskSchedule,
   TaskState,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
+import type { PageOptions, PageResult } from './keyset';
 
 /** A filter tree over task columns, produced from permission conditions. */
 export type TaskFilter =
@@ -40,19 +40,21 @@ export interface TaskListFilters {
   permissionFilter?: TaskFilter;
 }
 
-export interface ListTasksOptions extends TaskListFilters {
-  limit: number;
-  after?: KeysetPosition;
+export type ListTasksOptions = TaskListFilters & PageOptions;
+
+/** Which task a change applies to, at which version, by whom and when (its audit entry's actor and time). */
+export interface TaskChangeOptions {
+  id: string;
+  /** The version the caller read: the change applies only while the task is at it (absent: any version). */
+  expectedVersion?: number;
+  actor: string;
+  nowMs: number;
 }
 
-export interface PageResult<T> {
-  items: T[];
-  next?: KeysetPosition;
-}
-
-export interface PageOptions {
-  limit: number;
-  after?: KeysetPosition;
+export interface UpdateTaskOptions extends TaskChangeOptions {
+  fields: Partial<TaskFields>;
+  /** What the audit trail calls the change. */
+  action: AuditAction;
 }
 
 /** Persistence of tasks, their runs and their audit trail. */
@@ -74,20 +76,9 @@ export interface TaskStore {
    * Applies `fields` if the task is still at `expectedVersion`, appending an audit entry in the same
    * transaction. Throws NotFoundError for an unknown task and ConflictError for a stale version.
    */
-  updateTask(
-    id: string,
-    expectedVersion: number | undefined,
-    fields: Partial<TaskFields>,
-    actor: string,
-    action: AuditAction,
-    nowMs: number,
-  ): Promise<Task>;
-  deleteTask(
-    id: string,
-    expectedVersion: number | undefined,
-    actor: string,
-    nowMs: number,
-  ): Promise<void>;
+  updateTask(options: UpdateTaskOptions): Promise<Task>;
+  /** Soft-deletes the task and cancels its pending runs; the same errors as `updateTask`. */
+  deleteTask(options: TaskChangeOptions): Promise<void>;
   /**
    * Creates a run due now ("run now"), unless one exists for the same instant. Returns the run.
    * Throws NotFoundError for an unknown task, and ConflictError when the task already has a manual run

@@ -2,10 +2,8 @@ import { TestDatabaseId } from '@backstage/backend-test-utils';
 import { DEFAULT_TASK_POLICIES } from '@lab-scheduler/plugin-lab-scheduler-common';
 import knexFactory, { Knex } from 'knex';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
-import {
-  applyDatabaseMigrations,
-  DatabaseTaskStore,
-} from './DatabaseTaskStore';
+import { applyDatabaseMigrations } from './createStores';
+import { DatabaseTaskStore } from './DatabaseTaskStore';
 import { ListTasksOptions, TaskFields } from './TaskStore';
 import { textSearchIndexStatus } from './textSearchIndex';
 
@@ -85,7 +83,7 @@ describe.each(databaseIds)(
       });
       await create({ name: 'Spectrum', nextRunAt: BASE + 2 });
       const gone = await create({ name: 'Deleted drift', nextRunAt: BASE });
-      await store.deleteTask(gone.id, undefined, ADA, BASE);
+      await store.deleteTask({ id: gone.id, actor: ADA, nowMs: BASE });
     });
 
     it('matches text in the name or the description, ignoring case, never across them', async () => {
@@ -118,14 +116,13 @@ describe.each(databaseIds)(
         ADA,
         BASE,
       );
-      await store.updateTask(
-        task.id,
-        undefined,
-        { name: 'Turbidity sweep', description: 'near infrared' },
-        ADA,
-        'update',
-        BASE,
-      );
+      await store.updateTask({
+        id: task.id,
+        fields: { name: 'Turbidity sweep', description: 'near infrared' },
+        action: 'update',
+        actor: ADA,
+        nowMs: BASE,
+      });
       expect(await listAll(store, { text: 'turbidity' })).toEqual([
         'Turbidity sweep',
       ]);
@@ -135,18 +132,17 @@ describe.each(databaseIds)(
       expect(await listAll(store, { text: 'colour' })).toEqual([]);
       expect(await listAll(store, { text: 'visible' })).toEqual([]);
       // A change of state only (what the dispatcher writes) leaves the task findable.
-      await store.updateTask(
-        task.id,
-        undefined,
-        { state: 'paused', nextRunAt: null },
-        ADA,
-        'pause',
-        BASE,
-      );
+      await store.updateTask({
+        id: task.id,
+        fields: { state: 'paused', nextRunAt: null },
+        action: 'pause',
+        actor: ADA,
+        nowMs: BASE,
+      });
       expect(await listAll(store, { text: 'turbidity' })).toEqual([
         'Turbidity sweep',
       ]);
-      await store.deleteTask(task.id, undefined, ADA, BASE);
+      await store.deleteTask({ id: task.id, actor: ADA, nowMs: BASE });
       expect(await listAll(store, { text: 'turbidity' })).toEqual([]);
     });
 

@@ -58,14 +58,13 @@ export class TaskService {
           ? { nextRunAt: null }
           : activeTiming(changes.schedule, change.nowMs);
     }
-    const updated = await this.store.updateTask(
-      task.id,
+    const updated = await this.store.updateTask({
+      id: task.id,
       expectedVersion,
-      { ...changes, ...timing },
-      change.actor,
-      'update',
-      change.nowMs,
-    );
+      fields: { ...changes, ...timing },
+      action: 'update',
+      ...change,
+    });
     this.onTaskChanged(updated);
     return updated;
   }
@@ -78,14 +77,13 @@ export class TaskService {
       );
     }
     if (task.state === 'paused') return task;
-    const updated = await this.store.updateTask(
-      task.id,
-      task.version,
-      { state: 'paused', nextRunAt: null },
-      change.actor,
-      'pause',
-      change.nowMs,
-    );
+    const updated = await this.store.updateTask({
+      id: task.id,
+      expectedVersion: task.version,
+      fields: { state: 'paused', nextRunAt: null },
+      action: 'pause',
+      ...change,
+    });
     this.onTaskChanged(updated);
     return updated;
   }
@@ -98,14 +96,13 @@ export class TaskService {
       );
     }
     if (task.state === 'active') return task;
-    const updated = await this.store.updateTask(
-      task.id,
-      task.version,
-      activeTiming(task.schedule, change.nowMs),
-      change.actor,
-      'resume',
-      change.nowMs,
-    );
+    const updated = await this.store.updateTask({
+      id: task.id,
+      expectedVersion: task.version,
+      fields: activeTiming(task.schedule, change.nowMs),
+      action: 'resume',
+      ...change,
+    });
     this.onTaskChanged(updated);
     return updated;
   }
@@ -126,12 +123,7 @@ export class TaskService {
     expectedVersion: number | undefined,
     change: TaskChange,
   ): Promise<void> {
-    await this.store.deleteTask(
-      task.id,
-      expectedVersion,
-      change.actor,
-      change.nowMs,
-    );
+    await this.store.deleteTask({ id: task.id, expectedVersion, ...change });
     this.onTaskChanged(undefined);
   }
 }
