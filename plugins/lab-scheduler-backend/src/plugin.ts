@@ -41,7 +41,7 @@ import { RunUpdateSignals } from './signals/RunUpdateSignals';
 import { scheduleRunRetention } from './retention/scheduleRunRetention';
 import { createExportRoutes } from './service/routes/exports';
 import { createResultRoutes } from './service/routes/results';
-import { SHUTDOWN_BUDGET_MS, stopWithin } from './lifecycle/stopWithin';
+import { stopWithin } from './lifecycle/stopWithin';
 
 /**
  * The Lab Scheduler backend plugin: task store and REST API at `/api/lab-scheduler`, and (unless
@@ -111,6 +111,10 @@ export const labSchedulerPlugin = createBackendPlugin({
           },
         });
         permissionsRegistry.addPermissions(labSchedulerPermissions);
+        // The rules as registered, with any a module added: what conditional decisions may name.
+        const taskRules = permissionsRegistry.getPermissionRuleset(
+          taskPermissionResourceRef,
+        );
 
         const instrumentsConfig = config.getOptionalConfig(
           'labScheduler.instruments',
@@ -198,13 +202,14 @@ export const labSchedulerPlugin = createBackendPlugin({
             userInfo,
             httpAuth,
             permissions,
+            taskRules,
             logger,
             runStates,
             runQueue: new RunQueue(knex),
             rawDataDirectory: settings.execution.rawDataDirectory,
-            maxBodySize:
-              config.getOptionalString('labScheduler.api.maxBodySize') ??
-              '64kb',
+            maxBodySize: config.getOptionalString(
+              'labScheduler.api.maxBodySize',
+            ),
             onTaskChanged: notify,
             onRunFinished: notify,
           }),
@@ -214,6 +219,7 @@ export const labSchedulerPlugin = createBackendPlugin({
             recentResults: new RecentResultStore(knex),
             httpAuth,
             permissions,
+            taskRules,
           }),
         );
         httpRouter.use(
@@ -221,6 +227,7 @@ export const labSchedulerPlugin = createBackendPlugin({
             store,
             httpAuth,
             permissions,
+            taskRules,
             logger,
             rawDataDirectory: settings.execution.rawDataDirectory,
           }),
@@ -293,17 +300,11 @@ export const labSchedulerPlugin = createBackendPlugin({
 
         lifecycle.addStartupHook(() => dispatcher?.start());
         lifecycle.addShutdownHook(() =>
-          stopWithin(
-            config.getOptionalNumber(
-              'labScheduler.lifecycle.shutdownTimeoutMs',
-            ) ?? SHUTDOWN_BUDGET_MS,
-            logger,
-            async () => {
-              await dispatcher?.stop();
-              await queue?.close();
-              await wakeup.close();
-            },
-          ),
+          stopWithin(settings.lifecycle.shutdownTimeoutMs, logger, async () => {
+            await dispatcher?.stop();
+            await queue?.close();
+            await wakeup.close();
+          }),
         );
       },
     });

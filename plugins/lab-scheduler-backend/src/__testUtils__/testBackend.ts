@@ -116,7 +116,7 @@ const policyPermissions = createServiceFactory({
  * Test defaults unless a test config says otherwise: the test instruments have no driver of their own and
  * are measured by the simulation (`labScheduler.execution.simulated.allowed`); stopping waits for
  * measurements still running, as on a loaded CI machine they may outlast the production budget
- * (`labScheduler.lifecycle.shutdownTimeoutMs`; src/lifecycle/shutdown.test.ts tests that budget).
+ * (`labScheduler.lifecycle.shutdownTimeout`; src/lifecycle/shutdown.test.ts tests that budget).
  */
 function withTestDefaults(config: any): object {
   const labScheduler = config.labScheduler ?? {};
@@ -125,7 +125,7 @@ function withTestDefaults(config: any): object {
     ...config,
     labScheduler: {
       ...labScheduler,
-      lifecycle: { shutdownTimeoutMs: 30_000, ...labScheduler.lifecycle },
+      lifecycle: { shutdownTimeout: '30s', ...labScheduler.lifecycle },
       execution: {
         ...execution,
         simulated: { allowed: true, ...execution.simulated },

@@ -45,10 +45,11 @@ import {
 import express, { Request } from 'express';
 import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
+import { LAB_SCHEDULER_DEFAULTS } from '../config/defaults';
 import { RunQueue } from '../database/RunQueue';
 import { RunStateStore } from '../database/RunStateStore';
 import { TaskFilter, TaskStore } from '../database/TaskStore';
-import { taskPermissionRules } from '../permissions/rules';
+import { TaskPermissionRuleset } from '../permissions/rules';
 import { NewTaskFields, TaskService } from '../tasks/TaskService';
 import { createOpenApiRouter } from '../schema/openapi/generated/router';
 import { unavailableHandler } from './unavailable';
@@ -72,6 +73,8 @@ export interface RouterOptions {
   /** The ownership refs (user and groups) of a signed-in user: whom they may assign tasks to. */
   userInfo: UserInfoService;
   permissions: PermissionsService;
+  /** The task rules from the permission registry: conditional decisions applied in SQL or per task. */
+  taskRules: TaskPermissionRuleset;
   logger: LoggerService;
   /** Largest accepted JSON body, e.g. '64kb'. */
   maxBodySize?: string;
@@ -186,10 +189,8 @@ export async function createRouter(
     store,
     onTaskChanged: options.onTaskChanged,
   });
-  const toFilter = createConditionTransformer(taskPermissionRules as any) as (
-    criteria: any,
-  ) => any;
-  const isAllowedBy = createConditionAuthorizer(taskPermissionRules as any);
+  const toFilter = createConditionTransformer(options.taskRules);
+  const isAllowedBy = createConditionAuthorizer(options.taskRules);
 
   const router = await createOpenApiRouter({
     // The body parser comes after the validator's error mapping, which would turn its 413 and
@@ -199,7 +200,8 @@ export async function createRouter(
     // validator's single InputError message would lose.
     validatorOptions: { validateRequests: false },
   });
-  const maxBodySize = options.maxBodySize ?? '64kb';
+  const maxBodySize =
+    options.maxBodySize ?? LAB_SCHEDULER_DEFAULTS.api.maxBodySize;
   router.use(express.json({ limit: maxBodySize, strict: false }));
 
   /** A 403, logged with the principal that was refused (the audit trail only records changes). */
@@ -734,6 +736,7 @@ export async function createRouter(
       instruments,
       httpAuth,
       permissions,
+      taskRules: options.taskRules,
       now,
     }),
   );

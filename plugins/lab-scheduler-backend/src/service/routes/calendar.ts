@@ -41,7 +41,7 @@ import {
   WaitingRunRow,
 } from '../../database/RunQueue';
 import { TaskFilter, TaskStore } from '../../database/TaskStore';
-import { taskPermissionRules } from '../../permissions/rules';
+import { TaskPermissionRuleset } from '../../permissions/rules';
 import { RequestValidationError } from '../errors';
 import { InstrumentCatalog } from '../InstrumentCatalog';
 
@@ -57,6 +57,8 @@ export interface CalendarRoutesOptions {
   instruments: InstrumentCatalog;
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
+  /** The task rules from the permission registry: conditional read decisions applied in SQL. */
+  taskRules: TaskPermissionRuleset;
   now: () => number;
 }
 
@@ -211,10 +213,8 @@ export function createCalendarRoutes(
   options: CalendarRoutesOptions,
 ): express.Router {
   const { store, runQueue, instruments, httpAuth, permissions, now } = options;
-  const toFilter = createConditionTransformer(taskPermissionRules as any) as (
-    criteria: any,
-  ) => TaskFilter;
-  const isAllowedBy = createConditionAuthorizer(taskPermissionRules as any);
+  const toFilter = createConditionTransformer(options.taskRules);
+  const isAllowedBy = createConditionAuthorizer(options.taskRules);
   const router = Router();
 
   /** The caller's read decision over tasks; 403 when they may read none. */

@@ -20,12 +20,15 @@ import { csvLine } from '../../exports/csv';
 import { rawDataTable } from '../../exports/rawDataTable';
 import { runHistoryChunks } from '../../exports/runHistoryExport';
 import { RequestValidationError } from '../errors';
+import { TaskPermissionRuleset } from '../../permissions/rules';
 import { TaskReadAccess } from './taskReadAccess';
 
 export interface ExportRoutesOptions {
   store: TaskStore;
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
+  /** The task rules from the permission registry: conditional read decisions applied in SQL. */
+  taskRules: TaskPermissionRuleset;
   logger: LoggerService;
   /** Folder of the local raw data store (embedded default); S3 raw data is read from S3. */
   rawDataDirectory?: string;
@@ -78,7 +81,11 @@ export function createExportRoutes(
   options: ExportRoutesOptions,
 ): express.Router {
   const { store, logger } = options;
-  const access = new TaskReadAccess(options.httpAuth, options.permissions);
+  const access = new TaskReadAccess(
+    options.httpAuth,
+    options.permissions,
+    options.taskRules,
+  );
   const router = Router();
 
   async function readableRun(req: Request): Promise<Run> {

@@ -13,19 +13,26 @@ import express from 'express';
 import Router from 'express-promise-router';
 import { RecentResultStore } from '../../database/RecentResultStore';
 import { RequestValidationError } from '../errors';
+import { TaskPermissionRuleset } from '../../permissions/rules';
 import { TaskReadAccess } from './taskReadAccess';
 
 export interface ResultRoutesOptions {
   recentResults: RecentResultStore;
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
+  /** The task rules from the permission registry: conditional read decisions applied in SQL. */
+  taskRules: TaskPermissionRuleset;
 }
 
 /** `GET /results`: the latest finished runs across the tasks the caller may read, newest first. */
 export function createResultRoutes(
   options: ResultRoutesOptions,
 ): express.Router {
-  const access = new TaskReadAccess(options.httpAuth, options.permissions);
+  const access = new TaskReadAccess(
+    options.httpAuth,
+    options.permissions,
+    options.taskRules,
+  );
   const router = Router();
 
   router.get('/results', async (req, res) => {

@@ -4,7 +4,12 @@ import {
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { NotAllowedError } from '@backstage/errors';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  AuthorizeResult,
+  PermissionCondition,
+  PermissionCriteria,
+  PolicyDecision,
+} from '@backstage/plugin-permission-common';
 import {
   createConditionAuthorizer,
   createConditionTransformer,
@@ -15,21 +20,26 @@ import {
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Request } from 'express';
 import { TaskFilter } from '../../database/TaskStore';
-import { taskPermissionRules } from '../../permissions/rules';
+import { TaskPermissionRuleset } from '../../permissions/rules';
 
 /** The task read permission for the result routes, decided as router.ts decides it for GET /tasks and /runs. */
 export class TaskReadAccess {
-  private readonly toFilter = createConditionTransformer(
-    taskPermissionRules as any,
-  ) as (criteria: any) => TaskFilter;
-  private readonly isAllowedBy = createConditionAuthorizer(
-    taskPermissionRules as any,
-  );
+  private readonly toFilter: (
+    criteria: PermissionCriteria<PermissionCondition>,
+  ) => TaskFilter;
+  private readonly isAllowedBy: (
+    decision: PolicyDecision,
+    task: Task,
+  ) => boolean;
 
   constructor(
     private readonly httpAuth: HttpAuthService,
     private readonly permissions: PermissionsService,
-  ) {}
+    taskRules: TaskPermissionRuleset,
+  ) {
+    this.toFilter = createConditionTransformer(taskRules);
+    this.isAllowedBy = createConditionAuthorizer(taskRules);
+  }
 
   credentials(req: Request): Promise<BackstageCredentials> {
     return this.httpAuth.credentials(req, { allow: ['user', 'service'] });
