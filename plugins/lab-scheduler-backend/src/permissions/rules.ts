@@ -11,7 +11,13 @@ import {
 import { z } from 'zod';
 import { TaskFilter } from '../database/TaskStore';
 
-/** Permission resource ref of Lab Scheduler tasks. @public */
+/**
+ * Permission resource ref of Lab Scheduler tasks. A backend module may add rules of its own for tasks
+ * (`coreServices.permissionsRegistry.addPermissionRules`, rules made with `createPermissionRule` and this
+ * ref, whose `toQuery` returns a filter on `owner` or `instrument_ref`): the plugin applies the rules of
+ * the registry, so policies may name them beside the built-in ones.
+ * @public
+ */
 export const taskPermissionResourceRef = createPermissionResourceRef<
   Task,
   TaskFilter
