@@ -11,12 +11,7 @@ import {
   LocalRawDataStore,
 } from '@lab-scheduler/plugin-lab-scheduler-node';
 import { instrumentDriversExtensionPoint } from '@lab-scheduler/plugin-lab-scheduler-node/alpha';
-import { DatabaseTaskStore } from './database/DatabaseTaskStore';
-import { DispatchStore } from './database/DispatchStore';
-import { InstrumentCapacities } from './database/InstrumentCapacities';
-import { RunQueue } from './database/RunQueue';
-import { RecentResultStore } from './database/RecentResultStore';
-import { RunStateStore } from './database/RunStateStore';
+import { createStores } from './database/createStores';
 import { warnWithoutTrigramIndex } from './database/textSearchIndex';
 import { Dispatcher } from './dispatcher/Dispatcher';
 import { LocalWakeup, PgNotifyWakeup, Wakeup } from './dispatcher/Wakeup';
@@ -92,13 +87,15 @@ export const labSchedulerPlugin = createBackendPlugin({
         signals,
       }) {
         const settings = readLabSchedulerConfig(config);
-        const store = await DatabaseTaskStore.create({ database });
-        const knex = store.knex;
-        const runStates = new RunStateStore(knex, {
-          staleRunningMs: settings.execution.runTimeoutMs,
-          acceptReportsWithoutClaimToken:
-            settings.execution.acceptReportsWithoutClaimToken,
+        const stores = await createStores({
+          database,
+          runStates: {
+            staleRunningMs: settings.execution.runTimeoutMs,
+            acceptReportsWithoutClaimToken:
+              settings.execution.acceptReportsWithoutClaimToken,
+          },
         });
+        const { knex, tasks: store, runStates } = stores;
 
         permissionsRegistry.addResourceType({
           resourceRef: taskPermissionResourceRef,
@@ -186,7 +183,7 @@ export const labSchedulerPlugin = createBackendPlugin({
             });
           }
           dispatcher = new Dispatcher({
-            store: new DispatchStore(knex),
+            store: stores.dispatch,
             queue,
             logger: logger.child({ component: 'dispatcher' }),
             wakeup,
@@ -205,7 +202,7 @@ export const labSchedulerPlugin = createBackendPlugin({
             taskRules,
             logger,
             runStates,
-            runQueue: new RunQueue(knex),
+            runQueue: stores.runQueue,
             rawDataDirectory: settings.execution.rawDataDirectory,
             maxBodySize: config.getOptionalString(
               'labScheduler.api.maxBodySize',
@@ -216,7 +213,7 @@ export const labSchedulerPlugin = createBackendPlugin({
         );
         httpRouter.use(
           createResultRoutes({
-            recentResults: new RecentResultStore(knex),
+            recentResults: stores.recentResults,
             httpAuth,
             permissions,
             taskRules,
@@ -270,7 +267,7 @@ export const labSchedulerPlugin = createBackendPlugin({
         // Instruments' capacities may change in the catalog: copy them onto their tasks, where the
         // dispatcher's claim reads them (see InstrumentCapacities).
         if (instruments.enabled) {
-          const capacities = new InstrumentCapacities(knex);
+          const capacities = stores.instrumentCapacities;
           await scheduler.scheduleTask({
             id: 'lab-scheduler-refresh-instrument-capacities',
             frequency: { minutes: 5 },

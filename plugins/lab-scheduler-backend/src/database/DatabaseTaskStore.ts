@@ -1,4 +1,3 @@
-import { DatabaseService } from '@backstage/backend-plugin-api';
 import { ConflictError, NotFoundError } from '@backstage/errors';
 import type {
   AuditAction,
@@ -8,8 +7,6 @@ import type {
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { randomUUID } from 'node:crypto';
 import { completedSortKey, NEVER_SORT_AT, sortKey } from '../tasks/lifecycle';
-// A cycle (createStores builds this store), harmless: each side calls the other only inside functions.
-import { applyDatabaseMigrations } from './createStores';
 import { newClaimToken, timeOrderedUuid } from './ids';
 import { keysetPage, KeysetOrder, PageOptions, PageResult } from './keyset';
 import { auditEntryFromRow, runFromRow, taskFromRow } from './rows';
@@ -180,18 +177,6 @@ function applyTextFilter(
 
 /** Knex implementation of the TaskStore, on SQLite and PostgreSQL alike. */
 export class DatabaseTaskStore implements TaskStore {
-  /** The task store alone: plugin.ts until it builds its stores with createStores (one migration for all). */
-  static async create(options: {
-    database: DatabaseService;
-    skipMigrations?: boolean;
-  }): Promise<DatabaseTaskStore> {
-    const knex = await options.database.getClient();
-    if (!options.skipMigrations && !options.database.migrations?.skip) {
-      await applyDatabaseMigrations(knex);
-    }
-    return new DatabaseTaskStore(knex);
-  }
-
   private readonly isPostgres: boolean;
 
   constructor(readonly knex: Knex) {

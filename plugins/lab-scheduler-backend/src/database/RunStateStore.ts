@@ -225,22 +225,7 @@ export class RunStateStore {
     runId: string,
     failure: RunFailure,
     report: RunReport,
-  ): Promise<Run>;
-  /** The positional form, until router.ts and DirectRunReporter pass a RunFailure (then it goes). */
-  async fail(
-    runId: string,
-    error: string,
-    options: { retrying: boolean; deadLettered?: boolean },
-    report: RunReport,
-  ): Promise<Run>;
-  async fail(
-    runId: string,
-    ...args:
-      | [RunFailure, RunReport]
-      | [string, { retrying: boolean; deadLettered?: boolean }, RunReport]
   ): Promise<Run> {
-    const [failure, report] =
-      args.length === 2 ? args : [{ error: args[0], ...args[1] }, args[2]];
     const { error, retrying, deadLettered } = failure;
     const update = retrying
       ? { status: 'queued', error }

@@ -48,7 +48,11 @@ export class DirectRunReporter implements RunReporter {
     options: { retrying: boolean; deadLettered?: boolean },
     claimToken?: string,
   ) {
-    await this.runStates.fail(runId, error, options, this.report(claimToken));
+    await this.runStates.fail(
+      runId,
+      { error, ...options },
+      this.report(claimToken),
+    );
     if (!options.retrying) this.onRunFinished();
   }
 }

@@ -22,11 +22,8 @@ import {
 import {
   createTaskRequestSchema,
   DEFAULT_TASK_POLICIES,
-  decodeCursor,
   DEFAULT_PAGE_SIZE,
-  encodeCursor,
   FieldError,
-  KeysetPosition,
   listTasksQuerySchema,
   runEventSchema,
   runReportPermission,
@@ -46,6 +43,7 @@ import express, { Request } from 'express';
 import { resolve as resolvePath } from 'node:path';
 import { z } from 'zod';
 import { LAB_SCHEDULER_DEFAULTS } from '../config/defaults';
+import { nextCursorOf, positionOfCursor } from '../database/keyset';
 import { RunQueue } from '../database/RunQueue';
 import { RunStateStore } from '../database/RunStateStore';
 import { TaskFilter, TaskStore } from '../database/TaskStore';
@@ -117,17 +115,6 @@ function requireUuid(value: string, what = 'id'): string {
     ]);
   }
   return value.toLowerCase();
-}
-
-function parseCursor(cursor: string | undefined): KeysetPosition | undefined {
-  if (cursor === undefined) return undefined;
-  const position = decodeCursor(cursor);
-  if (!position) {
-    throw new RequestValidationError([
-      { path: 'cursor', message: 'is not a valid cursor' },
-    ]);
-  }
-  return position;
 }
 
 function actorOf(credentials: BackstageCredentials): string {
@@ -379,7 +366,7 @@ export async function createRouter(
       allow: ['user', 'service'],
     });
     const query = parseOrThrow(listTasksQuerySchema, req.query);
-    const after = parseCursor(query.cursor);
+    const after = positionOfCursor(query.cursor);
     const [decision] = await permissions.authorizeConditional(
       [{ permission: taskReadPermission }],
       { credentials },
@@ -423,7 +410,7 @@ export async function createRouter(
     ]);
     res.json({
       items: page.items,
-      nextCursor: page.next ? encodeCursor(page.next) : null,
+      nextCursor: nextCursorOf(page),
       ...(total ? { total } : {}),
     });
   });
@@ -572,7 +559,7 @@ export async function createRouter(
 
   router.get('/tasks/:id/runs', async (req, res) => {
     const query = parseOrThrow(pageQuerySchema, req.query);
-    const after = parseCursor(query.cursor);
+    const after = positionOfCursor(query.cursor);
     const { task } = await authorizedTask(
       req,
       req.params.id,
@@ -584,13 +571,13 @@ export async function createRouter(
     });
     res.json({
       items: page.items,
-      nextCursor: page.next ? encodeCursor(page.next) : null,
+      nextCursor: nextCursorOf(page),
     });
   });
 
   router.get('/tasks/:id/audit', async (req, res) => {
     const query = parseOrThrow(pageQuerySchema, req.query);
-    const after = parseCursor(query.cursor);
+    const after = positionOfCursor(query.cursor);
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
@@ -619,7 +606,7 @@ export async function createRouter(
     });
     res.json({
       items: page.items,
-      nextCursor: page.next ? encodeCursor(page.next) : null,
+      nextCursor: nextCursorOf(page),
     });
   });
 
@@ -715,8 +702,11 @@ export async function createRouter(
     }
     const updated = await options.runStates.fail(
       runId,
-      event.error,
-      { retrying: event.retrying, deadLettered: event.deadLettered },
+      {
+        error: event.error,
+        retrying: event.retrying,
+        deadLettered: event.deadLettered,
+      },
       report,
     );
     logger.warn('Run failed', {

@@ -3,14 +3,13 @@ import {
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import {
-  decodeCursor,
   DEFAULT_PAGE_SIZE,
-  encodeCursor,
   recentResultsQuerySchema,
   toFieldErrors,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import express from 'express';
 import Router from 'express-promise-router';
+import { nextCursorOf, positionOfCursor } from '../../database/keyset';
 import { RecentResultStore } from '../../database/RecentResultStore';
 import { RequestValidationError } from '../errors';
 import { TaskPermissionRuleset } from '../../permissions/rules';
@@ -41,13 +40,7 @@ export function createResultRoutes(
     if (!parsed.success)
       throw new RequestValidationError(toFieldErrors(parsed.error));
     const query = parsed.data;
-    const after =
-      query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    if (query.cursor !== undefined && !after) {
-      throw new RequestValidationError([
-        { path: 'cursor', message: 'is not a valid cursor' },
-      ]);
-    }
+    const after = positionOfCursor(query.cursor);
     const page = await options.recentResults.listRecentResults({
       outcomes: query.outcome,
       permissionFilter: await access.readFilter(credentials),
@@ -56,7 +49,7 @@ export function createResultRoutes(
     });
     res.json({
       items: page.items,
-      nextCursor: page.next ? encodeCursor(page.next) : null,
+      nextCursor: nextCursorOf(page),
     });
   });
 
