@@ -166,8 +166,7 @@ describe.each(databaseIds)(
 
       await stores.runStates.fail(
         runs.get(failing)!.id,
-        'InstrumentFaultError: busy',
-        { retrying: true },
+        { error: 'InstrumentFaultError: busy', retrying: true },
         report(failing, now + 1000),
       );
       expect(await stateOf(failing)).toBe('active');
@@ -178,8 +177,7 @@ describe.each(databaseIds)(
       );
       await stores.runStates.fail(
         runs.get(failing)!.id,
-        'InstrumentFaultError: busy',
-        { retrying: false },
+        { error: 'InstrumentFaultError: busy', retrying: false },
         report(failing, now + 3000),
       );
       expect(await stateOf(failing)).toBe('completed');
@@ -187,8 +185,11 @@ describe.each(databaseIds)(
       expect(await stateOf(deadLettered)).toBe('active');
       await stores.runStates.fail(
         runs.get(deadLettered)!.id,
-        'InstrumentFaultError: offline',
-        { retrying: false, deadLettered: true },
+        {
+          error: 'InstrumentFaultError: offline',
+          retrying: false,
+          deadLettered: true,
+        },
         report(deadLettered, now + 4000),
       );
       expect(await stateOf(deadLettered)).toBe('completed');
@@ -251,8 +252,7 @@ describe.each(databaseIds)(
 
       await stores.runStates.fail(
         manual.id,
-        'InstrumentFaultError: x',
-        { retrying: false },
+        { error: 'InstrumentFaultError: x', retrying: false },
         { actor: 'test', claimToken: manual.claim_token, nowMs: now + 1000 },
       );
       expect(await stateOf(withManualRun)).toBe('completed');
