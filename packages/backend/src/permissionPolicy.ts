@@ -1,3 +1,4 @@
+// packages/backend/src/permissionPolicy.ts
 import { createBackendModule } from '@backstage/backend-plugin-api';
 import {
   AuthorizeResult,
