@@ -5,19 +5,10 @@ import {
   stringifyError,
 } from '@backstage/errors';
 import { CatalogLookup } from './InstrumentCatalog';
+import { UNREACHABLE_SOCKET_CODES } from './unavailable';
 
-/**
- * Socket errors of a catalog that is down, restarting or unreachable (what `fetch` gives as its cause), and
- * the timeout of a request that got no answer.
- */
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
+/** What `fetch` (undici) gives as its cause when the catalog's socket fails or it sends no answer in time. */
+const FETCH_FAILURE_CODES = new Set([
   'UND_ERR_SOCKET',
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
@@ -30,7 +21,11 @@ function isUnreachable(error: unknown): boolean {
       name?: unknown;
       cause?: unknown;
     };
-    if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;
+    if (
+      typeof code === 'string' &&
+      (UNREACHABLE_SOCKET_CODES.has(code) || FETCH_FAILURE_CODES.has(code))
+    )
+      return true;
     if (name === 'TimeoutError' || name === 'AbortError') return true;
     e = cause;
   }

@@ -9,8 +9,8 @@ import { ErrorRequestHandler } from 'express';
  */
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
 
-/** Socket errors of a server that is down, restarting or unreachable; SQLite's lock timeout. */
-const UNAVAILABLE_CODES = new Set([
+/** Socket errors of a server that is down, restarting or unreachable (a database, the catalog). */
+export const UNREACHABLE_SOCKET_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
@@ -18,8 +18,10 @@ const UNAVAILABLE_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
   'EAI_AGAIN',
-  'SQLITE_BUSY',
 ]);
+
+/** The database's: its server unreachable, or SQLite's lock timeout. */
+const UNAVAILABLE_CODES = new Set([...UNREACHABLE_SOCKET_CODES, 'SQLITE_BUSY']);
 
 /**
  * What node-postgres and knex say when a pooled connection died under them or none could be had in
