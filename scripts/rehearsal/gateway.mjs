@@ -1,18 +1,20 @@
 // An instrument gateway implementing the HTTP driver's contract (`POST {endpoint}/measure`), answering with the
 // simulated driver's realistic data after a measurement time, and counting measurements per run at the driver:
 // started, completed (answer sent in full) and aborted (the client went away first).
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
 
-/** The simulated driver: from the built package when there is one, else from source through Backstage's transform. */
+/**
+ * The simulated driver, from source through Backstage's transform. Not from -node's dist even when a build left
+ * one: the dist requires -common by its workspace name, whose entry point is TypeScript source, and without the
+ * transform Node 22 loads that as an ES module and fails on its extension-less imports (CI builds the dists in
+ * its packages step, before the rehearsal).
+ */
 function loadSimulatedDriver() {
   const require = createRequire(join(root, 'package.json'));
-  const dist = join(root, 'plugins/lab-scheduler-node/dist/index.cjs.js');
-  if (existsSync(dist)) return require(dist).SimulatedInstrumentDriver;
   require('@backstage/cli/config/nodeTransform.cjs');
   return require(join(
     root,
