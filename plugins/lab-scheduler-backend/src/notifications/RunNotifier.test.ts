@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
 import { seedTasks } from '../__testUtils__/seed';
 import { applyDatabaseMigrations } from '../database/createStores';
-import { RunNotifier } from './RunNotifier';
+import { RunNotifier, wallClock } from './RunNotifier';
 
 jest.setTimeout(120_000);
 
@@ -164,6 +164,10 @@ describe.each(databaseIds)(
       expect(notifications.sent[2].payload.description).toContain(
         '10 earlier runs of this task also finished without a notification',
       );
+      // The run's time as the lab reads it: a wall clock with its zone (these one-time tasks have none: UTC).
+      expect(notifications.sent[2].payload.description).toMatch(
+        /^Run scheduled for \w{3}, \d{1,2} \w{3} \d{4}, \d\d:\d\d \(UTC\) finished: Failed: instrument\./,
+      );
     });
 
     it('waits until a run has settled, and skips deleted tasks', async () => {
@@ -189,3 +193,18 @@ describe.each(databaseIds)(
     });
   },
 );
+
+describe('wallClock', () => {
+  it("gives an instant on the task's wall clock, across a DST change, with its zone", () => {
+    expect(wallClock('2027-03-27T07:30:00.000Z', 'Europe/Berlin')).toBe(
+      'Sat, 27 Mar 2027, 08:30 (Europe/Berlin)',
+    );
+    // The night Berlin moves to summer time: the same UTC hour is an hour later on its clock.
+    expect(wallClock('2027-03-28T07:30:00.000Z', 'Europe/Berlin')).toBe(
+      'Sun, 28 Mar 2027, 09:30 (Europe/Berlin)',
+    );
+    expect(wallClock('2027-03-28T04:05:00.000Z', 'America/New_York')).toBe(
+      'Sun, 28 Mar 2027, 00:05 (America/New_York)',
+    );
+  });
+});

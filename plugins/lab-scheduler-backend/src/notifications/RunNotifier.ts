@@ -27,6 +27,35 @@ const FINISHED_ORDER: KeysetColumns = {
 /** The Backstage notification topic of every Lab Scheduler notification (users can mute it). */
 export const NOTIFICATION_TOPIC = 'lab-scheduler';
 
+/** The zone of a stored schedule (JSON); UTC for one entered without one. */
+function scheduleTimeZone(schedule: unknown): string {
+  try {
+    const parsed =
+      typeof schedule === 'string' ? JSON.parse(schedule) : schedule;
+    return typeof parsed?.timezone === 'string' ? parsed.timezone : 'UTC';
+  } catch {
+    return 'UTC';
+  }
+}
+
+/**
+ * An instant as a lab reads it in a notification: the task's wall clock, with its zone named
+ * ("Sun 29 Nov 2026, 09:30 (Europe/Berlin)"), not a UTC timestamp.
+ */
+export function wallClock(iso: string, timeZone: string): string {
+  const text = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(new Date(iso));
+  return `${text} (${timeZone})`;
+}
+
 export interface RunNotifierOptions {
   knex: Knex;
   notifications: NotificationService;
@@ -92,6 +121,7 @@ export class RunNotifier {
         't.owner as task_owner',
         't.notify_policy as task_notify_policy',
         't.deleted_at as task_deleted_at',
+        't.schedule as task_schedule',
       )
       .whereNotNull('r.finished_at')
       .where('r.finished_at', '<=', settled);
@@ -112,6 +142,7 @@ export class RunNotifier {
           run,
           outcome,
           taskName: row.task_name,
+          timeZone: scheduleTimeZone(row.task_schedule),
           owner: row.task_owner,
           nowMs,
         }))
@@ -129,11 +160,13 @@ export class RunNotifier {
     run: Run;
     outcome: RunOutcome;
     taskName: string;
+    /** The zone the task's schedule was entered in: the run's time is given in it. */
+    timeZone: string;
     /** The task's owner: the notification's recipient. */
     owner: string;
     nowMs: number;
   }): Promise<boolean> {
-    const { run, outcome, taskName, owner, nowMs } = finished;
+    const { run, outcome, taskName, timeZone, owner, nowMs } = finished;
     const { knex, windowMs, logger } = this.options;
     const last = await knex(SENT).where('task_id', run.taskId).first();
     if (last && Number(last.last_sent_at) > nowMs - windowMs) {
@@ -148,7 +181,10 @@ export class RunNotifier {
         payload: {
           title: `${taskName}: ${label}`,
           description: [
-            `Run scheduled for ${run.scheduledFor} finished: ${label}.`,
+            `Run scheduled for ${wallClock(
+              run.scheduledFor,
+              timeZone,
+            )} finished: ${label}.`,
             run.error ? `Error: ${run.error}` : '',
             suppressed > 0
               ? `${suppressed} earlier run${
