@@ -147,6 +147,9 @@ export const labSchedulerPlugin = createBackendPlugin({
             : new LocalWakeup();
         // Open pages reload on a signal instead of waiting for their next poll.
         const runUpdates = new RunUpdateSignals(signals, logger);
+        // Runs queued or started change what pages show but free no instrument slot: a signal only,
+        // no dispatcher wake-up (the dispatcher's own claims and publishes would wake it again).
+        const signalRunUpdate = () => runUpdates.changed();
         const notify = () => {
           runUpdates.changed();
           wakeup
@@ -180,6 +183,7 @@ export const labSchedulerPlugin = createBackendPlugin({
               maxAttempts: settings.execution.maxAttempts,
               retryDelayMs: settings.execution.retryDelayMs,
               onRunFinished: notify,
+              onRunStarted: signalRunUpdate,
             });
           }
           dispatcher = new Dispatcher({
@@ -188,6 +192,7 @@ export const labSchedulerPlugin = createBackendPlugin({
             logger: logger.child({ component: 'dispatcher' }),
             wakeup,
             ...settings.dispatcher,
+            onRunsChanged: signalRunUpdate,
           });
         }
 
@@ -209,6 +214,7 @@ export const labSchedulerPlugin = createBackendPlugin({
             ),
             onTaskChanged: notify,
             onRunFinished: notify,
+            onRunStarted: signalRunUpdate,
           }),
         );
         httpRouter.use(

@@ -89,10 +89,12 @@ describeIfBrowser('the portal in Chromium', () => {
         .getByRole('dialog')
         .getByRole('button', { name: 'Run now' })
         .click();
-      // The outcome chip: measured (with or without QC checks) is what "succeeded" reads as.
+      // The outcome chip: measured (with or without QC checks) is what "succeeded" reads as. The run
+      // takes 1 s; 30 s is well under the list's 60 s poll with signals, so only a live update (the
+      // run-update signal, or the short poll while a run is under way) gets it there in time.
       await row
         .getByText(/^(Measured|QC pass|QC fail.*)$/)
-        .waitFor({ timeout: 60_000 });
+        .waitFor({ timeout: 30_000 });
       await shot('run-succeeded');
 
       // The task's page shows the run with its QC verdict and result.

@@ -62,6 +62,11 @@ export interface DispatcherOptions {
   queueProbeIntervalMs?: number;
   now?: () => number;
   metrics?: DispatcherMetrics;
+  /**
+   * Runs were claimed (now pending), queued or refused by the queue: their state changed in the
+   * database, so open pages may reload (the plugin sends the run-update signal).
+   */
+  onRunsChanged?: () => void;
 }
 
 /** What the loop needs from a round once its claims are in. */
@@ -402,7 +407,11 @@ export class Dispatcher {
     }
 
     claimed?.({ claimed: runs.length, more: fresh.more || pending.more });
+    if (runs.length > 0) this.options.onRunsChanged?.();
     const outcome = await this.publishRuns(publishable, nowMs);
+    if (outcome.published > 0 || outcome.rejected > 0) {
+      this.options.onRunsChanged?.();
+    }
     this.metrics.published.add(outcome.published);
     this.metrics.publishFailed.add(outcome.failed);
     this.metrics.publishRejected.add(outcome.rejected);

@@ -12,7 +12,12 @@ export const IN_PROCESS_EXECUTOR = 'lab-scheduler:in-process-executor';
 export class DirectRunReporter implements RunReporter {
   constructor(
     private readonly runStates: RunStateStore,
-    private readonly onRunFinished: () => void = () => {},
+    private readonly events: {
+      /** A run started (queued → running): open pages may show it running. */
+      onRunStarted?: () => void;
+      /** A run ended for good (not a failure that is retried). */
+      onRunFinished?: () => void;
+    } = {},
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -30,6 +35,7 @@ export class DirectRunReporter implements RunReporter {
       attempt,
       this.report(claimToken),
     );
+    if (proceed) this.events.onRunStarted?.();
     return { proceed, status: run.status };
   }
 
@@ -39,7 +45,7 @@ export class DirectRunReporter implements RunReporter {
     claimToken?: string,
   ): Promise<void> {
     await this.runStates.succeed(runId, result, this.report(claimToken));
-    this.onRunFinished();
+    this.events.onRunFinished?.();
   }
 
   async fail(
@@ -53,6 +59,6 @@ export class DirectRunReporter implements RunReporter {
       { error, ...options },
       this.report(claimToken),
     );
-    if (!options.retrying) this.onRunFinished();
+    if (!options.retrying) this.events.onRunFinished?.();
   }
 }

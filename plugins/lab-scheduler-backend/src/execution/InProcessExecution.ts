@@ -26,11 +26,15 @@ export function createInProcessQueue(options: {
   maxAttempts: number;
   retryDelayMs: number;
   onRunFinished: () => void;
+  onRunStarted?: () => void;
 }): InProcessTaskQueue {
   const executor = new MeasurementExecutor({
     drivers: options.drivers,
     rawData: options.rawData,
-    reporter: new DirectRunReporter(options.runStates, options.onRunFinished),
+    reporter: new DirectRunReporter(options.runStates, {
+      onRunStarted: options.onRunStarted,
+      onRunFinished: options.onRunFinished,
+    }),
     logger: options.logger,
     deadLetterQueue: false,
   });

@@ -84,6 +84,8 @@ export interface RouterOptions {
   runStates?: RunStateStore;
   /** Called when a run ends (its instrument slot is free again). */
   onRunFinished?: () => void;
+  /** Called when an executor starts a run (queued → running): open pages may show it running. */
+  onRunStarted?: () => void;
   /** Folder of the local raw data store, served by `GET /runs/:id/raw` (embedded default). */
   rawDataDirectory?: string;
   /** The instruments' run queues: the calendar's clash checks and why runs wait. */
@@ -686,6 +688,7 @@ export async function createRouter(
         ...ids,
         status: updated.status,
       });
+      if (proceed) options.onRunStarted?.();
       res.json({ proceed, status: updated.status, run: updated });
       return;
     }

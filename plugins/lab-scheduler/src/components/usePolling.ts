@@ -8,7 +8,8 @@ import { useEffect, useRef, useState } from 'react';
 export function usePolling<T>(
   load: () => Promise<T>,
   deps: unknown[],
-  intervalMs = 5000,
+  /** A number, or the interval after each load given the last good value (read when the next poll is timed). */
+  intervalMs: number | ((value: T | undefined) => number) = 5000,
 ): { value?: T; error?: Error; loading: boolean; refresh: () => void } {
   const [value, setValue] = useState<T>();
   const [error, setError] = useState<Error>();
@@ -17,6 +18,9 @@ export function usePolling<T>(
   const failures = useRef(0);
   const loadRef = useRef(load);
   loadRef.current = load;
+  const intervalRef = useRef(intervalMs);
+  intervalRef.current = intervalMs;
+  const lastGood = useRef<T>();
 
   useEffect(() => {
     setLoading(true);
@@ -32,6 +36,7 @@ export function usePolling<T>(
         const next = await loadRef.current();
         if (cancelled) return;
         failures.current = 0;
+        lastGood.current = next;
         setValue(next);
         setError(undefined);
       } catch (e) {
@@ -43,10 +48,13 @@ export function usePolling<T>(
       }
       if (cancelled) return;
       // Failures so far count as retries: the interval after a success, doubling per failure, at most 8×.
+      const interval = intervalRef.current;
+      const baseMs =
+        typeof interval === 'function' ? interval(lastGood.current) : interval;
       const delay = backoffDelay({
         attempt: failures.current + 1,
-        baseMs: intervalMs,
-        maxMs: 8 * intervalMs,
+        baseMs,
+        maxMs: 8 * baseMs,
       });
       timer = setTimeout(() => {
         if (
@@ -62,8 +70,9 @@ export function usePolling<T>(
       cancelled = true;
       if (timer) clearTimeout(timer);
     };
+    // A function interval is read when each poll is timed: changing it reloads nothing.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [...deps, tick, intervalMs]);
+  }, [...deps, tick, typeof intervalMs === 'number' ? intervalMs : 0]);
 
   return { value, error, loading, refresh: () => setTick(t => t + 1) };
 }

@@ -3,6 +3,7 @@ import { TestApiProvider } from '@backstage/test-utils';
 import { signalApiRef, SignalApi } from '@backstage/plugin-signals-react';
 import { act, renderHook, waitFor } from '@testing-library/react';
 import {
+  anyTaskRunUnderWay,
   LIVE_POLL_INTERVAL_MS,
   RUN_UPDATES_CHANNEL,
   useLivePolling,
@@ -67,6 +68,50 @@ describe('useLivePolling', () => {
       });
       expect(result.current.live).toBe(false);
       expect(load.mock.calls.length).toBeGreaterThanOrEqual(3);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('with signals, polls at its own interval while a run is under way, and only as a safety net after', async () => {
+    // A signal may be lost (the signal client connects seconds after subscribing, and drops signals
+    // while reconnecting): a run shown as running must still reach its end on screen without one.
+    jest.useFakeTimers();
+    try {
+      const signals = fakeSignals();
+      let status = 'running';
+      const load = jest.fn(async () => ({
+        items: [{ lastRun: { status } }],
+      }));
+      const wrapper = ({ children }: PropsWithChildren<{}>) => (
+        <TestApiProvider apis={[[signalApiRef, signals.api]]}>
+          {children}
+        </TestApiProvider>
+      );
+      const { result } = renderHook(
+        () => useLivePolling(load, [], 1000, anyTaskRunUnderWay),
+        { wrapper },
+      );
+      await act(async () => {
+        await jest.advanceTimersByTimeAsync(3500);
+      });
+      expect(result.current.live).toBe(true);
+      // No signal sent: the run's end still shows within the interval.
+      status = 'succeeded';
+      await act(async () => {
+        await jest.advanceTimersByTimeAsync(1100);
+      });
+      expect(result.current.value?.items[0].lastRun.status).toBe('succeeded');
+      // Nothing under way any more: back to the safety-net poll.
+      const calls = load.mock.calls.length;
+      await act(async () => {
+        await jest.advanceTimersByTimeAsync(LIVE_POLL_INTERVAL_MS - 1000);
+      });
+      expect(load.mock.calls.length).toBe(calls);
+      await act(async () => {
+        await jest.advanceTimersByTimeAsync(1500);
+      });
+      expect(load.mock.calls.length).toBe(calls + 1);
     } finally {
       jest.useRealTimers();
     }

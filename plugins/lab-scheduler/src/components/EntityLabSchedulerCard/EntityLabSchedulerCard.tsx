@@ -25,7 +25,7 @@ import { rootRouteRef, taskRouteRef } from '../../routes';
 import { TaskNotice, TaskNoticeSnackbar } from '../TaskActions';
 import { TaskFormDialog } from '../TaskFormDialog';
 import { formatNextRun, RunStatusChip } from '../TaskTable';
-import { useLivePolling } from '../useRunUpdates';
+import { anyTaskRunUnderWay, useLivePolling } from '../useRunUpdates';
 
 /**
  * For an instrument's catalog page: the next scheduled measurements on it with their last results, and
@@ -44,6 +44,8 @@ export const EntityLabSchedulerCard = () => {
   const { value, loading, error, refresh } = useLivePolling(
     () => api.listTasks({ instrument: instrumentRef, limit: 5, count: true }),
     [api, instrumentRef],
+    undefined,
+    anyTaskRunUnderWay,
   );
 
   return (

@@ -20,7 +20,7 @@ import { TaskExportButtons } from '../ExportButtons';
 import { RunHistory } from '../RunHistory';
 import { formatInstant, formatNextRun } from '../TaskTable';
 import { TrendChart } from '../TrendChart';
-import { useLivePolling } from '../useRunUpdates';
+import { isRunUnderWay, useLivePolling } from '../useRunUpdates';
 import { ActorName, AuditTrail } from './AuditTrail';
 import { DeletedTask } from './DeletedTask';
 import { TaskBreadcrumbs } from './TaskBreadcrumbs';
@@ -36,10 +36,17 @@ const time = formatInstant;
 export const TaskDetailPage = () => {
   const { id } = useParams();
   const api = useApi(labSchedulerApiRef);
-  const task = useLivePolling(() => api.getTask(id!), [api, id]);
+  const task = useLivePolling(
+    () => api.getTask(id!),
+    [api, id],
+    undefined,
+    t => isRunUnderWay(t.lastRun?.status),
+  );
   const runs = useLivePolling(
     () => api.listRuns(id!, { limit: 100 }),
     [api, id],
+    undefined,
+    page => page.items.some(run => isRunUnderWay(run.status)),
   );
   const audit = useLivePolling(
     () => api.listAudit(id!, { limit: 200 }),

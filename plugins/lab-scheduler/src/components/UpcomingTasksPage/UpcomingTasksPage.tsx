@@ -30,7 +30,7 @@ import { taskRouteRef } from '../../routes';
 import { TaskActions, TaskNotice, TaskNoticeSnackbar } from '../TaskActions';
 import { TaskFormDialog } from '../TaskFormDialog';
 import { TaskTable } from '../TaskTable';
-import { useLivePolling } from '../useRunUpdates';
+import { anyTaskRunUnderWay, useLivePolling } from '../useRunUpdates';
 
 const PAGE_SIZES = [10, 25, 50, 100, 200];
 
@@ -122,6 +122,8 @@ export const UpcomingTasksPage = () => {
       filters.state,
       filters.text,
     ],
+    undefined,
+    anyTaskRunUnderWay,
   );
   const filtered = Object.values(filters).some(Boolean);
 
