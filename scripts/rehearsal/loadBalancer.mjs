@@ -12,7 +12,13 @@ export async function startLoadBalancer({
 } = {}) {
   /** name -> { name, port, healthy, ok, failed } */
   const targets = new Map();
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  // Like an ALB: keep-alive connections to the targets, closed after 60 s idle (the ALB's default idle
+  // timeout; the production config keeps the backend's own keep-alive timeout above it).
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: 256,
+    timeout: 60_000,
+  });
   const stats = { requests: 0, failures: [], rejections: [] };
   let next = 0;
 
