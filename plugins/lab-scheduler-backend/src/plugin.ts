@@ -223,6 +223,7 @@ export const labSchedulerPlugin = createBackendPlugin({
             httpAuth,
             permissions,
             taskRules,
+            logger,
           }),
         );
         httpRouter.use(

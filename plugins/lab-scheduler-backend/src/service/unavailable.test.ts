@@ -130,7 +130,8 @@ describeWithPostgres('the API while its database is unavailable', () => {
         .set('Authorization', asUser())
         .send({ ...validTask, name: 'During the outage' });
     try {
-      expect((await create()).status).toBe(201);
+      const created = await create();
+      expect(created.status).toBe(201);
       // What clients see while a database restarts: no new connections, the open ones cut.
       await admin.raw(`alter database "${database}" allow_connections false`);
       await admin.raw(
@@ -144,6 +145,17 @@ describeWithPostgres('the API while its database is unavailable', () => {
         name: 'ServiceUnavailableError',
         message: 'The database is unavailable; retry shortly',
       });
+      // The routes mounted beside the main router (results, exports) answer the same.
+      for (const path of [
+        '/results',
+        `/tasks/${created.body.id}/runs/export`,
+      ]) {
+        const read = await request(backend.server)
+          .get(`${API}${path}`)
+          .set('Authorization', asUser());
+        expect({ path, status: read.status }).toEqual({ path, status: 503 });
+        expect(read.headers['retry-after']).toBe('5');
+      }
     } finally {
       await admin.raw(`alter database "${database}" allow_connections true`);
     }

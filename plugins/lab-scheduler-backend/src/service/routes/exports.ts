@@ -21,6 +21,7 @@ import { rawDataTable } from '../../exports/rawDataTable';
 import { runHistoryChunks } from '../../exports/runHistoryExport';
 import { RequestValidationError } from '../errors';
 import { TaskPermissionRuleset } from '../../permissions/rules';
+import { unavailableHandler } from '../unavailable';
 import { TaskReadAccess } from './taskReadAccess';
 
 export interface ExportRoutesOptions {
@@ -161,5 +162,7 @@ export function createExportRoutes(
     }
   });
 
+  // Its own: errors of this router do not pass the main router's handlers (503 while the database is down).
+  router.use(unavailableHandler(logger));
   return router;
 }

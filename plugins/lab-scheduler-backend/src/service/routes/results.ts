@@ -1,5 +1,6 @@
 import {
   HttpAuthService,
+  LoggerService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
 import {
@@ -13,6 +14,7 @@ import { nextCursorOf, positionOfCursor } from '../../database/keyset';
 import { RecentResultStore } from '../../database/RecentResultStore';
 import { RequestValidationError } from '../errors';
 import { TaskPermissionRuleset } from '../../permissions/rules';
+import { unavailableHandler } from '../unavailable';
 import { TaskReadAccess } from './taskReadAccess';
 
 export interface ResultRoutesOptions {
@@ -21,6 +23,7 @@ export interface ResultRoutesOptions {
   permissions: PermissionsService;
   /** The task rules from the permission registry: conditional read decisions applied in SQL. */
   taskRules: TaskPermissionRuleset;
+  logger: LoggerService;
 }
 
 /** `GET /results`: the latest finished runs across the tasks the caller may read, newest first. */
@@ -53,5 +56,7 @@ export function createResultRoutes(
     });
   });
 
+  // Its own: errors of this router do not pass the main router's handlers (503 while the database is down).
+  router.use(unavailableHandler(options.logger));
   return router;
 }
