@@ -32,4 +32,26 @@ describe('usePolling', () => {
     expect(result.current.value).toBe(7);
     expect(result.current.error).toBeUndefined();
   });
+
+  it('lets a slow load land when refreshes arrive during it, then loads once more', async () => {
+    // Each load takes 1 s and answers with the number of its call.
+    let calls = 0;
+    const load = () =>
+      new Promise<number>(resolve => {
+        const call = ++calls;
+        setTimeout(() => resolve(call), 1_000);
+      });
+    const { result } = renderHook(() => usePolling(load, [], 60_000));
+    // Refreshes every 300 ms (a busy lab's signals) while the first load runs.
+    for (let i = 0; i < 3; i++) {
+      await advance(300);
+      act(() => result.current.refresh());
+    }
+    await advance(200);
+    expect(result.current.value).toBe(1);
+    // The refreshes asked for one more load, started when the first ended: no more, no fewer.
+    await advance(1_000);
+    expect(result.current.value).toBe(2);
+    expect(calls).toBe(2);
+  });
 });

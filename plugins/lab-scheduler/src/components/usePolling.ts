@@ -21,6 +21,12 @@ export function usePolling<T>(
   const intervalRef = useRef(intervalMs);
   intervalRef.current = intervalMs;
   const lastGood = useRef<T>();
+  /**
+   * The current poll's state. A refresh asked for while its load is in flight (a signal arrives during it)
+   * does not cancel that load but asks for one more right after it: under a steady stream of signals, a
+   * load slower than the gap between them would otherwise be cancelled every time and never land.
+   */
+  const poll = useRef({ loading: false, again: false });
 
   useEffect(() => {
     setLoading(true);
@@ -31,7 +37,10 @@ export function usePolling<T>(
   useEffect(() => {
     let cancelled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const state = { loading: false, again: false };
+    poll.current = state;
     const run = async () => {
+      state.loading = true;
       try {
         const next = await loadRef.current();
         if (cancelled) return;
@@ -44,9 +53,15 @@ export function usePolling<T>(
         failures.current++;
         setError(e as Error);
       } finally {
+        state.loading = false;
         if (!cancelled) setLoading(false);
       }
       if (cancelled) return;
+      if (state.again) {
+        state.again = false;
+        run();
+        return;
+      }
       // Failures so far count as retries: the interval after a success, doubling per failure, at most 8×.
       const interval = intervalRef.current;
       const baseMs =
@@ -74,5 +89,9 @@ export function usePolling<T>(
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick, typeof intervalMs === 'number' ? intervalMs : 0]);
 
-  return { value, error, loading, refresh: () => setTick(t => t + 1) };
+  const refresh = () => {
+    if (poll.current.loading) poll.current.again = true;
+    else setTick(t => t + 1);
+  };
+  return { value, error, loading, refresh };
 }
