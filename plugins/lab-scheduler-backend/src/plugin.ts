@@ -7,10 +7,16 @@ import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import { labSchedulerPermissions } from '@lab-scheduler/plugin-lab-scheduler-common';
 import {
+  builtInMeasurementTypes,
+  createMeasurementTypeRegistry,
   InstrumentDriverFactory,
   LocalRawDataStore,
+  MeasurementType,
 } from '@lab-scheduler/plugin-lab-scheduler-node';
-import { instrumentDriversExtensionPoint } from '@lab-scheduler/plugin-lab-scheduler-node/alpha';
+import {
+  instrumentDriversExtensionPoint,
+  measurementTypesExtensionPoint,
+} from '@lab-scheduler/plugin-lab-scheduler-node/alpha';
 import { createStores } from './database/createStores';
 import { warnWithoutTrigramIndex } from './database/textSearchIndex';
 import { Dispatcher } from './dispatcher/Dispatcher';
@@ -53,6 +59,12 @@ export const labSchedulerPlugin = createBackendPlugin({
         moduleDriverFactories.push(factory);
       },
     });
+    const moduleMeasurementTypes: MeasurementType[] = [];
+    env.registerExtensionPoint(measurementTypesExtensionPoint, {
+      addMeasurementType(measurementType) {
+        moduleMeasurementTypes.push(measurementType);
+      },
+    });
     env.registerInit({
       deps: {
         logger: coreServices.logger,
@@ -87,6 +99,11 @@ export const labSchedulerPlugin = createBackendPlugin({
         signals,
       }) {
         const settings = readLabSchedulerConfig(config);
+        // Built-in types and those modules added: one registry validates, draws and processes them all.
+        const measurementTypes = createMeasurementTypeRegistry(
+          builtInMeasurementTypes,
+          moduleMeasurementTypes,
+        );
         const stores = await createStores({
           database,
           runStates: {
@@ -174,7 +191,9 @@ export const labSchedulerPlugin = createBackendPlugin({
               drivers: driversFromConfig(
                 settings.execution.config,
                 moduleDriverFactories,
+                measurementTypes,
               ),
+              measurementTypes,
               rawData: new LocalRawDataStore(
                 settings.execution.rawDataDirectory,
               ),
@@ -208,6 +227,7 @@ export const labSchedulerPlugin = createBackendPlugin({
             logger,
             runStates,
             runQueue: stores.runQueue,
+            measurementTypes,
             rawDataDirectory: settings.execution.rawDataDirectory,
             maxBodySize: config.getOptionalString(
               'labScheduler.api.maxBodySize',

@@ -1,4 +1,7 @@
-import { measurementTypes } from './measurements';
+import {
+  builtInMeasurementTypeLookup,
+  MeasurementTypeLookup,
+} from './measurements';
 import { firstOccurrenceAtOrAfter, occurrenceAfter } from './schedule';
 import type { RunStatus, TaskSchedule, TaskState } from './types';
 
@@ -18,10 +21,11 @@ export const MAX_CALENDAR_WINDOW_DAYS = 31;
 export const MAX_CALENDAR_ENTRIES = 2000;
 
 /** How long a run of a measurement type is expected to hold its instrument, in ms. @public */
-export function expectedDurationMs(measurementType: string): number {
-  const definition = Object.hasOwn(measurementTypes, measurementType)
-    ? measurementTypes[measurementType]
-    : undefined;
+export function expectedDurationMs(
+  measurementType: string,
+  types: MeasurementTypeLookup = builtInMeasurementTypeLookup,
+): number {
+  const definition = types.get(measurementType);
   return (
     (definition?.expectedDurationSeconds ?? DEFAULT_EXPECTED_DURATION_SECONDS) *
     1000

@@ -31,6 +31,8 @@ export interface MeasurementTypeDefinition {
    * instrument calendar and of the interval checked for clashes.
    */
   expectedDurationSeconds: number;
+  /** Units of the raw data's channels (e.g. `{ wavelength: 'nm', absorbance: 'AU' }`), for docs and the UI. */
+  units?: Record<string, string>;
 }
 
 /** Definitions of every supported measurement type, keyed by type. @public */
@@ -42,6 +44,7 @@ export const measurementTypes: Record<string, MeasurementTypeDefinition> = {
     parameters: parameterSchema(absorbanceSpectrumParameters),
     parameterSchema: absorbanceSpectrumParameters,
     expectedDurationSeconds: 180,
+    units: { wavelength: 'nm', absorbance: 'AU' },
   },
   'plate-od': {
     type: 'plate-od',
@@ -51,6 +54,7 @@ export const measurementTypes: Record<string, MeasurementTypeDefinition> = {
     parameters: parameterSchema(plateOdParameters),
     parameterSchema: plateOdParameters,
     expectedDurationSeconds: 300,
+    units: { od: 'OD' },
   },
   'ph-timeseries': {
     type: 'ph-timeseries',
@@ -59,6 +63,7 @@ export const measurementTypes: Record<string, MeasurementTypeDefinition> = {
     parameters: parameterSchema(phTimeseriesParameters),
     parameterSchema: phTimeseriesParameters,
     expectedDurationSeconds: 120,
+    units: { ph: 'pH', t: 's', temperature: '°C' },
   },
   'qpcr-amplification': {
     type: 'qpcr-amplification',
@@ -67,6 +72,7 @@ export const measurementTypes: Record<string, MeasurementTypeDefinition> = {
     parameters: parameterSchema(qpcrAmplificationParameters),
     parameterSchema: qpcrAmplificationParameters,
     expectedDurationSeconds: 5400,
+    units: { fluorescence: 'RFU' },
   },
   'mass-reading': {
     type: 'mass-reading',
@@ -78,8 +84,49 @@ export const measurementTypes: Record<string, MeasurementTypeDefinition> = {
   },
 };
 
-/** The known measurement type names. @public */
+/** The built-in measurement type names. @public */
 export const MEASUREMENT_TYPES = Object.keys(measurementTypes);
+
+/**
+ * The measurement types one backend (or Lambda) runs: the built-in ones and any its modules added
+ * (`measurementTypesExtensionPoint` in `-node/alpha`). Validation and the calendar look types up here,
+ * never in the built-in table directly, so a module's type is validated like a built-in one.
+ * @public
+ */
+export interface MeasurementTypeLookup {
+  /** The definition of a type, or undefined when this backend does not run it. */
+  get(type: string): MeasurementTypeDefinition | undefined;
+  /** Every definition, in registration order. */
+  list(): MeasurementTypeDefinition[];
+}
+
+/**
+ * A lookup over the given definitions. Two definitions of one type are refused: a module must not
+ * silently replace a built-in type (or another module's).
+ * @public
+ */
+export function createMeasurementTypeLookup(
+  definitions: Iterable<MeasurementTypeDefinition>,
+): MeasurementTypeLookup {
+  // A Map, not an object: a type named `__proto__` or `constructor` must not find Object.prototype's members.
+  const byType = new Map<string, MeasurementTypeDefinition>();
+  for (const definition of definitions) {
+    if (byType.has(definition.type)) {
+      throw new Error(
+        `Measurement type '${definition.type}' is defined twice; each type must be registered once`,
+      );
+    }
+    byType.set(definition.type, definition);
+  }
+  return {
+    get: type => byType.get(type),
+    list: () => [...byType.values()],
+  };
+}
+
+/** The built-in measurement types only: what a frontend knows before its backend answers. @public */
+export const builtInMeasurementTypeLookup: MeasurementTypeLookup =
+  createMeasurementTypeLookup(Object.values(measurementTypes));
 
 /**
  * The catalog annotation on an instrument entity listing the measurement types it supports,

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import {
+  builtInMeasurementTypeLookup,
   INSTRUMENT_CAPACITY_ANNOTATION,
-  measurementTypes,
-  MEASUREMENT_TYPES,
+  MeasurementTypeLookup,
 } from './measurements';
 import {
   cronSyntaxError,
@@ -110,43 +110,56 @@ export const scheduleSchema = z.discriminatedUnion(
 /** Parameters are flat apart from their QC thresholds; deeper nesting is never meaningful. */
 const MAX_PARAMETER_DEPTH = 4;
 
-/** A measurement: a known type and its parameters, validated (and defaulted) per type. @public */
-export const measurementSchema = z
-  .strictObject({
-    type: textField({ max: 100 }),
-    parameters: boundedJson(
-      z.record(z.string(), z.unknown(), { error: 'must be an object' }),
-      MAX_PARAMETER_DEPTH,
-    ).default({}),
-  })
-  .transform((m, ctx) => {
-    // Own keys only: `__proto__`, `constructor` or `toString` must not find Object.prototype's members.
-    const definition = Object.hasOwn(measurementTypes, m.type)
-      ? measurementTypes[m.type]
-      : undefined;
-    if (!definition) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `unknown measurement type '${
-          m.type
-        }', expected one of ${MEASUREMENT_TYPES.join(', ')}`,
-        path: ['type'],
-      });
-      return z.NEVER;
-    }
-    const parsed = definition.parameters.safeParse(m.parameters);
-    if (!parsed.success) {
-      for (const issue of parsed.error.issues) {
+/**
+ * A measurement: a type the given lookup knows and its parameters, validated (and defaulted) per type.
+ * @public
+ */
+export function createMeasurementSchema(types: MeasurementTypeLookup) {
+  return z
+    .strictObject({
+      type: textField({ max: 100 }),
+      parameters: boundedJson(
+        z.record(z.string(), z.unknown(), { error: 'must be an object' }),
+        MAX_PARAMETER_DEPTH,
+      ).default({}),
+    })
+    .transform((m, ctx) => {
+      const definition = types.get(m.type);
+      if (!definition) {
         ctx.addIssue({
           code: 'custom',
-          message: issueMessage(issue),
-          path: ['parameters', ...issuePath(issue)],
+          message: `unknown measurement type '${
+            m.type
+          }', expected one of ${types
+            .list()
+            .map(d => d.type)
+            .join(', ')}`,
+          path: ['type'],
         });
+        return z.NEVER;
       }
-      return z.NEVER;
-    }
-    return { type: m.type, parameters: parsed.data as Record<string, unknown> };
-  });
+      const parsed = definition.parameters.safeParse(m.parameters);
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+          ctx.addIssue({
+            code: 'custom',
+            message: issueMessage(issue),
+            path: ['parameters', ...issuePath(issue)],
+          });
+        }
+        return z.NEVER;
+      }
+      return {
+        type: m.type,
+        parameters: parsed.data as Record<string, unknown>,
+      };
+    });
+}
+
+/** A measurement of a built-in type (see createMeasurementSchema for a backend's own types). @public */
+export const measurementSchema = createMeasurementSchema(
+  builtInMeasurementTypeLookup,
+);
 
 /** Dispatch policies; every field optional, defaults from DEFAULT_TASK_POLICIES. @public */
 export const policiesSchema = z.strictObject(
@@ -182,38 +195,56 @@ export const policiesSchema = z.strictObject(
   { error: 'must be an object' },
 );
 
-/** Body of `POST /tasks`. @public */
-export const createTaskRequestSchema = z.strictObject(
-  {
-    name: nameSchema,
-    description: descriptionSchema.optional(),
-    instrumentRef: entityRefSchema,
-    owner: entityRefSchema.optional(),
-    measurement: measurementSchema,
-    schedule: scheduleSchema,
-    policies: policiesSchema.optional(),
-  },
-  { error: 'must be a JSON object' },
+/**
+ * The bodies of `POST /tasks` and `PATCH /tasks/:id` for a backend running the given measurement types.
+ * @public
+ */
+export function createTaskRequestSchemas(types: MeasurementTypeLookup) {
+  const measurement = createMeasurementSchema(types);
+  return {
+    /** Body of `POST /tasks`. */
+    create: z.strictObject(
+      {
+        name: nameSchema,
+        description: descriptionSchema.optional(),
+        instrumentRef: entityRefSchema,
+        owner: entityRefSchema.optional(),
+        measurement,
+        schedule: scheduleSchema,
+        policies: policiesSchema.optional(),
+      },
+      { error: 'must be a JSON object' },
+    ),
+    /** Body of `PATCH /tasks/:id`: any subset of the fields, plus the version it was read at. */
+    update: z.strictObject(
+      {
+        name: nameSchema.optional(),
+        description: descriptionSchema.optional(),
+        instrumentRef: entityRefSchema.optional(),
+        owner: entityRefSchema.optional(),
+        measurement: measurement.optional(),
+        schedule: scheduleSchema.optional(),
+        policies: policiesSchema.optional(),
+        version: z
+          .number({ error: 'must be an integer' })
+          .int('must be an integer')
+          .min(1, 'must be at least 1')
+          .optional(),
+      },
+      { error: 'must be a JSON object' },
+    ),
+  };
+}
+
+const builtInTaskRequestSchemas = createTaskRequestSchemas(
+  builtInMeasurementTypeLookup,
 );
 
-/** Body of `PATCH /tasks/:id`: any subset of the fields, plus the version it was read at. @public */
-export const updateTaskRequestSchema = z.strictObject(
-  {
-    name: nameSchema.optional(),
-    description: descriptionSchema.optional(),
-    instrumentRef: entityRefSchema.optional(),
-    owner: entityRefSchema.optional(),
-    measurement: measurementSchema.optional(),
-    schedule: scheduleSchema.optional(),
-    policies: policiesSchema.optional(),
-    version: z
-      .number({ error: 'must be an integer' })
-      .int('must be an integer')
-      .min(1, 'must be at least 1')
-      .optional(),
-  },
-  { error: 'must be a JSON object' },
-);
+/** Body of `POST /tasks` with the built-in measurement types. @public */
+export const createTaskRequestSchema = builtInTaskRequestSchemas.create;
+
+/** Body of `PATCH /tasks/:id` with the built-in measurement types. @public */
+export const updateTaskRequestSchema = builtInTaskRequestSchemas.update;
 
 /** @public */
 export type CreateTaskRequest = z.infer<typeof createTaskRequestSchema>;

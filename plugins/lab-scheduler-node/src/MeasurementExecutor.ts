@@ -4,7 +4,8 @@ import {
   DriverRegistry,
   InstrumentFaultError,
 } from './drivers/InstrumentDriver';
-import { processMeasurement } from './processing/processMeasurement';
+import { builtInMeasurementTypes } from './measurementTypes/builtIn';
+import { MeasurementTypeRegistry } from './measurementTypes/MeasurementType';
 import { RunReporter, RunResult } from './reporting/RunReporter';
 import { RawDataStore } from './storage/RawDataStore';
 
@@ -47,6 +48,8 @@ export class MeasurementExecutor {
   constructor(
     private readonly options: {
       drivers: DriverRegistry;
+      /** Processing and QC per measurement type. Default: the built-in types. */
+      measurementTypes?: MeasurementTypeRegistry;
       rawData: RawDataStore;
       reporter: RunReporter;
       logger: ExecutorLogger;
@@ -60,7 +63,13 @@ export class MeasurementExecutor {
        */
       storageRetryMs?: number;
     },
-  ) {}
+  ) {
+    this.measurementTypes =
+      options.measurementTypes ??
+      new MeasurementTypeRegistry(builtInMeasurementTypes);
+  }
+
+  private readonly measurementTypes: MeasurementTypeRegistry;
 
   /** Stores raw data, retrying with backoff while the store is unavailable (see storageRetryMs). */
   private async storeRawData(key: string, body: string) {
@@ -119,7 +128,10 @@ export class MeasurementExecutor {
         },
         { signal: AbortSignal.timeout(this.options.timeoutMs ?? 600_000) },
       );
-      const processed = processMeasurement(raw, message.measurement.parameters);
+      const processed = this.measurementTypes.process(
+        raw,
+        message.measurement.parameters,
+      );
       const stored = await this.storeRawData(
         `runs/${message.taskId}/${message.runId}.json`,
         JSON.stringify(raw),

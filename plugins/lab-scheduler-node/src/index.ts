@@ -12,6 +12,7 @@ export {
   HttpInstrumentDriver,
 } from './drivers/HttpInstrumentDriver';
 export type { HttpInstrumentDriverOptions } from './drivers/HttpInstrumentDriver';
+export * from './measurementTypes';
 export * from './processing/processMeasurement';
 export * from './storage/RawDataStore';
 export * from './reporting/RunReporter';

@@ -6,6 +6,7 @@ import {
 import {
   DriverRegistry,
   MeasurementExecutor,
+  MeasurementTypeRegistry,
   MeasurementFailedError,
   RawDataStore,
 } from '@lab-scheduler/plugin-lab-scheduler-node';
@@ -20,6 +21,8 @@ import { DirectRunReporter } from './DirectRunReporter';
 export function createInProcessQueue(options: {
   runStates: RunStateStore;
   drivers: DriverRegistry;
+  /** Processing and QC per measurement type. Default: the built-in types. */
+  measurementTypes?: MeasurementTypeRegistry;
   rawData: RawDataStore;
   logger: LoggerService;
   concurrency: number;
@@ -30,6 +33,7 @@ export function createInProcessQueue(options: {
 }): InProcessTaskQueue {
   const executor = new MeasurementExecutor({
     drivers: options.drivers,
+    measurementTypes: options.measurementTypes,
     rawData: options.rawData,
     reporter: new DirectRunReporter(options.runStates, {
       onRunStarted: options.onRunStarted,

@@ -4,6 +4,7 @@ import {
   createDriverRegistry,
   DriverRegistry,
   InstrumentDriverFactory,
+  MeasurementTypeRegistry,
   SimulatedInstrumentDriver,
 } from '@lab-scheduler/plugin-lab-scheduler-node';
 import { LAB_SCHEDULER_DEFAULTS } from '../config/defaults';
@@ -42,16 +43,19 @@ export function driverCheckFromConfig(
 
 /**
  * Instrument drivers from `labScheduler.execution`: each instrument listed under `instruments` gets a
- * driver from the factory its `driver` names (built in: `http`, `simulated`; more from modules through
- * instrumentDriversExtensionPoint), and every other instrument the simulated driver only when
- * `simulated.allowed` is true.
+ * driver from the factory its `driver` names (built in: `simulated`; the others from modules through
+ * instrumentDriversExtensionPoint, `http` from @lab-scheduler/plugin-lab-scheduler-backend-module-http-gateway),
+ * and every other instrument the simulated driver only when `simulated.allowed` is true. An entry naming
+ * a driver no module added stops the start.
  */
 export function driversFromConfig(
   config?: Config,
   moduleFactories: InstrumentDriverFactory[] = [],
+  measurementTypes?: MeasurementTypeRegistry,
 ): DriverRegistry {
   const defaults = LAB_SCHEDULER_DEFAULTS.execution;
   const simulated = new SimulatedInstrumentDriver({
+    measurementTypes,
     faultRate:
       config?.getOptionalNumber('simulated.faultRate') ??
       defaults.simulatedFaultRate,

@@ -20,7 +20,9 @@ import {
   createConditionTransformer,
 } from '@backstage/plugin-permission-node';
 import {
-  createTaskRequestSchema,
+  builtInMeasurementTypeLookup,
+  createTaskRequestSchemas,
+  MeasurementTypeLookup,
   DEFAULT_TASK_POLICIES,
   DEFAULT_PAGE_SIZE,
   FieldError,
@@ -36,7 +38,6 @@ import {
   TASK_COUNT_CAP,
   taskUpdatePermission,
   toFieldErrors,
-  updateTaskRequestSchema,
   validateScheduleTiming,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import express, { Request } from 'express';
@@ -90,6 +91,12 @@ export interface RouterOptions {
   rawDataDirectory?: string;
   /** The instruments' run queues: the calendar's clash checks and why runs wait. */
   runQueue: RunQueue;
+  /**
+   * The measurement types this backend runs (built in and from modules): what task bodies are validated
+   * against, what `GET /measurement-types` lists and how long the calendar draws a run. Default: the
+   * built-in types.
+   */
+  measurementTypes?: MeasurementTypeLookup;
 }
 
 /**
@@ -174,6 +181,9 @@ export async function createRouter(
 ): Promise<express.Router> {
   const { store, instruments, owners, httpAuth, permissions, logger } = options;
   const now = options.now ?? Date.now;
+  const measurementTypes =
+    options.measurementTypes ?? builtInMeasurementTypeLookup;
+  const taskRequestSchemas = createTaskRequestSchemas(measurementTypes);
   const tasks = new TaskService({
     store,
     onTaskChanged: options.onTaskChanged,
@@ -298,7 +308,13 @@ export async function createRouter(
     return { task, credentials };
   }
 
-  router.use(measurementTypesRouter({ httpAuth, permissions }));
+  router.use(
+    measurementTypesRouter({
+      httpAuth,
+      permissions,
+      definitions: () => measurementTypes.list(),
+    }),
+  );
 
   router.get('/health', async (_req, res) => {
     try {
@@ -313,7 +329,7 @@ export async function createRouter(
   router.post('/tasks', async (req, res) => {
     requireJsonBody(req);
     const credentials = await authorizeBasic(req, taskCreatePermission);
-    const body = parseOrThrow(createTaskRequestSchema, req.body);
+    const body = parseOrThrow(taskRequestSchemas.create, req.body);
     const nowMs = now();
     const errors: FieldError[] = [
       ...validateScheduleTiming(body.schedule, nowMs),
@@ -428,7 +444,7 @@ export async function createRouter(
 
   router.patch('/tasks/:id', async (req, res) => {
     requireJsonBody(req);
-    const body = parseOrThrow(updateTaskRequestSchema, req.body);
+    const body = parseOrThrow(taskRequestSchemas.update, req.body);
     const version = expectedVersion(req, body.version);
     if (version === undefined) {
       throw new RequestValidationError([
@@ -731,6 +747,7 @@ export async function createRouter(
       permissions,
       taskRules: options.taskRules,
       now,
+      measurementTypes,
     }),
   );
 

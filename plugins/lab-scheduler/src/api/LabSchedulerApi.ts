@@ -56,6 +56,10 @@ export interface MeasurementTypeInfo {
   description: string;
   /** Null for a type that has a validation schema but no form descriptor. */
   parameterSchema: MeasurementParameterSchema | null;
+  /** How long a run usually holds the instrument (absent from backends before 0.2). */
+  expectedDurationSeconds?: number;
+  /** Units of the raw data's channels, e.g. `{ wavelength: 'nm' }`. */
+  units?: Record<string, string> | null;
 }
 
 /** Client of the Lab Scheduler REST API. @public */

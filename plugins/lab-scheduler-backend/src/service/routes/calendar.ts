@@ -19,6 +19,7 @@ import {
   clashWithin,
   entityRefSchema,
   expectedDurationMs,
+  MeasurementTypeLookup,
   isoInstantSchema,
   Interval,
   KeysetPosition,
@@ -60,6 +61,8 @@ export interface CalendarRoutesOptions {
   /** The task rules from the permission registry: conditional read decisions applied in SQL. */
   taskRules: TaskPermissionRuleset;
   now: () => number;
+  /** How long each measurement type holds its instrument. Default: the built-in types. */
+  measurementTypes?: MeasurementTypeLookup;
 }
 
 const DAY_MS = 86_400_000;
@@ -213,6 +216,8 @@ export function createCalendarRoutes(
   options: CalendarRoutesOptions,
 ): express.Router {
   const { store, runQueue, instruments, httpAuth, permissions, now } = options;
+  const durationMs = (measurementType: string) =>
+    expectedDurationMs(measurementType, options.measurementTypes);
   const toFilter = createConditionTransformer(options.taskRules);
   const isAllowedBy = createConditionAuthorizer(options.taskRules);
   const router = Router();
@@ -315,10 +320,10 @@ export function createCalendarRoutes(
     let budget = OCCURRENCE_BUDGET;
     let truncated = tooManyTasks;
     for (const task of tasks) {
-      const durationMs = expectedDurationMs(task.measurement.type);
+      const runMs = durationMs(task.measurement.type);
       // Runs that started before the window but still hold the instrument in it are drawn too.
       const start = Math.max(
-        fromMs - durationMs + 1,
+        fromMs - runMs + 1,
         earliestOccurrence(task, nowMs),
       );
       const occurrences = occurrencesBetween(
@@ -339,7 +344,7 @@ export function createCalendarRoutes(
           instrumentRef: task.instrumentRef,
           measurementType: task.measurement.type,
           start: new Date(at).toISOString(),
-          end: new Date(at + durationMs).toISOString(),
+          end: new Date(at + runMs).toISOString(),
           taskState: task.state as CalendarEntry['taskState'],
         });
       }
@@ -378,12 +383,12 @@ export function createCalendarRoutes(
     const decision = await readDecision(req);
     const nowMs = now();
     const capacity = await instruments.capacity(body.instrumentRef);
-    const durationMs = expectedDurationMs(body.measurementType);
+    const runMs = durationMs(body.measurementType);
     const drafts: Interval[] = upcomingOccurrences(
       body.schedule,
       nowMs,
       body.count ?? DEFAULT_CLASH_COUNT,
-    ).map(start => ({ start, end: start + durationMs }));
+    ).map(start => ({ start, end: start + runMs }));
     const lastEnd = drafts.length ? drafts[drafts.length - 1].end : nowMs;
 
     // Every active task on the instrument counts, readable or not: the instrument is busy either way.
@@ -399,13 +404,13 @@ export function createCalendarRoutes(
       if (run.taskId === body.taskId) continue;
       const task = byId.get(run.taskId) ?? (await store.getTask(run.taskId));
       const start = run.startedAt ?? Math.max(run.scheduledFor, nowMs);
-      const end = start + expectedDurationMs(task?.measurement.type ?? '');
+      const end = start + durationMs(task?.measurement.type ?? '');
       if (end > nowMs) busy.push({ start, end, task });
     }
     const occurrences = drafts.map(draft => {
       const around = [...busy];
       for (const task of others) {
-        const otherMs = expectedDurationMs(task.measurement.type);
+        const otherMs = durationMs(task.measurement.type);
         const from = Math.max(
           draft.start - otherMs + 1,
           earliestOccurrence(task, nowMs),
@@ -442,7 +447,7 @@ export function createCalendarRoutes(
     const report: ClashReport = {
       instrumentRef: body.instrumentRef,
       capacity,
-      durationMs,
+      durationMs: runMs,
       occurrences,
     };
     res.json(report);

@@ -15,7 +15,7 @@ import Router from 'express-promise-router';
 export interface MeasurementTypesRouterOptions {
   httpAuth: HttpAuthService;
   permissions: PermissionsService;
-  /** The measurement types this backend runs; the built-in ones when absent. */
+  /** The measurement types this backend runs (built in and from modules); the built-in ones when absent. */
   definitions?: () => Iterable<MeasurementTypeDefinition>;
 }
 
@@ -48,6 +48,8 @@ export function measurementTypesRouter(
       title: d.title,
       description: d.description,
       parameterSchema: d.parameterSchema ?? null,
+      expectedDurationSeconds: d.expectedDurationSeconds,
+      units: d.units ?? null,
     }));
     res.json({ items });
   });

@@ -1597,6 +1597,21 @@ export const spec = {
               },
             ],
           },
+          expectedDurationSeconds: {
+            type: 'integer',
+            minimum: 0,
+            description:
+              "How long a run usually holds the instrument (the calendar's block, the clash interval)",
+          },
+          units: {
+            type: 'object',
+            nullable: true,
+            additionalProperties: {
+              type: 'string',
+            },
+            description:
+              "Units of the raw data's channels, e.g. wavelength: nm, absorbance: AU",
+          },
         },
       },
       MeasurementParameterSchema: {

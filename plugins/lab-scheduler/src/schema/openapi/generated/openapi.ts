@@ -531,6 +531,12 @@ export interface components {
       parameterSchema:
         | components['schemas']['MeasurementParameterSchema']
         | null;
+      /** @description How long a run usually holds the instrument (the calendar's block, the clash interval) */
+      expectedDurationSeconds?: number;
+      /** @description Units of the raw data's channels, e.g. wavelength: nm, absorbance: AU */
+      units?: {
+        [key: string]: string;
+      } | null;
     };
     MeasurementParameterSchema: {
       parameters: components['schemas']['ParameterDescriptor'][];
