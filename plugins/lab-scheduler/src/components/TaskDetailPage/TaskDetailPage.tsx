@@ -8,10 +8,7 @@ import {
 } from '@backstage/core-components';
 import { useApi } from '@backstage/core-plugin-api';
 import { EntityRefLink } from '@backstage/plugin-catalog-react';
-import {
-  describeSchedule,
-  measurementTypes,
-} from '@lab-scheduler/plugin-lab-scheduler-common';
+import { describeSchedule } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Grid, Typography } from '@material-ui/core';
 import { useParams } from 'react-router-dom';
 import { labSchedulerApiRef } from '../../api';
@@ -26,6 +23,7 @@ import { DeletedTask } from './DeletedTask';
 import { TaskBreadcrumbs } from './TaskBreadcrumbs';
 import { RunWaitingReason } from '../WaitingReason';
 import { TaskStateChip } from '../TaskStateChip';
+import { useMeasurementTypes } from '../TaskFormDialog/useMeasurementTypes';
 
 const time = formatInstant;
 
@@ -36,6 +34,8 @@ const time = formatInstant;
 export const TaskDetailPage = () => {
   const { id } = useParams();
   const api = useApi(labSchedulerApiRef);
+  // The backend's types: a type a module added shows its title, not its name.
+  const measurementTypes = useMeasurementTypes();
   const task = useLivePolling(
     () => api.getTask(id!),
     [api, id],
@@ -87,7 +87,7 @@ export const TaskDetailPage = () => {
               metadata={{
                 instrument: <EntityRefLink entityRef={t.instrumentRef} />,
                 measurement:
-                  measurementTypes[t.measurement.type]?.title ??
+                  measurementTypes.byType(t.measurement.type)?.title ??
                   t.measurement.type,
                 parameters: (
                   <code>{JSON.stringify(t.measurement.parameters)}</code>

@@ -1,0 +1,76 @@
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { permissionApiRef } from '@backstage/plugin-permission-react';
+import { catalogApiRef, entityRouteRef } from '@backstage/plugin-catalog-react';
+import { catalogApiMock } from '@backstage/plugin-catalog-react/testUtils';
+import {
+  mockApis,
+  renderInTestApp,
+  TestApiProvider,
+} from '@backstage/test-utils';
+import { screen } from '@testing-library/react';
+import { Route, Routes } from 'react-router-dom';
+import { SWRConfig } from 'swr';
+import { labSchedulerApiRef } from '../../api';
+import { rootRouteRef } from '../../routes';
+import { fakeApi, makeTask } from '../fakeApi';
+import { TaskDetailPage } from './TaskDetailPage';
+
+jest.setTimeout(60_000);
+
+describe('TaskDetailPage', () => {
+  it("names a module's measurement type by the title the backend gives", async () => {
+    const task = makeTask(1, {
+      measurement: { type: 'turbidity', parameters: { replicates: 3 } },
+    });
+    const api = fakeApi([task]);
+    const builtIn = await api.listMeasurementTypes();
+    api.listMeasurementTypes = async () => ({
+      items: [
+        ...builtIn.items,
+        {
+          type: 'turbidity',
+          title: 'Turbidity (nephelometer)',
+          description: 'Replicate nephelometric readings',
+          parameterSchema: null,
+        },
+      ],
+    });
+    (api.getTask as jest.Mock).mockImplementation(async () => task);
+    (api.listRuns as jest.Mock).mockImplementation(async () => ({
+      items: [],
+      nextCursor: null,
+    }));
+    (api.listAudit as jest.Mock).mockImplementation(async () => ({
+      items: [],
+      nextCursor: null,
+    }));
+    await renderInTestApp(
+      <TestApiProvider
+        apis={[
+          [labSchedulerApiRef, api],
+          [catalogApiRef, catalogApiMock()],
+          [
+            permissionApiRef,
+            mockApis.permission({ authorize: AuthorizeResult.ALLOW }),
+          ],
+        ]}
+      >
+        <SWRConfig value={{ provider: () => new Map() }}>
+          <Routes>
+            <Route path="/tasks/:id" element={<TaskDetailPage />} />
+          </Routes>
+        </SWRConfig>
+      </TestApiProvider>,
+      {
+        mountedRoutes: {
+          '/lab-scheduler': rootRouteRef,
+          '/catalog/:namespace/:kind/:name': entityRouteRef,
+        },
+        routeEntries: [`/tasks/${task.id}`],
+      },
+    );
+    expect(
+      await screen.findByText('Turbidity (nephelometer)'),
+    ).toBeInTheDocument();
+  });
+});
