@@ -17,6 +17,14 @@ import {
  * thresholds are optional and only checked when given.
  */
 
+/** How results show one value of a measurement type's summary (or the QC check of it). @public */
+export interface SummaryFieldDescriptor {
+  label: string;
+  unit?: string;
+  /** The unit is the summary's own `unit` value (a balance reads in the unit the task asks for). */
+  unitFromSummary?: boolean;
+}
+
 /** @public */
 export interface MeasurementTypeDefinition {
   type: string;
@@ -33,6 +41,11 @@ export interface MeasurementTypeDefinition {
   expectedDurationSeconds: number;
   /** Units of the raw data's channels (e.g. `{ wavelength: 'nm', absorbance: 'AU' }`), for docs and the UI. */
   units?: Record<string, string>;
+  /**
+   * Labels and units of the summary values processing produces, by key (QC check names too): the run page,
+   * run history and trend show them. A key not listed is shown by its name.
+   */
+  summaryFields?: Record<string, SummaryFieldDescriptor>;
 }
 
 /** Definitions of every supported measurement type, keyed by type. @public */
@@ -43,6 +56,14 @@ export const measurementTypes: Record<string, MeasurementTypeDefinition> = {
     description: 'UV-Vis absorbance scan over a wavelength range',
     parameters: parameterSchema(absorbanceSpectrumParameters),
     parameterSchema: absorbanceSpectrumParameters,
+    summaryFields: {
+      points: { label: 'Points' },
+      peakWavelengthNm: { label: 'Peak wavelength', unit: 'nm' },
+      peakAbsorbance: { label: 'Peak absorbance', unit: 'AU' },
+      a260: { label: 'A260', unit: 'AU' },
+      a280: { label: 'A280', unit: 'AU' },
+      ratio260to280: { label: 'A260/A280' },
+    },
     expectedDurationSeconds: 180,
     units: { wavelength: 'nm', absorbance: 'AU' },
   },
@@ -53,6 +74,15 @@ export const measurementTypes: Record<string, MeasurementTypeDefinition> = {
       'Optical density of every well of a micro-plate at one wavelength',
     parameters: parameterSchema(plateOdParameters),
     parameterSchema: plateOdParameters,
+    summaryFields: {
+      wells: { label: 'Wells' },
+      wavelengthNm: { label: 'Wavelength', unit: 'nm' },
+      meanOd: { label: 'Mean OD', unit: 'OD' },
+      sdOd: { label: 'SD of OD', unit: 'OD' },
+      cvPercent: { label: 'CV', unit: '%' },
+      blankMeanOd: { label: 'Blank mean OD', unit: 'OD' },
+      outlierCount: { label: 'Outlier wells' },
+    },
     expectedDurationSeconds: 300,
     units: { od: 'OD' },
   },
@@ -62,6 +92,15 @@ export const measurementTypes: Record<string, MeasurementTypeDefinition> = {
     description: 'pH sampled at a fixed interval',
     parameters: parameterSchema(phTimeseriesParameters),
     parameterSchema: phTimeseriesParameters,
+    summaryFields: {
+      samples: { label: 'Samples' },
+      meanPh: { label: 'Mean pH', unit: 'pH' },
+      minPh: { label: 'Min pH', unit: 'pH' },
+      maxPh: { label: 'Max pH', unit: 'pH' },
+      driftPerMinute: { label: 'Drift', unit: 'pH/min' },
+      absDriftPerMinute: { label: 'Drift (absolute)', unit: 'pH/min' },
+      meanTemperatureC: { label: 'Mean temperature', unit: '°C' },
+    },
     expectedDurationSeconds: 120,
     units: { ph: 'pH', t: 's', temperature: '°C' },
   },
@@ -71,6 +110,13 @@ export const measurementTypes: Record<string, MeasurementTypeDefinition> = {
     description: 'Fluorescence amplification curves and Ct values',
     parameters: parameterSchema(qpcrAmplificationParameters),
     parameterSchema: qpcrAmplificationParameters,
+    summaryFields: {
+      wells: { label: 'Wells' },
+      amplifiedWells: { label: 'Amplified wells' },
+      meanCt: { label: 'Mean Ct', unit: 'cycles' },
+      maxCt: { label: 'Max Ct', unit: 'cycles' },
+      ntcMaxFluorescence: { label: 'NTC max fluorescence', unit: 'RFU' },
+    },
     expectedDurationSeconds: 5400,
     units: { fluorescence: 'RFU' },
   },
@@ -80,6 +126,12 @@ export const measurementTypes: Record<string, MeasurementTypeDefinition> = {
     description: 'Replicate readings of an analytical balance',
     parameters: parameterSchema(massReadingParameters),
     parameterSchema: massReadingParameters,
+    summaryFields: {
+      replicates: { label: 'Replicates' },
+      mean: { label: 'Mean', unitFromSummary: true },
+      stdDev: { label: 'Standard deviation', unitFromSummary: true },
+      drift: { label: 'Drift', unitFromSummary: true },
+    },
     expectedDurationSeconds: 60,
   },
 };

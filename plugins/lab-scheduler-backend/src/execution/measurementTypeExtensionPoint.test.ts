@@ -59,6 +59,10 @@ const turbidity: MeasurementType = {
     parameterSchema: turbidityParameters,
     expectedDurationSeconds: 90,
     units: { turbidity: 'NTU' },
+    summaryFields: {
+      readings: { label: 'Readings' },
+      meanNtu: { label: 'Mean turbidity', unit: 'NTU' },
+    },
   },
   simulate(p, random) {
     return {
@@ -143,6 +147,10 @@ describe('measurement types from modules (measurementTypesExtensionPoint)', () =
         parameterSchema: turbidityParameters,
         expectedDurationSeconds: 90,
         units: { turbidity: 'NTU' },
+        summaryFields: {
+          readings: { label: 'Readings' },
+          meanNtu: { label: 'Mean turbidity', unit: 'NTU' },
+        },
       });
 
       // The module's own parameter rules, per field; nothing stored.

@@ -6,6 +6,7 @@ import type {
   ClashRequest,
   ExportFormat,
   MeasurementParameterSchema,
+  SummaryFieldDescriptor,
   Page,
   RecentResult,
   Run,
@@ -60,6 +61,8 @@ export interface MeasurementTypeInfo {
   expectedDurationSeconds?: number;
   /** Units of the raw data's channels, e.g. `{ wavelength: 'nm' }`. */
   units?: Record<string, string> | null;
+  /** Labels and units of the values of a run's summary, by key. */
+  summaryFields?: Record<string, SummaryFieldDescriptor> | null;
 }
 
 /** Client of the Lab Scheduler REST API. @public */

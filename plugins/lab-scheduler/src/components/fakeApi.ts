@@ -46,6 +46,9 @@ export function fakeApi(tasks: Task[]): LabSchedulerApi & { calls: any[] } {
           title: d.title,
           description: d.description,
           parameterSchema: d.parameterSchema ?? null,
+          expectedDurationSeconds: d.expectedDurationSeconds,
+          units: d.units ?? null,
+          summaryFields: d.summaryFields ?? null,
         })),
       };
     },

@@ -53,6 +53,21 @@ describe('summaryEntries', () => {
     ]);
   });
 
+  it("labels a module type's summary with the fields its definition gives", () => {
+    const turbidity = {
+      meanNtu: { label: 'Mean turbidity', unit: 'NTU' },
+      mean: { label: 'Mean reading', unit: 'NTU' },
+    };
+    expect(
+      summaryEntries({ meanNtu: 4.5, mean: 4.5, readings: 3 }, turbidity),
+    ).toEqual([
+      { key: 'meanNtu', label: 'Mean turbidity', text: '4.5 NTU' },
+      // The type's own fields win over a built-in type's field of the same key.
+      { key: 'mean', label: 'Mean reading', text: '4.5 NTU' },
+      { key: 'readings', label: 'Readings', text: '3' },
+    ]);
+  });
+
   it('shows missing values as a dash', () => {
     expect(formatValue(null, 'AU')).toBe('—');
     expect(formatValue(0.00123, 'AU')).toBe('0.0012 AU');

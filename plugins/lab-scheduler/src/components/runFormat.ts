@@ -1,8 +1,12 @@
-import type { Run } from '@lab-scheduler/plugin-lab-scheduler-common';
+import {
+  measurementTypes,
+  Run,
+  SummaryFieldDescriptor,
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 
 /**
  * How the run views word and scale a run's numbers: durations a person reads at a glance, and the
- * summary values the executor computes (see lab-scheduler-node's processMeasurement) with labels and units.
+ * summary values the executor computes with the labels and units their measurement type gives.
  */
 
 /** A duration in milliseconds as a person says it: "850 ms", "4.2 s", "3 min 5 s", "2 h 10 min", "3 d 4 h". */
@@ -56,56 +60,38 @@ interface SummaryField {
   unit?: string;
 }
 
-/** Labels and units of the summary values, by key; `mass-reading` takes its unit from the summary itself. */
-const SUMMARY_FIELDS: Record<string, SummaryField> = {
-  points: { label: 'Points' },
-  peakWavelengthNm: { label: 'Peak wavelength', unit: 'nm' },
-  peakAbsorbance: { label: 'Peak absorbance', unit: 'AU' },
-  a260: { label: 'A260', unit: 'AU' },
-  a280: { label: 'A280', unit: 'AU' },
-  ratio260to280: { label: 'A260/A280' },
-  wells: { label: 'Wells' },
-  wavelengthNm: { label: 'Wavelength', unit: 'nm' },
-  meanOd: { label: 'Mean OD', unit: 'OD' },
-  sdOd: { label: 'SD of OD', unit: 'OD' },
-  cvPercent: { label: 'CV', unit: '%' },
-  blankMeanOd: { label: 'Blank mean OD', unit: 'OD' },
-  outlierCount: { label: 'Outlier wells' },
-  samples: { label: 'Samples' },
-  meanPh: { label: 'Mean pH', unit: 'pH' },
-  minPh: { label: 'Min pH', unit: 'pH' },
-  maxPh: { label: 'Max pH', unit: 'pH' },
-  driftPerMinute: { label: 'Drift', unit: 'pH/min' },
-  absDriftPerMinute: { label: 'Drift (absolute)', unit: 'pH/min' },
-  meanTemperatureC: { label: 'Mean temperature', unit: '°C' },
-  amplifiedWells: { label: 'Amplified wells' },
-  meanCt: { label: 'Mean Ct', unit: 'cycles' },
-  maxCt: { label: 'Max Ct', unit: 'cycles' },
-  ntcMaxFluorescence: { label: 'NTC max fluorescence', unit: 'RFU' },
-  replicates: { label: 'Replicates' },
-  mean: { label: 'Mean' },
-  stdDev: { label: 'Standard deviation' },
-  drift: { label: 'Drift' },
-};
+/** The summary fields of the built-in types: what a run of an unknown type falls back to. */
+const BUILT_IN_SUMMARY_FIELDS: Record<string, SummaryFieldDescriptor> =
+  Object.assign(
+    {},
+    ...Object.values(measurementTypes).map(d => d.summaryFields ?? {}),
+  );
 
-/** "peakWavelengthNm" → "Peak wavelength nm" for a key the table above does not know. */
+/** "peakWavelengthNm" → "Peak wavelength nm" for a key the type does not describe. */
 function humanizeKey(key: string): string {
   const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLocaleLowerCase();
   return words.charAt(0).toLocaleUpperCase() + words.slice(1);
 }
 
-const MASS_KEYS = new Set(['mean', 'stdDev', 'drift']);
-
-/** Label and unit of a summary value (or a QC check of it). */
+/**
+ * Label and unit of a summary value (or a QC check of it), from the run's measurement type
+ * (`summaryFields` of its definition, as `GET /measurement-types` gives it); without them, the built-in
+ * types' fields.
+ */
 export function summaryField(
   key: string,
   summary?: Record<string, unknown>,
+  fields?: Record<string, SummaryFieldDescriptor> | null,
 ): SummaryField {
-  const known = SUMMARY_FIELDS[key];
+  const table = fields ?? BUILT_IN_SUMMARY_FIELDS;
+  const known = Object.hasOwn(table, key) ? table[key] : undefined;
   if (!known) return { label: humanizeKey(key) };
-  if (MASS_KEYS.has(key) && typeof summary?.unit === 'string')
-    return { ...known, unit: summary.unit };
-  return known;
+  if (known.unitFromSummary)
+    return {
+      label: known.label,
+      unit: typeof summary?.unit === 'string' ? summary.unit : undefined,
+    };
+  return { label: known.label, unit: known.unit };
 }
 
 /** A number as a lab scientist reads it: at most 4 significant digits below 1000, no exponent soup. */
@@ -132,6 +118,7 @@ export function formatValue(value: unknown, unit?: string): string {
 /** The scalar values of a run's summary as labelled values with units, in the executor's order. */
 export function summaryEntries(
   summary: Record<string, unknown> | undefined,
+  fields?: Record<string, SummaryFieldDescriptor> | null,
 ): { key: string; label: string; text: string }[] {
   if (!summary) return [];
   return Object.entries(summary)
@@ -139,7 +126,7 @@ export function summaryEntries(
       ([key, v]) => key !== 'unit' && (typeof v !== 'object' || v === null),
     )
     .map(([key, v]) => {
-      const field = summaryField(key, summary);
+      const field = summaryField(key, summary, fields);
       return { key, label: field.label, text: formatValue(v, field.unit) };
     });
 }

@@ -50,6 +50,7 @@ export function measurementTypesRouter(
       parameterSchema: d.parameterSchema ?? null,
       expectedDurationSeconds: d.expectedDurationSeconds,
       units: d.units ?? null,
+      summaryFields: d.summaryFields ?? null,
     }));
     res.json({ items });
   });

@@ -21,6 +21,8 @@ import {
   summaryEntries,
 } from '../runFormat';
 import { RawDataButton } from './RawDataButton';
+import { MeasurementTypeInfo } from '../../api';
+import { useMeasurementTypes } from '../TaskFormDialog/useMeasurementTypes';
 
 const when = (iso: string | null) =>
   iso
@@ -31,8 +33,16 @@ const when = (iso: string | null) =>
     : '—';
 
 /** The first few summary values, labelled with units: enough to recognise a run at a glance. */
-function resultText(run: Run): string {
-  const entries = summaryEntries(runSummary(run)).slice(0, 3);
+function resultText(
+  run: Run,
+  fieldsOf: (type: string) => MeasurementTypeInfo['summaryFields'],
+): string {
+  const type = (run.result as { measurementType?: string } | null)
+    ?.measurementType;
+  const entries = summaryEntries(
+    runSummary(run),
+    type ? fieldsOf(type) : undefined,
+  ).slice(0, 3);
   if (entries.length > 0)
     return entries.map(e => `${e.label} ${e.text}`).join(' · ');
   return run.error ?? '—';
@@ -76,6 +86,9 @@ export const RunHistory = ({
   const classes = useStyles();
   const runLink = useRouteRef(runRouteRef);
   const narrow = useMediaQuery(useTheme().breakpoints.down('xs'));
+  const measurementTypes = useMeasurementTypes();
+  const fieldsOf = (type: string) =>
+    measurementTypes.byType(type)?.summaryFields;
 
   if (narrow) {
     return (
@@ -101,7 +114,7 @@ export const RunHistory = ({
                   {humanDuration(t.duration)} · attempt {run.attempt}
                 </Typography>
                 <Typography variant="body2" className={classes.result}>
-                  {resultText(run)}
+                  {resultText(run, fieldsOf)}
                 </Typography>
                 <div className={classes.line}>
                   <Link to={runLink({ runId: run.id })}>Open run</Link>
@@ -151,7 +164,7 @@ export const RunHistory = ({
     {
       title: 'Result',
       cellStyle: { minWidth: 260 },
-      render: run => resultText(run),
+      render: run => resultText(run, fieldsOf),
     },
     {
       title: '',

@@ -12,6 +12,7 @@ import {
   Run,
   runOutcome,
   Task,
+  SummaryFieldDescriptor,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import {
   Grid,
@@ -41,6 +42,7 @@ import {
   summaryField,
 } from '../runFormat';
 import { usePolling } from '../usePolling';
+import { useMeasurementTypes } from '../TaskFormDialog/useMeasurementTypes';
 
 const useStyles = makeStyles(theme => ({
   values: {
@@ -112,9 +114,12 @@ function thresholdText(
 const QcChecks = ({
   run,
   qcParameters,
+  fields,
 }: {
   run: Run;
   qcParameters: Record<string, unknown>;
+  /** The run's measurement type's summary fields (labels and units of the checked values). */
+  fields?: Record<string, SummaryFieldDescriptor> | null;
 }) => {
   const classes = useStyles();
   const qc = (run.result as any)?.qc as
@@ -140,7 +145,7 @@ const QcChecks = ({
       </TableHead>
       <TableBody>
         {qc.checks.map((check, i) => {
-          const field = summaryField(check.name, summary);
+          const field = summaryField(check.name, summary, fields);
           return (
             <TableRow key={i}>
               <TableCell>{field.label}</TableCell>
@@ -193,6 +198,7 @@ export const RunPage = () => {
   const taskLink = useRouteRef(taskRouteRef);
   const classes = useStyles();
   const run = usePolling(() => api.getRun(runId!), [api, runId]);
+  const measurementTypes = useMeasurementTypes();
   const taskId = run.value?.taskId;
   // The run stays readable when its task is gone: the task only adds names and QC parameters.
   const task = useAsync(
@@ -212,7 +218,13 @@ export const RunPage = () => {
   const outcome = runOutcome(r);
   const timings = runTimings(r);
   const result = (r.result ?? {}) as Record<string, any>;
-  const measurementType = result.measurementType ?? t?.measurement.type;
+  const measurementType: string | undefined =
+    result.measurementType ?? t?.measurement.type;
+  const typeInfo = measurementType
+    ? measurementTypes.byType(measurementType)
+    : undefined;
+  const fields = typeInfo?.summaryFields;
+  const summary = summaryEntries(runSummary(r), fields);
   return (
     <Content>
       <ContentHeader title={t ? `Run of ${t.name}` : 'Run'}>
@@ -224,13 +236,13 @@ export const RunPage = () => {
             <Values
               entries={[
                 ['Outcome', <RunOutcomeChip run={r} />],
-                ['Measurement', measurementType ?? '—'],
+                ['Measurement', typeInfo?.title ?? measurementType ?? '—'],
                 ...(outcome.kind === 'qc_fail'
                   ? [
                       [
                         'Failed checks',
                         outcome.failedChecks
-                          .map(c => summaryField(c).label)
+                          .map(c => summaryField(c, undefined, fields).label)
                           .join(', ') || '—',
                       ] as [string, ReactNode],
                     ]
@@ -264,13 +276,8 @@ export const RunPage = () => {
         </Grid>
         <Grid item xs={12} md={6}>
           <InfoCard title="Summary">
-            {summaryEntries(runSummary(r)).length > 0 ? (
-              <Values
-                entries={summaryEntries(runSummary(r)).map(e => [
-                  e.label,
-                  e.text,
-                ])}
-              />
+            {summary.length > 0 ? (
+              <Values entries={summary.map(e => [e.label, e.text])} />
             ) : (
               <Typography variant="body2">No summary.</Typography>
             )}
@@ -283,6 +290,7 @@ export const RunPage = () => {
               qcParameters={
                 (t?.measurement.parameters.qc ?? {}) as Record<string, unknown>
               }
+              fields={fields}
             />
           </InfoCard>
         </Grid>

@@ -1612,6 +1612,28 @@ export const spec = {
             description:
               "Units of the raw data's channels, e.g. wavelength: nm, absorbance: AU",
           },
+          summaryFields: {
+            type: 'object',
+            nullable: true,
+            description:
+              "Labels and units of the values of a run's summary (and of the QC checks of them), by key",
+            additionalProperties: {
+              type: 'object',
+              required: ['label'],
+              properties: {
+                label: {
+                  type: 'string',
+                },
+                unit: {
+                  type: 'string',
+                },
+                unitFromSummary: {
+                  type: 'boolean',
+                  description: "The unit is the summary's own `unit` value",
+                },
+              },
+            },
+          },
         },
       },
       MeasurementParameterSchema: {

@@ -537,6 +537,15 @@ export interface components {
       units?: {
         [key: string]: string;
       } | null;
+      /** @description Labels and units of the values of a run's summary (and of the QC checks of them), by key */
+      summaryFields?: {
+        [key: string]: {
+          label: string;
+          unit?: string;
+          /** @description The unit is the summary's own `unit` value */
+          unitFromSummary?: boolean;
+        };
+      } | null;
     };
     MeasurementParameterSchema: {
       parameters: components['schemas']['ParameterDescriptor'][];
