@@ -3,17 +3,26 @@
 //   npm run test:adopter-app      (after `npm run pack:packages`, which leaves the tarballs in e2e-artifacts/packages/)
 //
 // 1. A minimal Backstage app as create-app makes it (scripts/adopter-app/template: backend with auth, catalog
-//    and permissions; a new-frontend-system app) is copied into a temporary folder, outside the monorepo.
+//    and permissions; a new-frontend-system app) is copied into a temporary folder, outside the monorepo,
+//    with create-app's legacy-frontend-system app beside it (scripts/adopter-app/template-legacy, copied to
+//    legacy/: App.tsx with createApp from @backstage/app-defaults and FlatRoutes, Root.tsx with the sidebar,
+//    EntityPage.tsx with the entityPage switch), a third workspace of the same install.
 // 2. The four plugin packages are installed from their packed tarballs (no workspace links, no source), with
 //    the other packages the READMEs tell an adopter to add; npm resolves the rest from the registry.
-// 3. Every README snippet that names its file (a first line `// packages/…`) goes into that file: a whole
-//    file, or lines added where the template marks `// README: <file>`; "instead of the allow-all policy
+// 3. Every README snippet that names its file (a first line `// packages/…`) goes into that file, in the
+//    legacy app when the block is under a heading naming the "legacy frontend system": a whole file, or
+//    added to a template file with `README:` markers by the convention of snippets.mjs (its imports join
+//    the file's imports; lines under a `// inside <FlatRoutes>:` line go to the marker
+//    `README: inside <FlatRoutes>`, others to `// README: <file>`); "instead of the allow-all policy
 //    module" removes that module. Every YAML snippet of configuration is merged into app-config, every
-//    entity snippet goes into the catalog. Snippets that name no file are listed as not compiled.
-// 4. The app is type-checked (tsc, both packages), the backend is started with Node's TypeScript loader as
-//    `backstage-cli package start` would, and the README's token creates a task through the API, which the
-//    embedded dispatcher runs (simulated measurement) and the run ends `succeeded`; "run now" runs it again.
+//    entity snippet goes into the catalog.
+// 4. Both apps and the backend are type-checked (one tsc), the backend is started with Node's TypeScript
+//    loader as `backstage-cli package start` would (the frontends are not started), and the README's token
+//    creates a task through the API, which the embedded dispatcher runs (simulated measurement) and the run
+//    ends `succeeded`; "run now" runs it again.
 // 5. The backend stops on SIGTERM; the time it took is reported.
+// 6. A ts/tsx block of the READMEs that names no file fails the test (checked last, after everything else
+//    ran): every TypeScript snippet a reader may copy is compiled.
 //
 // Prints one JSON line per step; exit code 1 on any failure. ADOPTER_KEEP=1 keeps the folder.
 import { spawn, spawnSync } from 'node:child_process';
@@ -33,6 +42,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { addSnippet, codeBlocks, hasMarkers } from './snippets.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const require = createRequire(join(root, 'package.json'));
@@ -83,21 +93,6 @@ function run(cwd, command, args, options = {}) {
   return result.stdout;
 }
 
-/** The fenced code blocks of a markdown file, with their language and first line. */
-function codeBlocks(file) {
-  const blocks = [];
-  const lines = readFileSync(file, 'utf8').split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const open = lines[i].match(/^```(\w*)\s*$/);
-    if (!open) continue;
-    const body = [];
-    for (i++; i < lines.length && !lines[i].startsWith('```'); i++)
-      body.push(lines[i]);
-    blocks.push({ file, line: i - body.length, lang: open[1], body });
-  }
-  return blocks;
-}
-
 /** Deep merge of configuration: objects key by key, arrays appended (two READMEs' instrument lists). */
 function merge(target, source) {
   for (const [key, value] of Object.entries(source)) {
@@ -144,6 +139,13 @@ const PACKAGE_OF_README = {
   'plugins/lab-scheduler-common/README.md': 'backend',
 };
 
+/**
+ * Where a README block's files live in the temporary folder: blocks under a heading that names the legacy
+ * frontend system go to the legacy app (template-legacy, copied to legacy/), the others to the template.
+ */
+const baseOf = block =>
+  /legacy frontend system/i.test(block.section) ? 'legacy' : '';
+
 async function main() {
   const tarballDir = join(root, 'e2e-artifacts/packages');
   const tarballs = existsSync(tarballDir)
@@ -155,6 +157,20 @@ async function main() {
     );
   const app = mkdtempSync(join(tmpdir(), 'adopter-app-'));
   cpSync(join(root, 'scripts/adopter-app/template'), app, { recursive: true });
+  // The legacy-frontend-system app beside it: another workspace of the same install, type-checked with it.
+  cpSync(
+    join(root, 'scripts/adopter-app/template-legacy'),
+    join(app, 'legacy'),
+    { recursive: true },
+  );
+  const workspaceFile = join(app, 'package.json');
+  const workspaceJson = JSON.parse(readFileSync(workspaceFile, 'utf8'));
+  workspaceJson.workspaces.push('legacy/packages/*');
+  writeFileSync(workspaceFile, `${JSON.stringify(workspaceJson, null, 2)}\n`);
+  const tsconfigFile = join(app, 'tsconfig.json');
+  const tsconfig = JSON.parse(readFileSync(tsconfigFile, 'utf8'));
+  tsconfig.include.push('legacy/packages/*/src');
+  writeFileSync(tsconfigFile, `${JSON.stringify(tsconfig, null, 2)}\n`);
   mkdirSync(join(app, 'tarballs'));
   for (const t of tarballs)
     cpSync(join(tarballDir, t), join(app, 'tarballs', t));
@@ -172,7 +188,12 @@ async function main() {
     // Absolute: npm reads an override's path relative to each package it applies in.
     return `file:${join(app, 'tarballs', t)}`;
   };
-  const additions = { backend: {}, app: {} };
+  // By the package's folder: packages/backend, packages/app, legacy/packages/app.
+  const additions = {
+    'packages/backend': {},
+    'packages/app': {},
+    'legacy/packages/app': {},
+  };
   for (const readme of READMES) {
     const relative = readme.slice(root.length + 1);
     for (const block of codeBlocks(readme)) {
@@ -181,10 +202,14 @@ async function main() {
         const m = line.match(
           /^npm install (?:--workspace (\w+) )?(@lab-scheduler\/[\w-]+)\s*$/,
         );
-        if (m)
-          additions[m[1] ?? PACKAGE_OF_README[relative]][m[2]] = tarballOf(
-            m[2],
-          );
+        if (!m) continue;
+        const pkg = join(
+          baseOf(block),
+          'packages',
+          m[1] ?? PACKAGE_OF_README[relative],
+        );
+        if (!additions[pkg]) fail(`${relative}: no package ${pkg} in the app`);
+        additions[pkg][m[2]] = tarballOf(m[2]);
       }
     }
   }
@@ -200,13 +225,13 @@ async function main() {
   );
   for (const [, name] of policySentence[1].matchAll(/`([^`]+)`/g)) {
     if (name.startsWith('@lab-scheduler/'))
-      additions.backend[name] = tarballOf(name);
+      additions['packages/backend'][name] = tarballOf(name);
     else
-      additions.backend[name] =
+      additions['packages/backend'][name] =
         rootLock.packages[`node_modules/${name}`].version;
   }
-  for (const pkg of ['backend', 'app']) {
-    const file = join(app, 'packages', pkg, 'package.json');
+  for (const pkg of Object.keys(additions)) {
+    const file = join(app, pkg, 'package.json');
     const json = JSON.parse(readFileSync(file, 'utf8'));
     Object.assign(json.dependencies, additions[pkg]);
     writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
@@ -218,10 +243,9 @@ async function main() {
   rootJson.overrides = {
     ...rootJson.overrides,
     ...Object.fromEntries(
-      [
-        ...Object.entries(additions.backend),
-        ...Object.entries(additions.app),
-      ].filter(([name]) => name.startsWith('@lab-scheduler/')),
+      Object.values(additions)
+        .flatMap(Object.entries)
+        .filter(([name]) => name.startsWith('@lab-scheduler/')),
     ),
   };
   writeFileSync(rootFile, `${JSON.stringify(rootJson, null, 2)}\n`);
@@ -253,22 +277,28 @@ async function main() {
         continue;
       }
       const [, path, remark = ''] = head;
-      const target = join(app, path);
+      const as = join(baseOf(block), path);
+      const target = join(app, as);
       const content = block.body.slice(1).join('\n');
-      const marker = `// README: ${path}`;
-      if (existsSync(target) && readFileSync(target, 'utf8').includes(marker)) {
+      // Added to a template file with `README:` markers (snippets.mjs: imports to the imports, the rest
+      // at the marker of its place), or a whole file.
+      if (existsSync(target) && hasMarkers(readFileSync(target, 'utf8'))) {
         let text = readFileSync(target, 'utf8');
         if (/instead of the allow-all policy module/.test(remark))
           text = text.replace(
             /backend\.add\(\s*import\('@backstage\/plugin-permission-backend-module-allow-all-policy'\),?\s*\);\n/,
             '',
           );
-        writeFileSync(target, text.replace(marker, `${content}\n${marker}`));
+        try {
+          writeFileSync(target, addSnippet(text, path, content));
+        } catch (error) {
+          fail(`${where}: ${error.message}`);
+        }
       } else {
         mkdirSync(dirname(target), { recursive: true });
         writeFileSync(target, `${block.body.join('\n')}\n`);
       }
-      compiled.push({ where, as: path, lines: block.body.length - 1, content });
+      compiled.push({ where, as, lines: block.body.length - 1, content });
     }
   }
   writeFileSync(
@@ -308,7 +338,9 @@ async function main() {
     'tsconfig.json',
   ]);
   log('type-checked', {
-    files: compiled.filter(c => c.as.startsWith('packages/')).map(c => c.as),
+    files: compiled
+      .filter(c => /^(legacy\/)?packages\//.test(c.as))
+      .map(c => c.as),
   });
 
   const port = await freePort();
@@ -485,8 +517,19 @@ async function main() {
           c.content.includes('@lab-scheduler/plugin-lab-scheduler-backend')),
     )
     .reduce((n, c) => n + c.lines, 0);
+  // The legacy frontend system's: every line of its blocks (imports, routes, the instrument page).
+  const legacyLines = compiled
+    .filter(c => c.as.startsWith('legacy/'))
+    .reduce((n, c) => n + c.lines, 0);
+  // Last, so a run reports everything else too: a TypeScript block that names no file fails the test.
+  if (notCompiled.length)
+    fail(
+      'README TypeScript blocks that name no file (first line `// packages/…`) are not compiled',
+      { notCompiled },
+    );
   log('done', {
     adopter_lines_new_frontend_system_without_policy: adopterLines,
+    adopter_lines_legacy_frontend_system: legacyLines,
   });
 }
 
