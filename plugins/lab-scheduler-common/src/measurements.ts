@@ -25,6 +25,24 @@ export interface SummaryFieldDescriptor {
   unitFromSummary?: boolean;
 }
 
+/**
+ * The one summary value whose drift a scientist watches across a task's runs (the task page's trend), and
+ * the task's QC parameters that bound it, drawn as lines. Its label and unit are its `summaryFields` entry.
+ * @public
+ */
+export interface TrendDescriptor {
+  /** Key of the summary value. */
+  key: string;
+  /** The chart's name for it, when the summary field's label is too short out of context. */
+  label?: string;
+  /** Name of the QC parameter (under `qc`) giving the lower limit. */
+  lowerQc?: string;
+  /** Name of the QC parameter giving the upper limit. */
+  upperQc?: string;
+  /** Or limits expected ± tolerance from two QC parameters. */
+  bandQc?: { expected: string; tolerance: string };
+}
+
 /** @public */
 export interface MeasurementTypeDefinition {
   type: string;
@@ -46,6 +64,8 @@ export interface MeasurementTypeDefinition {
    * run history and trend show them. A key not listed is shown by its name.
    */
   summaryFields?: Record<string, SummaryFieldDescriptor>;
+  /** What the task page's trend plots; absent: no trend for the type. */
+  trend?: TrendDescriptor;
 }
 
 /** Definitions of every supported measurement type, keyed by type. @public */
@@ -63,6 +83,11 @@ export const measurementTypes: Record<string, MeasurementTypeDefinition> = {
       a260: { label: 'A260', unit: 'AU' },
       a280: { label: 'A280', unit: 'AU' },
       ratio260to280: { label: 'A260/A280' },
+    },
+    trend: {
+      key: 'peakAbsorbance',
+      lowerQc: 'minPeakAbsorbance',
+      upperQc: 'maxPeakAbsorbance',
     },
     expectedDurationSeconds: 180,
     units: { wavelength: 'nm', absorbance: 'AU' },
@@ -83,6 +108,7 @@ export const measurementTypes: Record<string, MeasurementTypeDefinition> = {
       blankMeanOd: { label: 'Blank mean OD', unit: 'OD' },
       outlierCount: { label: 'Outlier wells' },
     },
+    trend: { key: 'cvPercent', upperQc: 'maxCvPercent' },
     expectedDurationSeconds: 300,
     units: { od: 'OD' },
   },
@@ -101,6 +127,8 @@ export const measurementTypes: Record<string, MeasurementTypeDefinition> = {
       absDriftPerMinute: { label: 'Drift (absolute)', unit: 'pH/min' },
       meanTemperatureC: { label: 'Mean temperature', unit: '°C' },
     },
+    // The limits bound every sample; the mean must sit inside them too.
+    trend: { key: 'meanPh', lowerQc: 'minPh', upperQc: 'maxPh' },
     expectedDurationSeconds: 120,
     units: { ph: 'pH', t: 's', temperature: '°C' },
   },
@@ -117,6 +145,7 @@ export const measurementTypes: Record<string, MeasurementTypeDefinition> = {
       maxCt: { label: 'Max Ct', unit: 'cycles' },
       ntcMaxFluorescence: { label: 'NTC max fluorescence', unit: 'RFU' },
     },
+    trend: { key: 'meanCt', upperQc: 'maxCt' },
     expectedDurationSeconds: 5400,
     units: { fluorescence: 'RFU' },
   },
@@ -131,6 +160,11 @@ export const measurementTypes: Record<string, MeasurementTypeDefinition> = {
       mean: { label: 'Mean', unitFromSummary: true },
       stdDev: { label: 'Standard deviation', unitFromSummary: true },
       drift: { label: 'Drift', unitFromSummary: true },
+    },
+    trend: {
+      key: 'mean',
+      label: 'Mean mass',
+      bandQc: { expected: 'expectedMass', tolerance: 'tolerance' },
     },
     expectedDurationSeconds: 60,
   },

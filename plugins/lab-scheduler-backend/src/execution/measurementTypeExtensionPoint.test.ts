@@ -63,6 +63,7 @@ const turbidity: MeasurementType = {
       readings: { label: 'Readings' },
       meanNtu: { label: 'Mean turbidity', unit: 'NTU' },
     },
+    trend: { key: 'meanNtu', upperQc: 'maxNtu' },
   },
   simulate(p, random) {
     return {
@@ -151,6 +152,7 @@ describe('measurement types from modules (measurementTypesExtensionPoint)', () =
           readings: { label: 'Readings' },
           meanNtu: { label: 'Mean turbidity', unit: 'NTU' },
         },
+        trend: { key: 'meanNtu', upperQc: 'maxNtu' },
       });
 
       // The module's own parameter rules, per field; nothing stored.

@@ -7,6 +7,7 @@ import type {
   ExportFormat,
   MeasurementParameterSchema,
   SummaryFieldDescriptor,
+  TrendDescriptor,
   Page,
   RecentResult,
   Run,
@@ -63,6 +64,8 @@ export interface MeasurementTypeInfo {
   units?: Record<string, string> | null;
   /** Labels and units of the values of a run's summary, by key. */
   summaryFields?: Record<string, SummaryFieldDescriptor> | null;
+  /** What the task page's trend plots. */
+  trend?: TrendDescriptor | null;
 }
 
 /** Client of the Lab Scheduler REST API. @public */

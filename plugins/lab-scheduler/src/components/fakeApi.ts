@@ -49,6 +49,7 @@ export function fakeApi(tasks: Task[]): LabSchedulerApi & { calls: any[] } {
           expectedDurationSeconds: d.expectedDurationSeconds,
           units: d.units ?? null,
           summaryFields: d.summaryFields ?? null,
+          trend: d.trend ?? null,
         })),
       };
     },

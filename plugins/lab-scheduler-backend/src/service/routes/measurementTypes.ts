@@ -51,6 +51,7 @@ export function measurementTypesRouter(
       expectedDurationSeconds: d.expectedDurationSeconds,
       units: d.units ?? null,
       summaryFields: d.summaryFields ?? null,
+      trend: d.trend ?? null,
     }));
     res.json({ items });
   });

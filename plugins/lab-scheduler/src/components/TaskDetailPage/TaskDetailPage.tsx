@@ -120,7 +120,11 @@ export const TaskDetailPage = () => {
         </Grid>
         <Grid item xs={12}>
           <InfoCard title="Trend">
-            <TrendChart task={t} runs={runs.value?.items ?? []} />
+            <TrendChart
+              task={t}
+              runs={runs.value?.items ?? []}
+              measurementType={measurementTypes.byType(t.measurement.type)}
+            />
           </InfoCard>
         </Grid>
         <Grid item xs={12}>

@@ -1,4 +1,7 @@
-import { Run } from '@lab-scheduler/plugin-lab-scheduler-common';
+import {
+  measurementTypes,
+  Run,
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { screen } from '@testing-library/react';
 import { makeTask } from '../fakeApi';
 import { renderPlot } from '../plots/__testUtils__/renderPlot';
@@ -91,7 +94,11 @@ describe('TrendChart', () => {
 describe('trendMetric', () => {
   it('bounds the mass by expected ± tolerance in the task unit', () => {
     expect(
-      trendMetric('mass-reading', { expectedMass: 12.5, tolerance: 0.01 }, 'g'),
+      trendMetric(
+        measurementTypes['mass-reading'],
+        { expectedMass: 12.5, tolerance: 0.01 },
+        'g',
+      ),
     ).toEqual({
       key: 'mean',
       label: 'Mean mass',
@@ -99,9 +106,25 @@ describe('trendMetric', () => {
       lower: 12.49,
       upper: 12.51,
     });
-    const cv = trendMetric('plate-od', { maxCvPercent: 10 });
-    expect(cv).toMatchObject({ key: 'cvPercent', upper: 10 });
+    const cv = trendMetric(measurementTypes['plate-od'], { maxCvPercent: 10 });
+    expect(cv).toMatchObject({ key: 'cvPercent', label: 'CV', unit: '%' });
+    expect(cv).toMatchObject({ upper: 10 });
     expect(cv!.lower).toBeUndefined();
-    expect(trendMetric('unknown')).toBeNull();
+    expect(trendMetric(undefined)).toBeNull();
+  });
+
+  it("follows a module type's trend and summary fields", () => {
+    const turbidity = {
+      trend: { key: 'meanNtu', upperQc: 'maxNtu' },
+      summaryFields: { meanNtu: { label: 'Mean turbidity', unit: 'NTU' } },
+    };
+    expect(trendMetric(turbidity, { maxNtu: 10, minNtu: 1 })).toEqual({
+      key: 'meanNtu',
+      label: 'Mean turbidity',
+      unit: 'NTU',
+      lower: undefined,
+      upper: 10,
+    });
+    expect(trendMetric({ summaryFields: turbidity.summaryFields })).toBeNull();
   });
 });

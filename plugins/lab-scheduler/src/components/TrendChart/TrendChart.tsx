@@ -12,12 +12,14 @@ import {
   runOutcome,
   runOutcomeLabel,
   Task,
+  measurementTypes,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Typography } from '@material-ui/core';
 import { DateTime } from 'luxon';
 import { PLOT_COLORS, PlotFrame, useChartSize } from '../plots/PlotFrame';
 import { formatNumber, formatValue, runSummary } from '../runFormat';
 import { trendMetric } from './trendMetric';
+import type { MeasurementTypeInfo } from '../../api';
 
 interface TrendPoint {
   index: number;
@@ -56,12 +58,24 @@ const TrendDot = (props: any) => {
  * A simple control chart of a task: its key summary value across the measured runs, oldest first, with
  * the task's QC limits and the runs' mean as lines, so drift shows before it fails QC.
  */
-export const TrendChart = ({ task, runs }: { task: Task; runs: Run[] }) => {
+export const TrendChart = ({
+  task,
+  runs,
+  measurementType,
+}: {
+  task: Task;
+  runs: Run[];
+  /** The task's measurement type as the backend describes it; default: the built-in definition. */
+  measurementType?: MeasurementTypeInfo;
+}) => {
   const size = useChartSize(260);
   const qc = (task.measurement.parameters.qc ?? {}) as Record<string, unknown>;
   const unit = task.measurement.parameters.unit;
   const metric = trendMetric(
-    task.measurement.type,
+    measurementType ??
+      (Object.hasOwn(measurementTypes, task.measurement.type)
+        ? measurementTypes[task.measurement.type]
+        : undefined),
     qc,
     typeof unit === 'string' ? unit : undefined,
   );

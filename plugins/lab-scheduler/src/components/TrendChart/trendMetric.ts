@@ -1,6 +1,12 @@
+import type {
+  SummaryFieldDescriptor,
+  TrendDescriptor,
+} from '@lab-scheduler/plugin-lab-scheduler-common';
+
 /**
  * The one summary value per measurement type whose drift a scientist watches across runs, and the QC
- * thresholds of the task that bound it (names as in the measurement types' `qc` parameters).
+ * thresholds of the task that bound it: the type's `trend` and `summaryFields` (its definition, as
+ * `GET /measurement-types` serves it) applied to the task's `qc` parameters.
  */
 export interface TrendMetric {
   key: string;
@@ -12,57 +18,38 @@ export interface TrendMetric {
 
 const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
 
-/** The trend metric of a measurement type with the task's QC limits, or null for an unknown type. */
+/**
+ * The trend metric of a measurement type with the task's QC limits, or null for a type without a trend.
+ * `summaryUnit` is the unit of a field whose unit is the summary's own (a balance's task unit).
+ */
 export function trendMetric(
-  type: string,
+  type:
+    | {
+        trend?: TrendDescriptor | null;
+        summaryFields?: Record<string, SummaryFieldDescriptor> | null;
+      }
+    | undefined,
   qc: Record<string, unknown> = {},
-  massUnit?: string,
+  summaryUnit?: string,
 ): TrendMetric | null {
-  switch (type) {
-    case 'absorbance-spectrum':
-      return {
-        key: 'peakAbsorbance',
-        label: 'Peak absorbance',
-        unit: 'AU',
-        lower: num(qc.minPeakAbsorbance),
-        upper: num(qc.maxPeakAbsorbance),
-      };
-    case 'plate-od':
-      return {
-        key: 'cvPercent',
-        label: 'CV',
-        unit: '%',
-        upper: num(qc.maxCvPercent),
-      };
-    case 'ph-timeseries':
-      // The limits bound every sample; the mean must sit inside them too.
-      return {
-        key: 'meanPh',
-        label: 'Mean pH',
-        unit: 'pH',
-        lower: num(qc.minPh),
-        upper: num(qc.maxPh),
-      };
-    case 'qpcr-amplification':
-      return {
-        key: 'meanCt',
-        label: 'Mean Ct',
-        unit: 'cycles',
-        upper: num(qc.maxCt),
-      };
-    case 'mass-reading': {
-      const expected = num(qc.expectedMass);
-      const tolerance = num(qc.tolerance);
-      const both = expected !== undefined && tolerance !== undefined;
-      return {
-        key: 'mean',
-        label: 'Mean mass',
-        unit: massUnit,
-        lower: both ? expected - tolerance : undefined,
-        upper: both ? expected + tolerance : undefined,
-      };
+  const trend = type?.trend;
+  if (!trend) return null;
+  const field = type.summaryFields?.[trend.key];
+  let lower = trend.lowerQc ? num(qc[trend.lowerQc]) : undefined;
+  let upper = trend.upperQc ? num(qc[trend.upperQc]) : undefined;
+  if (trend.bandQc) {
+    const expected = num(qc[trend.bandQc.expected]);
+    const tolerance = num(qc[trend.bandQc.tolerance]);
+    if (expected !== undefined && tolerance !== undefined) {
+      lower = expected - tolerance;
+      upper = expected + tolerance;
     }
-    default:
-      return null;
   }
+  return {
+    key: trend.key,
+    label: trend.label ?? field?.label ?? trend.key,
+    unit: field?.unitFromSummary ? summaryUnit : field?.unit,
+    lower,
+    upper,
+  };
 }

@@ -1634,6 +1634,39 @@ export const spec = {
               },
             },
           },
+          trend: {
+            type: 'object',
+            nullable: true,
+            description:
+              "The summary value the task page's trend plots, and the QC parameters that bound it",
+            required: ['key'],
+            properties: {
+              key: {
+                type: 'string',
+              },
+              label: {
+                type: 'string',
+              },
+              lowerQc: {
+                type: 'string',
+              },
+              upperQc: {
+                type: 'string',
+              },
+              bandQc: {
+                type: 'object',
+                required: ['expected', 'tolerance'],
+                properties: {
+                  expected: {
+                    type: 'string',
+                  },
+                  tolerance: {
+                    type: 'string',
+                  },
+                },
+              },
+            },
+          },
         },
       },
       MeasurementParameterSchema: {

@@ -546,6 +546,17 @@ export interface components {
           unitFromSummary?: boolean;
         };
       } | null;
+      /** @description The summary value the task page's trend plots, and the QC parameters that bound it */
+      trend?: {
+        key: string;
+        label?: string;
+        lowerQc?: string;
+        upperQc?: string;
+        bandQc?: {
+          expected: string;
+          tolerance: string;
+        };
+      } | null;
     };
     MeasurementParameterSchema: {
       parameters: components['schemas']['ParameterDescriptor'][];
