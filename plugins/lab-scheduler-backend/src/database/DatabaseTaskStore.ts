@@ -6,10 +6,16 @@ import type {
   Task,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { randomUUID } from 'node:crypto';
-import { completedSortKey, NEVER_SORT_AT, sortKey } from '../tasks/lifecycle';
+import {
+  completedSortKey,
+  NEVER_SORT_AT,
+  sortKey,
+  sortKeyAfterAdvance,
+} from '../tasks/lifecycle';
 import { newClaimToken, timeOrderedUuid } from './ids';
 import { keysetPage, KeysetOrder, PageOptions, PageResult } from './keyset';
 import { auditEntryFromRow, runFromRow, taskFromRow } from './rows';
+import { lockTasks, occurrenceUnderWay } from './taskCompletion';
 import {
   ACTIVE_RUN_STATUSES,
   AUDIT,
@@ -279,11 +285,25 @@ export class DatabaseTaskStore implements TaskStore {
   async updateTask(options: UpdateTaskOptions): Promise<Task> {
     const { id, actor, nowMs, action } = options;
     return this.knex.transaction(async tx => {
-      const before = await this.changeAtVersion(
-        tx,
-        options,
-        fieldsToRow(options.fields, nowMs),
-      );
+      const row = fieldsToRow(options.fields, nowMs);
+      if (options.fields.state === 'completed') {
+        // No occurrence left: the task completes only once none of its runs is under way (lifecycle.ts);
+        // while one is, it stays active and the run's end completes it (taskCompletion.ts). The task is
+        // locked before its runs are read, as a run's end locks it before ending the run: whichever
+        // comes second sees what the other committed.
+        await lockTasks(tx, [id]);
+        const occurrenceAt = await occurrenceUnderWay(tx, id);
+        if (occurrenceAt !== null) {
+          row.state = 'active';
+          row.sort_at = sortKeyAfterAdvance({
+            nextRunAt: null,
+            occurrenceAt,
+            runUnderWay: true,
+            nowMs,
+          });
+        }
+      }
+      const before = await this.changeAtVersion(tx, options, row);
       const after = await this.readTask(tx, id);
       await this.appendAudit(tx, {
         taskId: id,

@@ -4,6 +4,7 @@ import { Knex } from 'knex';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
 import { noGuards, seedTasks } from '../__testUtils__/seed';
 import { completedSortKey } from '../tasks/lifecycle';
+import { TaskService } from '../tasks/TaskService';
 import { createStores, LabSchedulerStores } from './createStores';
 import { newClaimToken, timeOrderedUuid } from './ids';
 import { completeEndedTasks, lockTasksOfRuns } from './taskCompletion';
@@ -86,6 +87,19 @@ describe.each(databaseIds)(
         expect(started.proceed).toBe(true);
       }
       return new Map(runs.map(r => [r.taskId, r]));
+    }
+
+    /** Resolves once a statement of another connection waits for a lock (PostgreSQL). */
+    async function waitForLockWait() {
+      for (let waited = 0; ; waited += 20) {
+        const { rows } = await knex.raw(
+          `select count(*)::int as n from pg_stat_activity
+           where datname = current_database() and wait_event_type = 'Lock'`,
+        );
+        if (rows[0].n > 0) return;
+        if (waited > 20_000) throw new Error('nothing waited for a lock');
+        await new Promise(r => setTimeout(r, 20));
+      }
     }
 
     const stateOf = async (taskId: string) =>
@@ -258,7 +272,110 @@ describe.each(databaseIds)(
       expect(await stateOf(withManualRun)).toBe('completed');
     });
 
+    it('keeps a task whose edit leaves no occurrence active while its run is under way, and completes it when the run ends', async () => {
+      const now = Date.now();
+      const hourly = {
+        type: 'cron' as const,
+        expression: '0 * * * *',
+        timezone: 'UTC',
+        endAt: new Date(now + 48 * HOUR).toISOString(),
+      };
+      // Both came due; one's run is running, the other's has ended.
+      const [running, idle] = await seedTasks(knex, [
+        { schedule: hourly, nextRunAt: now - 1000, policies: noGuards },
+        { schedule: hourly, nextRunAt: now - 1000, policies: noGuards },
+      ]);
+      const runs = await claimAndStart(now);
+      const report = (taskId: string, nowMs: number) => ({
+        actor: 'test',
+        claimToken: runs.get(taskId)!.claimToken,
+        nowMs,
+      });
+      await stores.runStates.succeed(
+        runs.get(idle)!.id,
+        result,
+        report(idle, now + 500),
+      );
+      const service = new TaskService({ store: stores.tasks });
+      const endInThePast = {
+        schedule: { ...hourly, endAt: new Date(now - HOUR).toISOString() },
+      };
+      const edit = async (taskId: string) => {
+        const task = (await stores.tasks.getTask(taskId))!;
+        return service.update(task, task.version, endInThePast, {
+          actor: 'user:default/ada',
+          nowMs: now + 1000,
+        });
+      };
+
+      // No occurrence left: the task without a run under way completes at once...
+      expect(await edit(idle)).toMatchObject({
+        state: 'completed',
+        nextRunAt: null,
+      });
+      // ...the one with a running run stays active, near the top (at its run's occurrence), until the run ends.
+      expect(await edit(running)).toMatchObject({
+        state: 'active',
+        nextRunAt: null,
+        lastRun: { status: 'running' },
+      });
+      expect(
+        Number((await knex(TASKS).where('id', running).first()).sort_at),
+      ).toBe(runs.get(running)!.scheduledFor);
+      expect(await claim(now + 2 * HOUR)).toMatchObject({ tasksClaimed: 0 });
+      expect(await stateOf(running)).toBe('active');
+
+      await stores.runStates.succeed(
+        runs.get(running)!.id,
+        result,
+        report(running, now + 5000),
+      );
+      expect(await stateOf(running)).toBe('completed');
+      expect(
+        Number((await knex(TASKS).where('id', running).first()).sort_at),
+      ).toBe(completedSortKey(now + 5000));
+    });
+
     if (databaseId === 'POSTGRES_15') {
+      it('does not leave a task active for ever when its run ends while an edit that leaves no occurrence decides', async () => {
+        const now = Date.now();
+        const hourly = {
+          type: 'cron' as const,
+          expression: '0 * * * *',
+          timezone: 'UTC',
+        };
+        const [taskId] = await seedTasks(knex, [
+          { schedule: hourly, nextRunAt: now - 1000, policies: noGuards },
+        ]);
+        const runs = await claimAndStart(now);
+        const run = runs.get(taskId)!;
+
+        // The run ends the way RunStateStore does it (task locked first), not committed yet: it sees a
+        // next run, so it completes nothing. The edit waits for the task's lock, then sees the run ended.
+        const ending = await knex.transaction();
+        await lockTasksOfRuns(ending, [run.id]);
+        await ending(RUNS)
+          .where('id', run.id)
+          .update({ status: 'succeeded', finished_at: now });
+        expect(await completeEndedTasks(ending, [taskId], now)).toBe(0);
+        const task = (await stores.tasks.getTask(taskId))!;
+        const editing = new TaskService({ store: stores.tasks }).update(
+          task,
+          task.version,
+          {
+            schedule: {
+              ...hourly,
+              endAt: new Date(now - HOUR).toISOString(),
+            },
+          },
+          { actor: 'user:default/ada', nowMs: now + 1000 },
+        );
+        await waitForLockWait();
+        await ending.commit();
+        // Without the lock: active, no next run, nothing under way — for ever.
+        expect(await editing).toMatchObject({ state: 'completed' });
+      });
+
       it('does not leave a task active for ever when its other run ends while the claim of its last occurrence decides', async () => {
         const now = Date.now();
         // The occurrence is skipped (overlap: skip) because a manual run of the task is running.

@@ -5,7 +5,7 @@ import {
   stateAfterAdvanceSql,
 } from '../tasks/lifecycle';
 import { forEachChunk } from './chunks';
-import { RUNS, TASKS } from './tables';
+import { ACTIVE_RUN_STATUSES, RUNS, TASKS } from './tables';
 
 /*
  * A task that will not run again completes when its last run under way ends (lifecycle.ts). Whatever
@@ -20,7 +20,39 @@ import { RUNS, TASKS } from './tables';
  * committed run. Without it, a run ending while the claim of the task's last occurrence is deciding
  * could leave the task active for ever (each saw the other's run still under way). SQLite has one
  * writer at a time.
+ *
+ * A task's own writers that decide from its runs take the same lock first (lockTasks): an edit that
+ * leaves no next occurrence (DatabaseTaskStore.updateTask) decides completed-or-active from the runs under
+ * way, and a "run now" (triggerRun) inserts a pending run, which a claim deciding "completed" must see.
  */
+
+/** Locks these tasks until the transaction ends (PostgreSQL), in id order: no deadlock. */
+export async function lockTasks(
+  tx: Knex.Transaction,
+  taskIds: readonly string[],
+): Promise<void> {
+  if (tx.client.config.client !== 'pg' || taskIds.length === 0) return;
+  await tx.raw(
+    `select t.id from ${TASKS} t where t.id = any(?::text[]) order by t.id for no key update of t`,
+    // pg sends a JS array as a PostgreSQL array; knex's typings do not know it.
+    [[...taskIds]] as unknown as readonly Knex.RawBinding[],
+  );
+}
+
+/**
+ * The earliest occurrence a run under way of the task runs for (its sort key while it has no next run,
+ * lifecycle.ts), or null when none of its runs is under way.
+ */
+export async function occurrenceUnderWay(
+  tx: Knex.Transaction,
+  taskId: string,
+): Promise<number | null> {
+  const [row] = await tx(RUNS)
+    .min({ at: 'scheduled_for' })
+    .where('task_id', taskId)
+    .whereIn('status', ACTIVE_RUN_STATUSES);
+  return row?.at === null || row?.at === undefined ? null : Number(row.at);
+}
 
 /** Locks the tasks of these runs until the transaction ends (PostgreSQL), in id order: no deadlock. */
 export async function lockTasksOfRuns(

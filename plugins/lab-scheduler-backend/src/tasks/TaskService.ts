@@ -43,7 +43,9 @@ export class TaskService {
 
   /**
    * Applies changes at `expectedVersion`. A new schedule re-times the task from now: a paused task
-   * stays paused, any other (a completed one included) becomes active or completed by the schedule.
+   * stays paused, any other (a completed one included) becomes active or completed by the schedule; a
+   * schedule with no occurrence left completes the task only once no run of it is under way (the store
+   * decides that under the task's lock; the run's end completes it otherwise).
    */
   async update(
     task: Task,
