@@ -346,6 +346,11 @@ export class DatabaseTaskStore implements TaskStore {
   async triggerRun(taskId: string, actor: string, nowMs: number): Promise<Run> {
     try {
       return await this.knex.transaction(async tx => {
+        // The claim's lock (taskCompletion.ts): a claim that decides from the task's runs under way
+        // whether the task completes either skips the task while this trigger holds it, or has committed
+        // before this reads the task. Without it, a claim could complete the task while this run is
+        // pending.
+        await lockTasks(tx, [taskId]);
         const task = await this.readTask(tx, taskId);
         if (!task) throw new NotFoundError(`Task ${taskId} not found`);
         const active = await this.activeManualRun(tx, taskId);
@@ -373,6 +378,21 @@ export class DatabaseTaskStore implements TaskStore {
         // Another trigger won the same millisecond: the occurrence key absorbed this insert.
         if (row.id !== id && row.triggered_by) {
           throw manualRunConflict(taskId, row);
+        }
+        if (row.id === id && task.state === 'completed') {
+          // A completed task has no run under way (lifecycle.ts): it is active again, at this run's
+          // instant, until the run ends and completes it again (taskCompletion.ts).
+          await tx(TASKS)
+            .where({ id: taskId, state: 'completed' })
+            .update({
+              state: 'active',
+              sort_at: sortKeyAfterAdvance({
+                nextRunAt: null,
+                occurrenceAt: nowMs,
+                runUnderWay: true,
+                nowMs,
+              }),
+            });
         }
         await tx(AUDIT).insert({
           task_id: taskId,

@@ -8,7 +8,7 @@ import { TaskService } from '../tasks/TaskService';
 import { createStores, LabSchedulerStores } from './createStores';
 import { newClaimToken, timeOrderedUuid } from './ids';
 import { completeEndedTasks, lockTasksOfRuns } from './taskCompletion';
-import { RUNS, TASKS } from './tables';
+import { AUDIT, RUNS, TASKS } from './tables';
 
 jest.setTimeout(60_000);
 
@@ -336,7 +336,117 @@ describe.each(databaseIds)(
       ).toBe(completedSortKey(now + 5000));
     });
 
+    /** Claims the pending ("run now") runs, publishes and starts them; returns them by task. */
+    async function claimAndStartPending(nowMs: number) {
+      const { runs } = await stores.dispatch.claimPendingRuns({
+        instanceId: 'a',
+        nowMs,
+        batchSize: 100,
+        leaseMs: 30_000,
+      });
+      await stores.dispatch.markPublished(
+        runs.map(r => ({
+          id: r.id,
+          claimToken: r.claimToken,
+          publishedAt: nowMs,
+        })),
+      );
+      for (const run of runs) {
+        const started = await stores.runStates.start(run.id, 1, {
+          actor: 'test',
+          claimToken: run.claimToken,
+          nowMs,
+        });
+        expect(started.proceed).toBe(true);
+      }
+      return new Map(runs.map(r => [r.taskId, r]));
+    }
+
+    it('makes a completed task active again while a "run now" of it is under way, and completes it when that run ends', async () => {
+      const now = Date.now();
+      const [task] = await oneTimeTasks([now - 2 * HOUR]);
+      await knex(TASKS)
+        .where('id', task)
+        .update({
+          state: 'completed',
+          next_run_at: null,
+          sort_at: completedSortKey(now - HOUR),
+        });
+
+      const manual = await stores.tasks.triggerRun(
+        task,
+        'user:default/ada',
+        now,
+      );
+      expect(manual.status).toBe('pending');
+      expect(await stores.tasks.getTask(task)).toMatchObject({
+        state: 'active',
+        nextRunAt: null,
+      });
+      expect(
+        Number((await knex(TASKS).where('id', task).first()).sort_at),
+      ).toBe(now);
+
+      const runs = await claimAndStartPending(now + 100);
+      expect(runs.get(task)!.id).toBe(manual.id);
+      expect(await stateOf(task)).toBe('active');
+      await stores.runStates.succeed(manual.id, result, {
+        actor: 'test',
+        claimToken: runs.get(task)!.claimToken,
+        nowMs: now + 5000,
+      });
+      expect(await stateOf(task)).toBe('completed');
+      expect(
+        Number((await knex(TASKS).where('id', task).first()).sort_at),
+      ).toBe(completedSortKey(now + 5000));
+    });
+
     if (databaseId === 'POSTGRES_15') {
+      it('does not complete a task while a "run now" committing during the claim of its last occurrence is pending', async () => {
+        const now = Date.now();
+        const [task] = await oneTimeTasks([now - 1000]);
+
+        // The trigger is held inside its transaction, after its run's insert and before it commits: its
+        // audit insert waits for a lock on the audit table that this test holds.
+        const auditLock = await knex.transaction();
+        await auditLock.raw(`lock table ${AUDIT} in exclusive mode`);
+        const triggering = stores.tasks.triggerRun(
+          task,
+          'user:default/ada',
+          now,
+        );
+        await waitForLockWait();
+
+        // The claim runs while the trigger's pending run is not committed. The trigger holds the task's
+        // lock, so the claim leaves the task for the next round; without that lock, it would see no run
+        // under way and complete the task, and the trigger would then commit a pending run of a
+        // completed task.
+        const first = await claim(now);
+        await auditLock.commit();
+        const manual = await triggering;
+        expect(first.tasksClaimed).toBe(0);
+        expect(await stateOf(task)).toBe('active');
+
+        // Next round: the occurrence is claimed, and the task stays active while the manual run is
+        // pending; it completes when both runs have ended.
+        const scheduled = await claimAndStart(now + 1000);
+        expect(await stateOf(task)).toBe('active');
+        const manualRuns = await claimAndStartPending(now + 1000);
+        expect(manualRuns.get(task)!.id).toBe(manual.id);
+        await stores.runStates.succeed(scheduled.get(task)!.id, result, {
+          actor: 'test',
+          claimToken: scheduled.get(task)!.claimToken,
+          nowMs: now + 2000,
+        });
+        expect(await stateOf(task)).toBe('active');
+        await stores.runStates.succeed(manual.id, result, {
+          actor: 'test',
+          claimToken: manualRuns.get(task)!.claimToken,
+          nowMs: now + 3000,
+        });
+        expect(await stateOf(task)).toBe('completed');
+      });
+
       it('does not leave a task active for ever when its run ends while an edit that leaves no occurrence decides', async () => {
         const now = Date.now();
         const hourly = {
