@@ -25,7 +25,11 @@ import {
   driverCheckFromConfig,
   driversFromConfig,
 } from './execution/createExecutor';
-import { createInProcessQueue } from './execution/InProcessExecution';
+import {
+  createInProcessQueue,
+  requeueLostQueuedRuns,
+} from './execution/InProcessExecution';
+import { InProcessTaskQueue } from './queue/InProcessTaskQueue';
 import {
   taskPermissionResourceRef,
   taskPermissionRules,
@@ -178,6 +182,7 @@ export const labSchedulerPlugin = createBackendPlugin({
 
         let dispatcher: Dispatcher | undefined;
         let queue: TaskQueue | undefined;
+        let inProcessQueue: InProcessTaskQueue | undefined;
         if (settings.dispatcher.enabled) {
           if (settings.queue.type === 'sqs') {
             queue = new SqsTaskQueue({
@@ -186,7 +191,7 @@ export const labSchedulerPlugin = createBackendPlugin({
               endpoint: settings.queue.endpoint,
             });
           } else {
-            queue = createInProcessQueue({
+            queue = inProcessQueue = createInProcessQueue({
               runStates,
               drivers: driversFromConfig(
                 settings.execution.config,
@@ -277,6 +282,41 @@ export const labSchedulerPlugin = createBackendPlugin({
             }
           },
         });
+
+        // The in-process queue lives in memory: runs queued in a process that was killed are queued here
+        // again (see requeueLostQueuedRuns): those queued for longer than the lost-run timeout, and at the
+        // start on SQLite (one process owns the file) every queued run.
+        if (inProcessQueue) {
+          const lostQueue = inProcessQueue;
+          const requeue = async (queuedForMs: number) => {
+            if (
+              (await requeueLostQueuedRuns({
+                dispatch: stores.dispatch,
+                queue: lostQueue,
+                logger,
+                queuedForMs,
+              })) > 0
+            ) {
+              signalRunUpdate();
+            }
+          };
+          await scheduler.scheduleTask({
+            id: 'lab-scheduler-requeue-lost-runs',
+            frequency: { minutes: 1 },
+            timeout: { minutes: 1 },
+            scope: 'global',
+            fn: () => requeue(settings.execution.lostRunTimeoutMs),
+          });
+          lifecycle.addStartupHook(() =>
+            requeue(
+              knex.client.config.client === 'pg'
+                ? settings.execution.lostRunTimeoutMs
+                : 0,
+            ).catch(error =>
+              logger.error(`Could not queue lost runs again: ${error}`),
+            ),
+          );
+        }
 
         // Run history does not grow for ever (labScheduler.retention); raw data follows its runs.
         await scheduleRunRetention({

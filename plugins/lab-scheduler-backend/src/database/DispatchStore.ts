@@ -771,6 +771,75 @@ export class DispatchStore {
   }
 
   /**
+   * Runs `queued` since before `queuedBeforeMs` (published, or back from a retried attempt, and not
+   * started since), with the message that delivers each again under its current claim: for an in-process
+   * queue, whose messages die with their process. Each is marked published at `nowMs`, so it is handed
+   * on once per lost-run timeout, not at every call. A copy of a message still held somewhere is
+   * harmless: the executor's start applies once, to a queued run under its claim (RunStateStore.start).
+   */
+  async takeLostQueuedRuns(options: {
+    queuedBeforeMs: number;
+    nowMs: number;
+    batchSize: number;
+  }): Promise<RunMessage[]> {
+    const { queuedBeforeMs, nowMs, batchSize } = options;
+    return this.knex.transaction(async tx => {
+      const lost = (q: Knex.QueryBuilder, prefix: string) =>
+        q
+          .where(`${prefix}status`, 'queued')
+          .whereNotNull(`${prefix}claim_token`)
+          .whereRaw(
+            `coalesce(${prefix}published_at, ${prefix}created_at) < ?`,
+            [queuedBeforeMs],
+          )
+          .where(r =>
+            r
+              .whereNull(`${prefix}started_at`)
+              .orWhere(`${prefix}started_at`, '<', queuedBeforeMs),
+          );
+      const query = lost(
+        tx(`${RUNS} as r`)
+          .join(`${TASKS} as t`, 't.id', 'r.task_id')
+          .select(
+            'r.id',
+            'r.task_id',
+            'r.scheduled_for',
+            'r.attempt',
+            'r.slot',
+            'r.publish_failures',
+            'r.claimed_by',
+            'r.claim_token',
+            't.instrument_ref',
+            't.name',
+            't.owner',
+            't.measurement_type',
+            't.measurement_parameters',
+            't.instrument_concurrency',
+          )
+          .orderBy('r.scheduled_for', 'asc')
+          .limit(batchSize),
+        'r.',
+      );
+      // The runs only (not their tasks, which claims and the ends of runs lock); another replica taking
+      // lost runs at the same time takes others.
+      const rows: ClaimRow[] = await (this.isPostgres
+        ? query.forNoKeyUpdate('r').skipLocked()
+        : query);
+      if (rows.length === 0) return [];
+      // One bound parameter per run.
+      await forEachChunk(
+        rows.map(r => r.id),
+        500,
+        chunk =>
+          lost(tx(RUNS).whereIn('id', chunk), '').update({
+            published_at: nowMs,
+          }),
+      );
+      return rows.map(row => toClaimed(row).message);
+    });
+  }
+
+  /**
    * After the queue came back from an outage: runs waiting out a publish backoff become claimable now
    * (by any instance) instead of at the end of their backoff.
    */

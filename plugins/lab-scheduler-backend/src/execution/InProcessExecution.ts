@@ -10,6 +10,7 @@ import {
   MeasurementFailedError,
   RawDataStore,
 } from '@lab-scheduler/plugin-lab-scheduler-node';
+import { DispatchStore } from '../database/DispatchStore';
 import { RunStateStore } from '../database/RunStateStore';
 import { InProcessTaskQueue } from '../queue/InProcessTaskQueue';
 import { DirectRunReporter } from './DirectRunReporter';
@@ -71,4 +72,42 @@ export function createInProcessQueue(options: {
         runId: message.runId,
       }),
   });
+}
+
+/**
+ * Hands runs left `queued` to this process's in-process queue again. That queue lives in memory: a
+ * process killed (not stopped) loses the runs it had queued, and nothing else would ever measure them or
+ * complete their one-time tasks. A run queued for longer than `queuedForMs` is presumed lost (0: every
+ * queued run, at the start-up of the one process that uses a SQLite file). A copy of a message still held
+ * by a live replica is harmless: only one start of a run applies (RunStateStore.start), and the copy is
+ * refused there. Returns how many runs were handed on.
+ */
+export async function requeueLostQueuedRuns(options: {
+  dispatch: DispatchStore;
+  queue: InProcessTaskQueue;
+  logger: LoggerService;
+  queuedForMs: number;
+  nowMs?: number;
+}): Promise<number> {
+  const nowMs = options.nowMs ?? Date.now();
+  let handed = 0;
+  for (;;) {
+    const messages = await options.dispatch.takeLostQueuedRuns({
+      queuedBeforeMs: nowMs - options.queuedForMs,
+      nowMs,
+      batchSize: 500,
+    });
+    if (messages.length === 0) break;
+    // Accepted unless the queue is closing; a run refused here is taken again on the next call.
+    const outcomes = await options.queue.publish(messages);
+    handed += outcomes.filter(o => o.ok).length;
+    if (messages.length < 500 || outcomes.some(o => !o.ok)) break;
+  }
+  if (handed > 0) {
+    options.logger.warn(
+      'Queued runs whose in-process queue was lost were queued again',
+      { count: handed },
+    );
+  }
+  return handed;
 }
