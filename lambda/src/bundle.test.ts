@@ -27,6 +27,10 @@ describe('built Lambda bundle', () => {
       'utf8',
     );
     expect(bundle).not.toMatch(/aws-cdk-lib|esbuild|jest/);
+    // The http gateway driver from its module package, without the backend module around it (the
+    // package's `sideEffects: false` lets esbuild leave out @backstage/backend-plugin-api).
+    expect(bundle).toMatch(/Instrument gateway refused the measurement/);
+    expect(bundle).not.toMatch(/createBackendModule/);
   });
 
   it('handles a sample event: a malformed record fails alone, a duplicate delivery is acknowledged', async () => {

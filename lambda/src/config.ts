@@ -3,6 +3,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { S3Client } from '@aws-sdk/client-s3';
+import { httpGatewayDriverFactory } from '@lab-scheduler/plugin-lab-scheduler-backend-module-http-gateway';
 import {
   builtInDriverFactories,
   cachedServiceToken,
@@ -108,9 +109,10 @@ export async function settingsFromEnv(
     faultRate: Number(env.SIMULATED_FAULT_RATE ?? 0),
     delayMs: Number(env.SIMULATED_DELAY_MS ?? 0),
   });
-  // The backend's registry: the same factories and entry keys as labScheduler.execution.instruments.
+  // The backend's registry: the same factories (the http gateway driver from its module package) and
+  // entry keys as labScheduler.execution.instruments.
   const drivers = createDriverRegistry({
-    factories: builtInDriverFactories(simulated),
+    factories: [...builtInDriverFactories(simulated), httpGatewayDriverFactory],
     instruments: instrumentConfigsFromJson(
       JSON.parse(env.INSTRUMENT_GATEWAYS ?? '[]'),
       'INSTRUMENT_GATEWAYS',

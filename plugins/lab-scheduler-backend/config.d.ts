@@ -202,8 +202,10 @@ export interface Config {
         /** @visibility backend */
         instrumentRef: string;
         /**
-         * The driver: http (gateway), simulated, or one a backend module added through
-         * instrumentDriversExtensionPoint (its own keys go next to this one). Default: http.
+         * The driver: http (gateway, from the backend module
+         * @lab-scheduler/plugin-lab-scheduler-backend-module-http-gateway), simulated (built in), or one
+         * another backend module added through instrumentDriversExtensionPoint (its own keys go next to
+         * this one). Default: http.
          * @visibility backend
          */
         driver?: string;

@@ -7,7 +7,7 @@
 //    with create-app's legacy-frontend-system app beside it (scripts/adopter-app/template-legacy, copied to
 //    legacy/: App.tsx with createApp from @backstage/app-defaults and FlatRoutes, Root.tsx with the sidebar,
 //    EntityPage.tsx with the entityPage switch), a third workspace of the same install.
-// 2. The four plugin packages are installed from their packed tarballs (no workspace links, no source), with
+// 2. The five plugin packages are installed from their packed tarballs (no workspace links, no source), with
 //    the other packages the READMEs tell an adopter to add; npm resolves the rest from the registry.
 // 3. Every README snippet that names its file (a first line `// packages/…`) goes into that file, in the
 //    legacy app when the block is under a heading naming the "legacy frontend system": a whole file, or
@@ -151,9 +151,9 @@ async function main() {
   const tarballs = existsSync(tarballDir)
     ? readdirSync(tarballDir).filter(f => f.endsWith('.tgz'))
     : [];
-  if (tarballs.length < 4)
+  if (tarballs.length < 5)
     fail(
-      `expected the four packed plugins in ${tarballDir}: run npm run pack:packages first`,
+      `expected the five packed plugins in ${tarballDir}: run npm run pack:packages first`,
     );
   const app = mkdtempSync(join(tmpdir(), 'adopter-app-'));
   cpSync(join(root, 'scripts/adopter-app/template'), app, { recursive: true });

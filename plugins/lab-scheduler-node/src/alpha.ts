@@ -14,8 +14,8 @@ export interface InstrumentDriversExtensionPoint {
 }
 
 /**
- * Instrument drivers beyond the built-in `http` gateway and `simulated`, added by backend modules of
- * the `lab-scheduler` plugin.
+ * Instrument drivers beyond the built-in `simulated`, added by backend modules of the `lab-scheduler`
+ * plugin: `http` by `@lab-scheduler/plugin-lab-scheduler-backend-module-http-gateway`, or your own.
  *
  * @alpha
  */

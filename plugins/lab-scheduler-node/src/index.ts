@@ -7,11 +7,6 @@ export * from './drivers/InstrumentDriver';
 export * from './drivers/InstrumentDriverFactory';
 export { SimulatedInstrumentDriver } from './drivers/SimulatedInstrumentDriver';
 export type { SimulatedDriverOptions } from './drivers/SimulatedInstrumentDriver';
-export {
-  GatewayResponseError,
-  HttpInstrumentDriver,
-} from './drivers/HttpInstrumentDriver';
-export type { HttpInstrumentDriverOptions } from './drivers/HttpInstrumentDriver';
 export * from './measurementTypes';
 export * from './processing/processMeasurement';
 export * from './storage/RawDataStore';

@@ -5,8 +5,11 @@ import {
   SimulatedInstrumentDriver,
 } from '@lab-scheduler/plugin-lab-scheduler-node';
 import { instrumentDriversExtensionPoint } from '@lab-scheduler/plugin-lab-scheduler-node/alpha';
+import httpGatewayModule from '@lab-scheduler/plugin-lab-scheduler-backend-module-http-gateway';
 import { Knex } from 'knex';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -50,7 +53,7 @@ function benchDriverModule(created: Array<{ ref: string; bench: string }>) {
   });
 }
 
-function settings(driver: string) {
+function settings(instrument: object) {
   return {
     labScheduler: {
       dispatcher: { enabled: true, pollInterval: '500ms' },
@@ -58,10 +61,65 @@ function settings(driver: string) {
       execution: {
         rawDataDirectory: mkdtempSync(join(tmpdir(), 'lab-raw-')),
         simulated: { allowed: false },
-        instruments: [{ instrumentRef: PLATE_READER, driver, bench: 'B2' }],
+        instruments: [{ instrumentRef: PLATE_READER, ...instrument }],
       },
     },
   };
+}
+
+/** An instrument gateway answering every measurement with the simulation's data; counts the requests. */
+async function startGateway() {
+  const simulated = new SimulatedInstrumentDriver();
+  const requests: Array<{ auth?: string; body: any }> = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', c => (body += c));
+    req.on('end', async () => {
+      requests.push({
+        auth: req.headers.authorization,
+        body: JSON.parse(body),
+      });
+      const raw = await simulated.measure(JSON.parse(body));
+      res
+        .writeHead(200, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ units: raw.units, data: raw.data }));
+    });
+  });
+  await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    close: () => new Promise(r => server.close(r)),
+  };
+}
+
+/** Creates a one-time task on the plate reader due in a second and waits for its run to end. */
+async function runOnce(backend: { server: any }) {
+  const task = await request(backend.server)
+    .post(`${API}/tasks`)
+    .set('Authorization', asUser())
+    .send({
+      ...validTask,
+      schedule: {
+        type: 'once',
+        at: new Date(Date.now() + 1000).toISOString(),
+      },
+    });
+  expect(task.status).toBe(201);
+  let runs: Array<{ status: string; result?: { driver: string } }> = [];
+  for (
+    let i = 0;
+    i < 100 && !['succeeded', 'failed'].includes(runs[0]?.status);
+    i++
+  ) {
+    await sleep(100);
+    runs = (
+      await request(backend.server)
+        .get(`${API}/tasks/${task.body.id}/runs`)
+        .set('Authorization', asUser())
+    ).body.items;
+  }
+  return runs;
 }
 
 describe('instrument drivers from modules (instrumentDriversExtensionPoint)', () => {
@@ -74,32 +132,14 @@ describe('instrument drivers from modules (instrumentDriversExtensionPoint)', ()
 
   it('measures an instrument whose config names a driver a module added', async () => {
     const created: Array<{ ref: string; bench: string }> = [];
-    const backend = await startLabSchedulerBackend(knex, settings('bench'), [
-      benchDriverModule(created),
-    ]);
+    const backend = await startLabSchedulerBackend(
+      knex,
+      settings({ driver: 'bench', bench: 'B2' }),
+      [benchDriverModule(created)],
+    );
     try {
       expect(created).toEqual([{ ref: PLATE_READER, bench: 'B2' }]);
-      const task = await request(backend.server)
-        .post(`${API}/tasks`)
-        .set('Authorization', asUser())
-        .send({
-          ...validTask,
-          schedule: {
-            type: 'once',
-            at: new Date(Date.now() + 1000).toISOString(),
-          },
-        });
-      expect(task.status).toBe(201);
-      let runs: Array<{ status: string; result?: { driver: string } }> = [];
-      for (let i = 0; i < 100 && runs[0]?.status !== 'succeeded'; i++) {
-        await sleep(100);
-        runs = (
-          await request(backend.server)
-            .get(`${API}/tasks/${task.body.id}/runs`)
-            .set('Authorization', asUser())
-        ).body.items;
-      }
-      expect(runs).toMatchObject([
+      expect(await runOnce(backend)).toMatchObject([
         { status: 'succeeded', result: { driver: 'bench' } },
       ]);
     } finally {
@@ -107,11 +147,47 @@ describe('instrument drivers from modules (instrumentDriversExtensionPoint)', ()
     }
   });
 
+  it('measures through the http gateway driver the http-gateway module adds', async () => {
+    const gateway = await startGateway();
+    // No `driver` key: http is the default.
+    const backend = await startLabSchedulerBackend(
+      knex,
+      settings({ endpoint: gateway.endpoint, token: 'gw-secret' }),
+      [httpGatewayModule],
+    );
+    try {
+      expect(await runOnce(backend)).toMatchObject([
+        { status: 'succeeded', result: { driver: 'http' } },
+      ]);
+      expect(gateway.requests).toMatchObject([
+        {
+          auth: 'Bearer gw-secret',
+          body: {
+            instrumentRef: PLATE_READER,
+            measurement: { type: 'absorbance-spectrum' },
+          },
+        },
+      ]);
+    } finally {
+      await backend.stop();
+      await gateway.close();
+    }
+  });
+
   it('refuses to start when an instrument names a driver no module added', async () => {
     await expect(
-      startLabSchedulerBackend(knex, settings('bench')),
+      startLabSchedulerBackend(knex, settings({ driver: 'bench' })),
+    ).rejects.toThrow(/Unknown instrument driver 'bench'.*known: simulated$/);
+  });
+
+  it('refuses to start on an http instrument without the http-gateway module, naming the package', async () => {
+    await expect(
+      startLabSchedulerBackend(
+        knex,
+        settings({ endpoint: 'http://127.0.0.1:1' }),
+      ),
     ).rejects.toThrow(
-      /Unknown instrument driver 'bench'.*known: http, simulated/,
+      /Unknown instrument driver 'http'.*known: simulated \(the http gateway driver comes from @lab-scheduler\/plugin-lab-scheduler-backend-module-http-gateway: install it/,
     );
   });
 });

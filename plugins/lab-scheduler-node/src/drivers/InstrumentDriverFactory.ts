@@ -1,5 +1,4 @@
 import { Config, ConfigReader } from '@backstage/config';
-import { HttpInstrumentDriver } from './HttpInstrumentDriver';
 import { DriverRegistry, InstrumentDriver } from './InstrumentDriver';
 import { SimulatedInstrumentDriver } from './SimulatedInstrumentDriver';
 
@@ -17,36 +16,29 @@ export interface InstrumentDriverFactory {
 }
 
 /**
- * The HTTP instrument gateway: keys `endpoint` (required), `token`, `timeoutMs`, `maxResponseBytes`.
- * The contract is `openapi/instrument-gateway.yaml` in this package.
+ * The package of the `http` driver (an HTTP instrument gateway), the default `driver` of an instrument
+ * entry. Not built in: the backend gets it from that backend module, the Lambda passes its factory.
+ */
+const HTTP_GATEWAY_DRIVER_PACKAGE =
+  '@lab-scheduler/plugin-lab-scheduler-backend-module-http-gateway';
+
+/**
+ * The built-in driver factories: `simulated` only. The `http` gateway driver comes from
+ * `@lab-scheduler/plugin-lab-scheduler-backend-module-http-gateway` (`httpGatewayDriverFactory`).
  *
  * @public
  */
-export const httpGatewayDriverFactory: InstrumentDriverFactory = {
-  name: 'http',
-  create: ({ config }) =>
-    new HttpInstrumentDriver({
-      endpoint: config.getString('endpoint'),
-      token: config.getOptionalString('token'),
-      timeoutMs: config.getOptionalNumber('timeoutMs'),
-      maxResponseBytes: config.getOptionalNumber('maxResponseBytes'),
-    }),
-};
-
-/** The built-in driver factories: `http` (gateway) and `simulated`. @public */
 export function builtInDriverFactories(
   simulated: SimulatedInstrumentDriver,
 ): InstrumentDriverFactory[] {
-  return [
-    httpGatewayDriverFactory,
-    { name: 'simulated', create: () => simulated },
-  ];
+  return [{ name: 'simulated', create: () => simulated }];
 }
 
 /**
  * The registry of a backend or a Lambda: each listed instrument gets a driver from the factory its
- * entry names (default `http`); every other instrument gets `fallback` (the simulation, when allowed)
- * or is refused.
+ * entry names (default `http`, which must then be among `factories`); every other instrument gets
+ * `fallback` (the simulation, when allowed) or is refused. An entry naming no factory throws, naming
+ * the package to install when that is the `http` gateway driver.
  *
  * @public
  */
@@ -70,10 +62,15 @@ export function createDriverRegistry(options: {
     const name = instrument.getOptionalString('driver') ?? 'http';
     const factory = byName.get(name);
     if (!factory) {
+      const hint =
+        name === 'http'
+          ? ` (the http gateway driver comes from ${HTTP_GATEWAY_DRIVER_PACKAGE}: install it and add it to the ` +
+            `backend with backend.add(import('${HTTP_GATEWAY_DRIVER_PACKAGE}')))`
+          : '';
       throw new Error(
-        `Unknown instrument driver '${name}' for ${instrumentRef}; known: ${[
-          ...byName.keys(),
-        ].join(', ')}`,
+        `Unknown instrument driver '${name}' for ${instrumentRef}; known: ${
+          [...byName.keys()].join(', ') || 'none'
+        }${hint}`,
       );
     }
     byInstrument.set(

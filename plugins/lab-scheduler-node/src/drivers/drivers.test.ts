@@ -1,8 +1,10 @@
 import { measurementTypes } from '@lab-scheduler/plugin-lab-scheduler-common';
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
-import { HttpInstrumentDriver } from './HttpInstrumentDriver';
+import { ConfigReader } from '@backstage/config';
 import { InstrumentFaultError } from './InstrumentDriver';
+import {
+  builtInDriverFactories,
+  createDriverRegistry,
+} from './InstrumentDriverFactory';
 import { SimulatedInstrumentDriver } from './SimulatedInstrumentDriver';
 
 const request = (
@@ -60,69 +62,62 @@ describe('SimulatedInstrumentDriver', () => {
   });
 });
 
-describe('HttpInstrumentDriver against a local gateway', () => {
-  let server: Server;
-  let endpoint: string;
-  const received: any[] = [];
-  let mode: 'ok' | 'error' | 'refuse' | 'slow' = 'ok';
+describe('createDriverRegistry', () => {
+  const simulated = new SimulatedInstrumentDriver();
+  const entry = (value: object) => new ConfigReader(value);
 
-  beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', c => (body += c));
-      req.on('end', () => {
-        received.push({
-          url: req.url,
-          auth: req.headers.authorization,
-          body: JSON.parse(body),
-        });
-        if (mode === 'slow') return setTimeout(() => res.end('{}'), 1000);
-        if (mode === 'error') return res.writeHead(503).end('lamp warming up');
-        if (mode === 'refuse') return res.writeHead(422).end('unknown method');
-        return res.writeHead(200, { 'Content-Type': 'application/json' }).end(
-          JSON.stringify({
-            units: { mass: 'g' },
-            data: { readings: [1.0001, 1.0002], unit: 'g' },
+  it('has no http factory built in: an entry without a driver (http) stops the start, naming the package', () => {
+    expect(builtInDriverFactories(simulated).map(f => f.name)).toEqual([
+      'simulated',
+    ]);
+    expect(() =>
+      createDriverRegistry({
+        factories: builtInDriverFactories(simulated),
+        instruments: [
+          entry({
+            instrumentRef: 'resource:default/plate-reader-1',
+            endpoint: 'https://gateway.example.com',
           }),
-        );
-      });
-    });
-    await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
-    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/gw/`;
-  });
-  afterAll(() => new Promise(r => server.close(r)));
-
-  it('posts the measurement with the token and returns the data', async () => {
-    mode = 'ok';
-    const driver = new HttpInstrumentDriver({ endpoint, token: 's3cret' });
-    const raw = await driver.measure(request('mass-reading'));
-    expect(raw.data).toEqual({ readings: [1.0001, 1.0002], unit: 'g' });
-    expect(received.at(-1)).toMatchObject({
-      url: '/gw/measure',
-      auth: 'Bearer s3cret',
-      body: {
-        runId: '7a03aa29-ea0b-4587-9d20-81247edc8bff',
-        measurement: { type: 'mass-reading' },
-      },
-    });
-  });
-
-  it('treats 5xx and timeouts as instrument faults, 4xx as permanent', async () => {
-    mode = 'error';
-    await expect(
-      new HttpInstrumentDriver({ endpoint }).measure(request('mass-reading')),
-    ).rejects.toThrow(InstrumentFaultError);
-    mode = 'slow';
-    await expect(
-      new HttpInstrumentDriver({ endpoint, timeoutMs: 100 }).measure(
-        request('mass-reading'),
-      ),
-    ).rejects.toThrow(/timed out after 100 ms/);
-    mode = 'refuse';
-    const refused = new HttpInstrumentDriver({ endpoint }).measure(
-      request('mass-reading'),
+        ],
+      }),
+    ).toThrow(
+      "Unknown instrument driver 'http' for resource:default/plate-reader-1; known: simulated (the http gateway " +
+        'driver comes from @lab-scheduler/plugin-lab-scheduler-backend-module-http-gateway: install it and add it ' +
+        "to the backend with backend.add(import('@lab-scheduler/plugin-lab-scheduler-backend-module-http-gateway')))",
     );
-    await expect(refused).rejects.toThrow(/refused the measurement \(422\)/);
-    await expect(refused).rejects.not.toBeInstanceOf(InstrumentFaultError);
+  });
+
+  it('names no package for other unknown drivers', () => {
+    expect(() =>
+      createDriverRegistry({
+        factories: [],
+        instruments: [
+          entry({ instrumentRef: 'resource:default/x', driver: 'serial' }),
+        ],
+      }),
+    ).toThrow(
+      /^Unknown instrument driver 'serial' for resource:default\/x; known: none$/,
+    );
+  });
+
+  it('gives listed instruments the driver their entry names, case-insensitively', () => {
+    const registry = createDriverRegistry({
+      factories: [
+        ...builtInDriverFactories(simulated),
+        {
+          name: 'http',
+          create: () => ({ name: 'http', measure: simulated.measure }),
+        },
+      ],
+      instruments: [
+        entry({ instrumentRef: 'resource:default/Plate-Reader-1' }),
+        entry({ instrumentRef: 'resource:default/sim-1', driver: 'simulated' }),
+      ],
+    });
+    expect(registry.driverFor('resource:default/plate-reader-1').name).toBe(
+      'http',
+    );
+    expect(registry.driverFor('resource:default/sim-1')).toBe(simulated);
+    expect(registry.has('resource:default/other')).toBe(false);
   });
 });

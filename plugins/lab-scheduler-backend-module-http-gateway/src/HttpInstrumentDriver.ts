@@ -3,7 +3,7 @@ import {
   InstrumentFaultError,
   MeasurementRequest,
   RawMeasurement,
-} from './InstrumentDriver';
+} from '@lab-scheduler/plugin-lab-scheduler-node';
 
 export interface HttpInstrumentDriverOptions {
   /** Base URL of the instrument gateway; the driver POSTs to `${endpoint}/measure`. */

@@ -9,7 +9,10 @@ import {
   GatewayResponseError,
   HttpInstrumentDriver,
 } from './HttpInstrumentDriver';
-import { InstrumentFaultError, MeasurementRequest } from './InstrumentDriver';
+import {
+  InstrumentFaultError,
+  MeasurementRequest,
+} from '@lab-scheduler/plugin-lab-scheduler-node';
 
 const request: MeasurementRequest = {
   runId: '7a03aa29-ea0b-4587-9d20-81247edc8bff',
