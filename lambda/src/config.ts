@@ -3,20 +3,23 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { S3Client } from '@aws-sdk/client-s3';
-import { httpGatewayDriverFactory } from '@lab-scheduler/plugin-lab-scheduler-backend-module-http-gateway';
 import {
   builtInDriverFactories,
+  builtInMeasurementTypes,
   cachedServiceToken,
   createDriverRegistry,
+  createMeasurementTypeRegistry,
   DriverRegistry,
   HttpRunReporter,
   instrumentConfigsFromJson,
   LocalRawDataStore,
   RawDataStore,
   S3RawDataStore,
+  MeasurementTypeRegistry,
   ServiceTokenProvider,
   SimulatedInstrumentDriver,
 } from '@lab-scheduler/plugin-lab-scheduler-node';
+import { LAMBDA_MODULES, LambdaModules } from './modules';
 
 /**
  * The Lambda's settings, from its environment (set by the CDK stack):
@@ -41,6 +44,8 @@ export interface LambdaSettings {
   maxReceiveCount: number;
   rawData: RawDataStore;
   drivers: DriverRegistry;
+  /** Processing, QC and simulation per measurement type: the built-in ones and LAMBDA_MODULES'. */
+  measurementTypes: MeasurementTypeRegistry;
 }
 
 /** The current value of the token secret in Secrets Manager. */
@@ -89,6 +94,7 @@ export function serviceTokenProvider(
 
 export async function settingsFromEnv(
   env: NodeJS.ProcessEnv = process.env,
+  modules: LambdaModules = LAMBDA_MODULES,
 ): Promise<LambdaSettings> {
   const apiUrl = env.LAB_SCHEDULER_API_URL;
   if (!apiUrl) throw new Error('LAB_SCHEDULER_API_URL is required');
@@ -105,14 +111,23 @@ export async function settingsFromEnv(
   } else {
     throw new Error('Set RAW_DATA_BUCKET (or RAW_DATA_DIRECTORY outside AWS)');
   }
+  // The backend's registries, from the same objects its modules register.
+  const measurementTypes = createMeasurementTypeRegistry(
+    builtInMeasurementTypes,
+    modules.measurementTypes,
+  );
   const simulated = new SimulatedInstrumentDriver({
+    measurementTypes,
     faultRate: Number(env.SIMULATED_FAULT_RATE ?? 0),
     delayMs: Number(env.SIMULATED_DELAY_MS ?? 0),
   });
-  // The backend's registry: the same factories (the http gateway driver from its module package) and
-  // entry keys as labScheduler.execution.instruments.
+  // The same factories (the http gateway driver from its module package) and entry keys as
+  // labScheduler.execution.instruments.
   const drivers = createDriverRegistry({
-    factories: [...builtInDriverFactories(simulated), httpGatewayDriverFactory],
+    factories: [
+      ...builtInDriverFactories(simulated),
+      ...modules.driverFactories,
+    ],
     instruments: instrumentConfigsFromJson(
       JSON.parse(env.INSTRUMENT_GATEWAYS ?? '[]'),
       'INSTRUMENT_GATEWAYS',
@@ -126,6 +141,7 @@ export async function settingsFromEnv(
     maxReceiveCount: Number(env.MAX_RECEIVE_COUNT ?? 3),
     rawData,
     drivers,
+    measurementTypes,
   };
 }
 

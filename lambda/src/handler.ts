@@ -15,6 +15,7 @@ import {
 import {
   MeasurementExecutor,
   MeasurementFailedError,
+  RunReporter,
 } from '@lab-scheduler/plugin-lab-scheduler-node';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type {
@@ -23,7 +24,7 @@ import type {
   SQSEvent,
   SQSRecord,
 } from 'aws-lambda';
-import { reporterFor, settingsFromEnv } from './config';
+import { LambdaSettings, reporterFor, settingsFromEnv } from './config';
 
 /**
  * SQS-triggered measurement Lambda: one record per run message. Each record is measured by the shared
@@ -42,17 +43,29 @@ let executorPromise:
   | Promise<{ executor: MeasurementExecutor; maxReceiveCount: number }>
   | undefined;
 
+/**
+ * The executor of these settings: the registries settingsFromEnv built (drivers and measurement types,
+ * from the built-ins and LAMBDA_MODULES), dead-lettering on the last attempt.
+ */
+export function executorFor(
+  settings: LambdaSettings,
+  reporter: RunReporter = reporterFor(settings),
+): MeasurementExecutor {
+  return new MeasurementExecutor({
+    drivers: settings.drivers,
+    measurementTypes: settings.measurementTypes,
+    rawData: settings.rawData,
+    reporter,
+    logger,
+    deadLetterQueue: true,
+  });
+}
+
 /** Built once per container (cold start): settings and clients; the token is re-read as it ages (config.ts). */
 function getExecutor() {
   executorPromise ??= settingsFromEnv().then(settings => ({
     maxReceiveCount: settings.maxReceiveCount,
-    executor: new MeasurementExecutor({
-      drivers: settings.drivers,
-      rawData: settings.rawData,
-      reporter: reporterFor(settings),
-      logger,
-      deadLetterQueue: true,
-    }),
+    executor: executorFor(settings),
   }));
   executorPromise.catch(() => {
     executorPromise = undefined; // retry the set-up on the next invocation
