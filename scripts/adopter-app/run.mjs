@@ -129,6 +129,7 @@ const READMES = [
   'plugins/lab-scheduler/README.md',
   'plugins/lab-scheduler-node/README.md',
   'plugins/lab-scheduler-common/README.md',
+  'plugins/lab-scheduler-backend-module-http-gateway/README.md',
 ].map(f => join(root, f));
 
 /** Which package of the app a README's install command (`npm install --workspace backend …`) targets. */
@@ -137,6 +138,7 @@ const PACKAGE_OF_README = {
   'plugins/lab-scheduler/README.md': 'app',
   'plugins/lab-scheduler-node/README.md': 'backend',
   'plugins/lab-scheduler-common/README.md': 'backend',
+  'plugins/lab-scheduler-backend-module-http-gateway/README.md': 'backend',
 };
 
 /**
