@@ -181,6 +181,24 @@ function isUniqueViolation(error: unknown): boolean {
   );
 }
 
+/** What a run's message is built from (ClaimRow): the run (`r`) joined with its task (`t`). */
+const CLAIM_ROW_COLUMNS = [
+  'r.id',
+  'r.task_id',
+  'r.scheduled_for',
+  'r.attempt',
+  'r.slot',
+  'r.publish_failures',
+  'r.claimed_by',
+  'r.claim_token',
+  't.instrument_ref',
+  't.name',
+  't.owner',
+  't.measurement_type',
+  't.measurement_parameters',
+  't.instrument_concurrency',
+];
+
 /**
  * The dispatcher's SQL: claiming due tasks and runs atomically (FOR UPDATE SKIP LOCKED on PostgreSQL;
  * SQLite serialises writers, and the unique occurrence key guards both), leases, instrument slots and
@@ -560,22 +578,7 @@ export class DispatchStore {
     await forEachChunk(ids, 500, async chunk => {
       const rows: ClaimRow[] = await db(`${RUNS} as r`)
         .join(`${TASKS} as t`, 't.id', 'r.task_id')
-        .select(
-          'r.id',
-          'r.task_id',
-          'r.scheduled_for',
-          'r.attempt',
-          'r.slot',
-          'r.publish_failures',
-          'r.claimed_by',
-          'r.claim_token',
-          't.instrument_ref',
-          't.name',
-          't.owner',
-          't.measurement_type',
-          't.measurement_parameters',
-          't.instrument_concurrency',
-        )
+        .select(...CLAIM_ROW_COLUMNS)
         .whereIn('r.id', chunk)
         .where('r.status', 'pending')
         .where('r.claimed_by', instanceId);
@@ -800,22 +803,7 @@ export class DispatchStore {
       const query = lost(
         tx(`${RUNS} as r`)
           .join(`${TASKS} as t`, 't.id', 'r.task_id')
-          .select(
-            'r.id',
-            'r.task_id',
-            'r.scheduled_for',
-            'r.attempt',
-            'r.slot',
-            'r.publish_failures',
-            'r.claimed_by',
-            'r.claim_token',
-            't.instrument_ref',
-            't.name',
-            't.owner',
-            't.measurement_type',
-            't.measurement_parameters',
-            't.instrument_concurrency',
-          )
+          .select(...CLAIM_ROW_COLUMNS)
           .orderBy('r.scheduled_for', 'asc')
           .limit(batchSize),
         'r.',
