@@ -94,6 +94,26 @@ describe.each(databaseIds)(
       expect(failedStatements).toEqual([]);
     });
 
+    it('completes a task whose last occurrence already has a run that has ended, and claims no run for it', async () => {
+      const at = Date.now() - 100;
+      const [taken, free] = await twoDueTasks(at);
+      // "Run now" at the occurrence's instant, already finished when the claim comes.
+      await knex(RUNS).insert({
+        ...manualRun(taken, at),
+        status: 'succeeded',
+        finished_at: at + 50,
+      });
+
+      const result = await claim();
+
+      expect(result.runs.map(r => r.taskId)).toEqual([free]);
+      await expectOneRunPerOccurrence([taken, free]);
+      const state = async (id: string) =>
+        (await knex('lab_scheduler_tasks').where({ id }).first()).state;
+      expect(await state(taken)).toBe('completed');
+      expect(await state(free)).toBe('active');
+    });
+
     if (databaseId === 'POSTGRES_15') {
       it('probes the occurrence key per run instead of scanning the run history, before any statistics', async () => {
         // 30,000 runs of history and no statistics (a fresh table, autovacuum not yet there): a plan

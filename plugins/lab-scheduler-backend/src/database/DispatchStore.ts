@@ -85,15 +85,15 @@ type ClaimRow = Pick<
   };
 
 /**
- * A task's schedule after a claim. Its state and sort key follow from these and from whether the claim
- * inserted a run for it (lifecycle.ts: `stateAfterAdvance`, `sortKeyAfterAdvance`).
+ * A task's schedule after a claim. Its state and sort key follow from these (lifecycle.ts:
+ * `stateAfterAdvance`, `sortKeyAfterAdvance`).
  */
 type TaskUpdate = {
   id: string;
   nextRunAt: number | null;
   /** The occurrence claimed (next_run_at before the claim). */
   occurrenceAt: number;
-  /** A run of the task was under way before the claim (only looked up when no occurrence is left). */
+  /** A run of the task is under way once the claim is written (see claimDueTasksOnce). */
   runUnderWay: boolean;
 };
 
@@ -317,13 +317,21 @@ export class DispatchStore {
           });
         }
       }
-      // A task with no occurrence left completes only once no run of it is under way (lifecycle.ts):
-      // look up the runs under way of those few. Their rows are locked above, and whatever ends a run
-      // locks its task first (taskCompletion.ts), so no run of theirs ends while this claim decides.
+      // Whether a run of the task is under way once the claim is written decides whether a task with no
+      // occurrence left completes. A pending run the claim inserts is one: no lookup for those (a lookup
+      // for every claimed one-time task cost a quarter of a drain's database time). The others with no
+      // occurrence left (their last one skipped) look up the runs they had under way before. The task
+      // rows are locked above, and whatever ends a run locks its task first (taskCompletion.ts), so no
+      // run of theirs ends while this claim decides.
+      const startsRun = new Set(
+        runRows.filter(r => r.status === 'pending').map(r => r.task_id),
+      );
+      const underWay = new Set(startsRun);
       const ending = tasks
-        .filter(t => plans.get(t.id)!.nextRunAt === null)
+        .filter(
+          t => plans.get(t.id)!.nextRunAt === null && !startsRun.has(t.id),
+        )
         .map(t => t.id);
-      const underWay = new Set<string>();
       // One bound parameter per task.
       await forEachChunk(ending, 500, async chunk => {
         const rows: Pick<RunRow, 'task_id'>[] = await tx(RUNS)
@@ -349,6 +357,18 @@ export class DispatchStore {
             existingRuns,
           })
         : await this.writeClaimSqlite(tx, { taskUpdates, runRows }, nowMs);
+      // A pending run the occurrence key left out (its occurrence already had a run, e.g. a "run now" at
+      // that instant) started nothing: its task, written as having a run under way, completes now if
+      // none is (rare: one lookup for those only).
+      const leftOut = runRows
+        .filter(
+          r =>
+            r.status === 'pending' &&
+            !inserted.has(r.id) &&
+            plans.get(r.task_id)!.nextRunAt === null,
+        )
+        .map(r => r.task_id);
+      await completeEndedTasks(tx, leftOut, nowMs);
       const claimed = runRows
         .filter(r => r.status === 'pending' && inserted.has(r.id))
         .map(r => {
@@ -410,11 +430,6 @@ export class DispatchStore {
           // and re-run by every claim), where this stays one probe of the occurrence key per run.
           `where (select 1 from ${RUNS} x
              where x.task_id = r.task_id and x.scheduled_for = r.scheduled_for) is null`;
-    // A run is under way once the claim is written: one was before, or the claim inserted a pending one
-    // (not one the occurrence key left out: that occurrence's run may long have ended). The set of
-    // inserted tasks is hashed once (a hashed subplan), not scanned per task.
-    const runUnderWay = `(v.run_under_way or v.id in
-      (select i.task_id from inserted i where i.status = 'pending'))`;
     // What is the same for the whole batch travels once, as a scalar.
     const { rows } = await tx.raw(
       `with v as (
@@ -439,10 +454,10 @@ export class DispatchStore {
              nextRunAt: 'v.next_run_at',
              // The row before the update: the occurrence this claim took.
              occurrenceAt: `${TASKS}.next_run_at`,
-             runUnderWay,
+             runUnderWay: 'v.run_under_way',
              nowMs: '?::bigint',
            })},
-           state = ${stateAfterAdvanceSql('v.next_run_at', runUnderWay)}
+           state = ${stateAfterAdvanceSql('v.next_run_at', 'v.run_under_way')}
          from v where ${TASKS}.id = v.id
        )
        select id from inserted`,
@@ -470,8 +485,7 @@ export class DispatchStore {
   }
 
   /**
-   * SQLite (one writer at a time): a multi-row INSERT, then UPDATE … FROM a VALUES list (after the insert:
-   * a task's state depends on whether its run went in).
+   * SQLite (one writer at a time): a multi-row INSERT, then UPDATE … FROM a VALUES list.
    */
   private async writeClaimSqlite(
     tx: Knex.Transaction,
@@ -488,20 +502,12 @@ export class DispatchStore {
         .returning('id');
       rows.forEach(r => inserted.add(typeof r === 'string' ? r : r.id));
     });
-    const startedRun = new Set(
-      runRows
-        .filter(r => r.status === 'pending' && inserted.has(r.id))
-        .map(r => r.task_id),
-    );
-    const updates = taskUpdates.map(u => {
-      const runUnderWay = u.runUnderWay || startedRun.has(u.id);
-      return {
-        id: u.id,
-        nextRunAt: u.nextRunAt,
-        sortAt: sortKeyAfterAdvance({ ...u, runUnderWay, nowMs }),
-        state: stateAfterAdvance(u.nextRunAt, runUnderWay),
-      };
-    });
+    const updates = taskUpdates.map(u => ({
+      id: u.id,
+      nextRunAt: u.nextRunAt,
+      sortAt: sortKeyAfterAdvance({ ...u, nowMs }),
+      state: stateAfterAdvance(u.nextRunAt, u.runUnderWay),
+    }));
     await forEachChunk(updates, 1000, chunk =>
       tx.raw(
         `with v(id, next_run_at, sort_at, state) as (
