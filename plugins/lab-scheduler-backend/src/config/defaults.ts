@@ -18,6 +18,8 @@ export const LAB_SCHEDULER_DEFAULTS = {
     // Not configurable: the dispatcher's own tunables (see DispatcherOptions).
     slotRetryMs: 2_000,
     lookAheadMs: 50,
+    // Durable (remote) queues only: see DispatcherOptions.publishWindowMs.
+    publishWindowMs: 5,
     queueProbeIntervalMs: 1_000,
   },
   queue: { type: 'inProcess', concurrency: 4 },

@@ -240,6 +240,52 @@ describe.each(databaseIds)(
       expect(await drainQueue(sqs, queueUrl)).toHaveLength(400);
     });
 
+    it('sends the runs due within the publish window in one request, at the instant of the last, none early', async () => {
+      const first = Date.now() + 300;
+      // Five instants 1 ms apart (within the 5 ms window), then one 100 ms later (outside it).
+      for (const offset of [0, 1, 2, 3, 4, 100]) {
+        await addTasks(1, {
+          at: first + offset,
+          name: `At +${offset} ms`,
+          instrumentRef: `resource:default/reader-${offset}`,
+        });
+      }
+      const requests: number[] = [];
+      const countingQueue: TaskQueue = {
+        maxBatchSize: 10,
+        durable: true,
+        async publish(messages): Promise<PublishOutcome[]> {
+          requests.push(messages.length);
+          return queue.publish(messages);
+        },
+        close: async () => {},
+      };
+      const dispatcher = new Dispatcher({
+        store,
+        queue: countingQueue,
+        logger,
+        instanceId: 'a',
+        // One round claims all six (they are due within the look-ahead).
+        lookAheadMs: 1_000,
+        publishWindowMs: 5,
+      });
+
+      expect(await dispatcher.tick()).toMatchObject({ published: 6 });
+
+      expect(requests).toEqual([5, 1]);
+      const rows = await runs();
+      for (const row of rows) {
+        expect(Number(row.published_at)).toBeGreaterThanOrEqual(
+          Number(row.scheduled_for),
+        );
+      }
+      // The five went out together, at the instant of the last of them.
+      expect(
+        new Set(rows.slice(0, 5).map(r => Number(r.published_at))).size,
+      ).toBe(1);
+      expect(await drainQueue(sqs, queueUrl)).toHaveLength(6);
+    });
+
     it('goes on recording after a lost database connection, within the lease', async () => {
       await addTasks(20);
       let failuresLeft = 3;
