@@ -240,7 +240,7 @@ describe.each(databaseIds)(
       expect(await drainQueue(sqs, queueUrl)).toHaveLength(400);
     });
 
-    it('sends the runs due within the publish window in one request, at the instant of the last, none early', async () => {
+    it('sends the runs due within the publish window in one request while a request is in flight, none early', async () => {
       const first = Date.now() + 300;
       // Five instants 1 ms apart (within the 5 ms window), then one 100 ms later (outside it).
       for (const offset of [0, 1, 2, 3, 4, 100]) {
@@ -251,18 +251,20 @@ describe.each(databaseIds)(
         });
       }
       const requests: number[] = [];
-      const countingQueue: TaskQueue = {
+      const slowQueue: TaskQueue = {
         maxBatchSize: 10,
         durable: true,
         async publish(messages): Promise<PublishOutcome[]> {
           requests.push(messages.length);
+          // Each request takes 20 ms: the next instants come while it is in flight.
+          await sleep(20);
           return queue.publish(messages);
         },
         close: async () => {},
       };
       const dispatcher = new Dispatcher({
         store,
-        queue: countingQueue,
+        queue: slowQueue,
         logger,
         instanceId: 'a',
         // One round claims all six (they are due within the look-ahead).
@@ -272,17 +274,18 @@ describe.each(databaseIds)(
 
       expect(await dispatcher.tick()).toMatchObject({ published: 6 });
 
-      expect(requests).toEqual([5, 1]);
+      // +0 alone (nothing in flight yet), +1..+4 together, +100 alone. (A dispatcher that woke late,
+      // past +4, finds the five due at once: one request for them, which is also right.)
+      expect([
+        [1, 4, 1],
+        [5, 1],
+      ]).toContainEqual(requests);
       const rows = await runs();
       for (const row of rows) {
         expect(Number(row.published_at)).toBeGreaterThanOrEqual(
           Number(row.scheduled_for),
         );
       }
-      // The five went out together, at the instant of the last of them.
-      expect(
-        new Set(rows.slice(0, 5).map(r => Number(r.published_at))).size,
-      ).toBe(1);
       expect(await drainQueue(sqs, queueUrl)).toHaveLength(6);
     });
 

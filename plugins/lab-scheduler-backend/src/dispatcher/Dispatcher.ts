@@ -53,11 +53,12 @@ export interface DispatcherOptions {
    */
   lookAheadMs?: number;
   /**
-   * Durable queues (a request per publish, e.g. SQS): runs whose instants lie within this many ms of
-   * the first of them go out in one request, at the instant of the last. At 2,000 runs/s a request
-   * then carries the queue's batch (10 for SQS) instead of one or two messages (a tenth of the requests
-   * to send, sign and record); no run goes early, none waits longer than this. 0 sends each run at its
-   * own instant. Not used for the in-process queue (no request to save).
+   * Durable queues (a request per publish, e.g. SQS), while a request is still in flight: runs whose
+   * instants lie within this many ms of the first of them go out in one request, at the instant of the
+   * last. At 2,000 runs/s a request then carries the queue's batch (10 for SQS) instead of one or two
+   * messages (a tenth of the requests to send, sign and record); no run goes early, none waits longer
+   * than this, and a queue that keeps up (no request in flight) gets each run at its own instant.
+   * 0 sends each run at its own instant. Not used for the in-process queue (no request to save).
    */
   publishWindowMs?: number;
   /**
@@ -512,12 +513,12 @@ export class Dispatcher {
     };
     let i = 0;
     while (i < runs.length) {
-      // This request's runs: those due by now, and those due within the publish window of the first;
-      // it goes out at the instant of the last of them.
-      const until = Math.max(
-        this.now(),
-        runs[i].scheduledFor + this.publishWindowMs,
-      );
+      // This request's runs: those due by now and, while an earlier request is still in flight (the
+      // queue is not keeping up with one request per instant), those due within the publish window of
+      // the first; it goes out at the instant of the last of them. A queue that keeps up gets each run
+      // at its own instant.
+      const window = sends.size > 0 ? this.publishWindowMs : 0;
+      const until = Math.max(this.now(), runs[i].scheduledFor + window);
       let end = i;
       while (
         end < runs.length &&
