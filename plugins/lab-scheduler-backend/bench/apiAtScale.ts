@@ -9,6 +9,9 @@
  * no longer than BENCH_SHAPE_SECONDS = 60 and at least 10: a full scan under load takes seconds),
  * BENCH_RUNS (run rows for the history pages; default 0 = skip, e.g. 10000000), BENCH_AUDIT (audit rows,
  * default BENCH_RUNS / 10). The database lab_bench_api is dropped at the end unless BENCH_KEEP_DB=1.
+ * BENCH_QUIET_LOAD (e.g. 1.5): before measuring the history pages, wait (up to BENCH_QUIET_WAIT_S, default
+ * 1800) until the 1-minute load average is at most this, so that a long seeding can share the machine
+ * while the measurement does not.
  */
 import {
   coreServices,
@@ -65,6 +68,24 @@ const print = (record: object) =>
   process.stdout.write(`${JSON.stringify(record)}\n`);
 
 /** What else the machine is doing: other processes share its two cores. */
+/** Waits until the machine is quiet (BENCH_QUIET_LOAD), and says how long it waited. */
+async function untilQuiet(what: string) {
+  const threshold = Number(process.env.BENCH_QUIET_LOAD ?? 0);
+  if (!threshold) return;
+  const maxMs = Number(process.env.BENCH_QUIET_WAIT_S ?? 1800) * 1000;
+  const start = performance.now();
+  while (loadavg()[0] > threshold && performance.now() - start < maxMs) {
+    await new Promise(r => setTimeout(r, 10_000));
+  }
+  print({
+    figure: 'waited_for_quiet',
+    before: what,
+    threshold,
+    seconds: Math.round((performance.now() - start) / 1000),
+    ...machine(),
+  });
+}
+
 function machine() {
   const [load1, load5] = loadavg();
   return {
@@ -552,6 +573,7 @@ async function main() {
       }
       return `/tasks/${hot}/${what}?limit=50&cursor=${cursor}`;
     };
+    await untilQuiet('history pages');
     const historyShapes: Shape[] = [
       {
         shape: 'run history first page (limit 50)',
