@@ -91,7 +91,10 @@ type ClaimRow = Pick<
 type TaskUpdate = {
   id: string;
   nextRunAt: number | null;
-  /** The occurrence claimed (next_run_at before the claim). */
+  /**
+   * The latest occurrence a run under way runs for once the claim is written: the task's sort key when
+   * it has no next run (lifecycle.ts). Only read when `runUnderWay`.
+   */
   occurrenceAt: number;
   /** A run of the task is under way once the claim is written (see claimDueTasksOnce). */
   runUnderWay: boolean;
@@ -327,6 +330,21 @@ export class DispatchStore {
         runRows.filter(r => r.status === 'pending').map(r => r.task_id),
       );
       const underWay = new Set(startsRun);
+      // A task with no next run sorts at "the instant of the occurrence its last run under way runs for"
+      // (lifecycle.ts). When a claim takes several occurrences at once (a catch-up: misfire run_all),
+      // that is the latest one it started a run for, not the first one it took (next_run_at before the
+      // claim), which would sort the task among occurrences long past. An occurrence the claim skipped
+      // (misfire skip, overlap skip) starts no run, so it names no instant: a task whose claim started
+      // none sorts at the latest occurrence of the runs it already had under way, read by the lookup
+      // below.
+      const latestUnderWay = new Map<string, number>();
+      for (const r of runRows) {
+        if (r.status !== 'pending') continue;
+        const at = latestUnderWay.get(r.task_id);
+        const scheduledFor = Number(r.scheduled_for);
+        if (at === undefined || scheduledFor > at)
+          latestUnderWay.set(r.task_id, scheduledFor);
+      }
       const ending = tasks
         .filter(
           t => plans.get(t.id)!.nextRunAt === null && !startsRun.has(t.id),
@@ -334,16 +352,22 @@ export class DispatchStore {
         .map(t => t.id);
       // One bound parameter per task.
       await forEachChunk(ending, 500, async chunk => {
-        const rows: Pick<RunRow, 'task_id'>[] = await tx(RUNS)
-          .distinct('task_id')
+        const rows: { task_id: string; at: number | string }[] = await tx(RUNS)
+          .select('task_id')
+          .max({ at: 'scheduled_for' })
           .whereIn('task_id', chunk)
-          .whereIn('status', ACTIVE_RUN_STATUSES);
-        rows.forEach(r => underWay.add(r.task_id));
+          .whereIn('status', ACTIVE_RUN_STATUSES)
+          .groupBy('task_id');
+        for (const r of rows) {
+          underWay.add(r.task_id);
+          latestUnderWay.set(r.task_id, Number(r.at));
+        }
       });
       const taskUpdates: TaskUpdate[] = tasks.map(task => ({
         id: task.id,
         nextRunAt: plans.get(task.id)!.nextRunAt,
-        occurrenceAt: Number(task.next_run_at),
+        // Without a run under way the key is not read: any number will do.
+        occurrenceAt: latestUnderWay.get(task.id) ?? Number(task.next_run_at),
         runUnderWay: underWay.has(task.id),
       }));
       const inserted = this.isPostgres
@@ -433,7 +457,8 @@ export class DispatchStore {
     // What is the same for the whole batch travels once, as a scalar.
     const { rows } = await tx.raw(
       `with v as (
-         select * from unnest(?::text[], ?::bigint[], ?::boolean[]) as v(id, next_run_at, run_under_way)
+         select * from unnest(?::text[], ?::bigint[], ?::bigint[], ?::boolean[])
+           as v(id, next_run_at, occurrence_at, run_under_way)
        ), inserted as (
          insert into ${RUNS} (id, task_id, instrument_ref, scheduled_for, status, attempt, claimed_by,
            claim_token, claimed_at, lease_expires_at, finished_at, error, created_at)
@@ -452,8 +477,7 @@ export class DispatchStore {
          update ${TASKS} set next_run_at = v.next_run_at,
            sort_at = ${sortKeyAfterAdvanceSql({
              nextRunAt: 'v.next_run_at',
-             // The row before the update: the occurrence this claim took.
-             occurrenceAt: `${TASKS}.next_run_at`,
+             occurrenceAt: 'v.occurrence_at',
              runUnderWay: 'v.run_under_way',
              nowMs: '?::bigint',
            })},
@@ -464,6 +488,7 @@ export class DispatchStore {
       [
         taskUpdates.map(u => u.id),
         taskUpdates.map(u => u.nextRunAt),
+        taskUpdates.map(u => u.occurrenceAt),
         taskUpdates.map(u => u.runUnderWay),
         claim.instanceId,
         claim.claimToken,

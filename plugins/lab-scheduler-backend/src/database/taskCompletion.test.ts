@@ -272,6 +272,108 @@ describe.each(databaseIds)(
       expect(await stateOf(withManualRun)).toBe('completed');
     });
 
+    it('sorts a task left with no next run at the latest occurrence a run of it is under way for: after a catch-up, the latest run the claim started; after a skip, the run it already had; after an edit, the latest of its runs', async () => {
+      const now = Date.now();
+      const lastHour = Math.floor(now / HOUR) * HOUR;
+      // An hourly task whose end date passed half an hour after its occurrence at lastHour - 1 h: a
+      // dispatcher down for three hours missed its last three occurrences, and misfire run_all runs
+      // every one of them in one claim, leaving no next run.
+      const [caughtUp] = await seedTasks(knex, [
+        {
+          schedule: {
+            type: 'cron' as const,
+            expression: '0 * * * *',
+            timezone: 'UTC',
+            endAt: new Date(lastHour - HOUR / 2).toISOString(),
+          },
+          nextRunAt: lastHour - 3 * HOUR,
+          policies: {
+            ...noGuards,
+            misfire: 'run_all',
+            misfireWindowSeconds: (4 * HOUR) / 1000,
+          },
+        },
+      ]);
+      // A one-time task whose occurrence the claim skips (overlap: skip), a manual run of it running.
+      const [skipping] = await seedTasks(knex, [
+        {
+          schedule: { type: 'once', at: new Date(now - 1000).toISOString() },
+          nextRunAt: now - 1000,
+          policies: { overlap: 'skip', instrumentConcurrency: null },
+        },
+      ]);
+      await knex(RUNS).insert({
+        id: timeOrderedUuid(now - 5000),
+        task_id: skipping,
+        scheduled_for: now - 5000,
+        status: 'running',
+        attempt: 1,
+        started_at: now - 4000,
+        triggered_by: 'user:default/ada',
+        created_at: now - 5000,
+      });
+
+      const { runs, skipped } = await claim(now);
+
+      expect(runs.map(r => [r.taskId, r.scheduledFor])).toEqual([
+        [caughtUp, lastHour - 3 * HOUR],
+        [caughtUp, lastHour - 2 * HOUR],
+        [caughtUp, lastHour - HOUR],
+      ]);
+      expect(skipped).toBe(1);
+      const sortAt = async (id: string) =>
+        Number((await knex(TASKS).where('id', id).first()).sort_at);
+      expect(await stores.tasks.getTask(caughtUp)).toMatchObject({
+        state: 'active',
+        nextRunAt: null,
+      });
+      // Not the first occurrence taken (lastHour - 3 h), which sorted it among instants long past.
+      expect(await sortAt(caughtUp)).toBe(lastHour - HOUR);
+      // The skipped occurrence (now - 1 s) runs nothing: the run under way is for now - 5 s.
+      expect(await stateOf(skipping)).toBe('active');
+      expect(await sortAt(skipping)).toBe(now - 5000);
+
+      // In the list: after a task due between the first and the latest occurrence the claim ran.
+      const [between] = await oneTimeTasks([lastHour - 2 * HOUR - HOUR / 2]);
+      const listed = (await stores.tasks.listTasks({ limit: 10 })).items.map(
+        t => t.id,
+      );
+      expect(listed.filter(id => id === between || id === caughtUp)).toEqual([
+        between,
+        caughtUp,
+      ]);
+
+      // An edit that leaves no occurrence follows the same rule: two runs under way, the latest wins.
+      const hourly = {
+        type: 'cron' as const,
+        expression: '0 * * * *',
+        timezone: 'UTC',
+      };
+      const [edited] = await seedTasks(knex, [
+        { schedule: hourly, nextRunAt: lastHour + HOUR, policies: noGuards },
+      ]);
+      await knex(RUNS).insert(
+        [lastHour - HOUR, now - 2000].map(at => ({
+          id: timeOrderedUuid(at),
+          task_id: edited,
+          scheduled_for: at,
+          status: 'running',
+          attempt: 1,
+          started_at: at,
+          created_at: at,
+        })),
+      );
+      const task = (await stores.tasks.getTask(edited))!;
+      await new TaskService({ store: stores.tasks }).update(
+        task,
+        task.version,
+        { schedule: { ...hourly, endAt: new Date(now - HOUR).toISOString() } },
+        { actor: 'user:default/ada', nowMs: now },
+      );
+      expect(await stateOf(edited)).toBe('active');
+      expect(await sortAt(edited)).toBe(now - 2000);
+    });
+
     it('keeps a task whose edit leaves no occurrence active while its run is under way, and completes it when the run ends', async () => {
       const now = Date.now();
       const hourly = {

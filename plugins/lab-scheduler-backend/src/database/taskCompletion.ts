@@ -40,15 +40,16 @@ export async function lockTasks(
 }
 
 /**
- * The earliest occurrence a run under way of the task runs for (its sort key while it has no next run,
- * lifecycle.ts), or null when none of its runs is under way.
+ * The latest occurrence a run under way of the task runs for (its sort key while it has no next run,
+ * lifecycle.ts: the occurrence its last run runs for, as the claim decides it), or null when none of its
+ * runs is under way.
  */
 export async function occurrenceUnderWay(
   tx: Knex.Transaction,
   taskId: string,
 ): Promise<number | null> {
   const [row] = await tx(RUNS)
-    .min({ at: 'scheduled_for' })
+    .max({ at: 'scheduled_for' })
     .where('task_id', taskId)
     .whereIn('status', ACTIVE_RUN_STATUSES);
   return row?.at === null || row?.at === undefined ? null : Number(row.at);

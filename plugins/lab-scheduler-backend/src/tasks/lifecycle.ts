@@ -69,9 +69,10 @@ export function stateAfterAdvanceSql(
 }
 
 /**
- * The sort key after a claim: the next run; with none left, the instant of the occurrence just claimed
- * (`occurrenceAt`, the task's next_run_at before the claim) while a run is under way, so the task stays
- * near the top; else the key of a task completed at the claim (`nowMs`).
+ * The sort key after a claim (or an edit, or a "run now"): the next run; with none left, while a run is
+ * under way, the instant of the latest occurrence a run under way runs for (`occurrenceAt`: after a
+ * catch-up claim of several occurrences, the latest one it started a run for), so the task stays near
+ * the top; else the key of a task completed at `nowMs`.
  */
 export function sortKeyAfterAdvance(t: {
   nextRunAt: number | null;
