@@ -113,6 +113,21 @@ describe.each(databaseIds)(
 
     const runs = () => knex('lab_scheduler_runs').orderBy('scheduled_for');
 
+    /** The SQS queue behind requests that each take `delayMs`; `onRequest` sees each request's messages. */
+    const slowQueue = (
+      delayMs: number,
+      onRequest?: (messages: RunMessage[]) => void,
+    ): TaskQueue => ({
+      maxBatchSize: queue.maxBatchSize,
+      durable: queue.durable,
+      async publish(messages): Promise<PublishOutcome[]> {
+        onRequest?.(messages);
+        await sleep(delayMs);
+        return queue.publish(messages);
+      },
+      close: async () => {},
+    });
+
     it('fences a superseded claim: its message cannot start the run, and its late record changes nothing', async () => {
       await addTasks(1);
       const now = Date.now();
@@ -251,20 +266,13 @@ describe.each(databaseIds)(
         });
       }
       const requests: number[] = [];
-      const slowQueue: TaskQueue = {
-        maxBatchSize: 10,
-        durable: true,
-        async publish(messages): Promise<PublishOutcome[]> {
-          requests.push(messages.length);
-          // Each request takes 20 ms: the next instants come while it is in flight.
-          await sleep(20);
-          return queue.publish(messages);
-        },
-        close: async () => {},
-      };
+      // Each request takes 20 ms: the next instants come while it is in flight.
+      const queueOf20Ms = slowQueue(20, messages =>
+        requests.push(messages.length),
+      );
       const dispatcher = new Dispatcher({
         store,
-        queue: slowQueue,
+        queue: queueOf20Ms,
         logger,
         instanceId: 'a',
         // One round claims all six (they are due within the look-ahead).
@@ -449,19 +457,10 @@ describe.each(databaseIds)(
 
     it('releases what it could not publish before its lease ended, instead of holding it until it expires', async () => {
       await addTasks(30, { policies: { instrumentConcurrency: null } });
-      const slowQueue: TaskQueue = {
-        maxBatchSize: 10,
-        durable: true,
-        publish: async messages => {
-          await sleep(400);
-          return queue.publish(messages);
-        },
-        close: async () => {},
-      };
       // 10 messages at a time, 400 ms each, and a lease whose publish deadline is 80 % of 1 s.
       const dispatcher = new Dispatcher({
         store,
-        queue: slowQueue,
+        queue: slowQueue(400),
         logger,
         instanceId: 'slow',
         leaseMs: 1_000,
