@@ -8,21 +8,22 @@ import { instrumentDriversExtensionPoint } from '@lab-scheduler/plugin-lab-sched
 import httpGatewayModule from '@lab-scheduler/plugin-lab-scheduler-backend-module-http-gateway';
 import { Knex } from 'knex';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
 import { createTestDatabases } from '../__testUtils__/databases';
-import { validTask } from '../__testUtils__/fixtures';
-import { asUser, startLabSchedulerBackend } from '../__testUtils__/testBackend';
+import {
+  createOneTimeTask,
+  newestRunIs,
+  pollRuns,
+} from '../__testUtils__/oneTimeTasks';
+import { startLabSchedulerBackend } from '../__testUtils__/testBackend';
 
 jest.setTimeout(60_000);
 
 const databases = createTestDatabases();
-const API = '/api/lab-scheduler';
 const PLATE_READER = 'resource:default/plate-reader-1';
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 /** A module adding a driver of its own: measures like the simulation, under its own name. */
 function benchDriverModule(created: Array<{ ref: string; bench: string }>) {
@@ -94,32 +95,9 @@ async function startGateway() {
 }
 
 /** Creates a one-time task on the plate reader due in a second and waits for its run to end. */
-async function runOnce(backend: { server: any }) {
-  const task = await request(backend.server)
-    .post(`${API}/tasks`)
-    .set('Authorization', asUser())
-    .send({
-      ...validTask,
-      schedule: {
-        type: 'once',
-        at: new Date(Date.now() + 1000).toISOString(),
-      },
-    });
-  expect(task.status).toBe(201);
-  let runs: Array<{ status: string; result?: { driver: string } }> = [];
-  for (
-    let i = 0;
-    i < 100 && !['succeeded', 'failed'].includes(runs[0]?.status);
-    i++
-  ) {
-    await sleep(100);
-    runs = (
-      await request(backend.server)
-        .get(`${API}/tasks/${task.body.id}/runs`)
-        .set('Authorization', asUser())
-    ).body.items;
-  }
-  return runs;
+async function runOnce(backend: { server: Server }) {
+  const task = await createOneTimeTask(backend.server);
+  return pollRuns(backend.server, task.id, newestRunIs('succeeded', 'failed'));
 }
 
 describe('instrument drivers from modules (instrumentDriversExtensionPoint)', () => {

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { Knex } from 'knex';
 import request from 'supertest';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
-import { validTask } from '../__testUtils__/fixtures';
+import {
+  createOneTimeTask,
+  dueIn,
+  newestRunIs,
+  pollRuns,
+} from '../__testUtils__/oneTimeTasks';
 import {
   asService,
   asUser,
@@ -16,7 +21,6 @@ jest.setTimeout(60_000);
 
 const databases = createTestDatabases();
 const API = '/api/lab-scheduler';
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 /**
  * The embedded default end to end: API → dispatcher → in-process queue → executor (the Lambda's code)
@@ -49,42 +53,23 @@ describe.each(databaseIds)(
       await backend.stop();
     });
 
-    async function runsOf(taskId: string) {
-      return (
-        await request(backend.server)
-          .get(`${API}/tasks/${taskId}/runs`)
-          .set('Authorization', asUser())
-      ).body.items;
-    }
-
-    async function waitForStatus(taskId: string, statuses: string[]) {
-      for (let i = 0; i < 400; i++) {
-        const runs = await runsOf(taskId);
-        if (runs.length > 0 && statuses.includes(runs[0].status)) return runs;
-        await sleep(50);
-      }
-      return runsOf(taskId);
-    }
+    const waitForStatus = (taskId: string, statuses: string[]) =>
+      pollRuns(backend.server, taskId, newestRunIs(...statuses), {
+        polls: 400,
+        intervalMs: 50,
+      });
 
     it('measures a task that comes due and records summary, QC and raw data', async () => {
       await start(0);
       const at = new Date(Date.now() + 1500).toISOString();
-      const created = await request(backend.server)
-        .post(`${API}/tasks`)
-        .set('Authorization', asUser())
-        .send({
-          ...validTask,
-          measurement: {
-            type: 'absorbance-spectrum',
-            parameters: { qc: { minPeakAbsorbance: 0.1 } },
-          },
-          schedule: { type: 'once', at },
-        });
-      expect(created.status).toBe(201);
-      const [run] = await waitForStatus(created.body.id, [
-        'succeeded',
-        'failed',
-      ]);
+      const created = await createOneTimeTask(backend.server, {
+        measurement: {
+          type: 'absorbance-spectrum',
+          parameters: { qc: { minPeakAbsorbance: 0.1 } },
+        },
+        schedule: { type: 'once', at },
+      });
+      const [run] = await waitForStatus(created.id, ['succeeded', 'failed']);
       expect(run).toMatchObject({
         status: 'succeeded',
         attempt: 1,
@@ -120,7 +105,7 @@ describe.each(databaseIds)(
       ).toBe(401);
       const task = (
         await request(backend.server)
-          .get(`${API}/tasks/${created.body.id}`)
+          .get(`${API}/tasks/${created.id}`)
           .set('Authorization', asUser())
       ).body;
       expect(task).toMatchObject({
@@ -132,24 +117,14 @@ describe.each(databaseIds)(
 
     it('retries an instrument fault and then records the failure; "run now" goes the same way', async () => {
       await start(1);
-      const created = await request(backend.server)
-        .post(`${API}/tasks`)
-        .set('Authorization', asUser())
-        .send({
-          ...validTask,
-          schedule: {
-            type: 'once',
-            at: new Date(Date.now() + 3_600_000).toISOString(),
-          },
-        });
+      const created = await createOneTimeTask(backend.server, {
+        schedule: dueIn(3_600_000),
+      });
       const triggered = await request(backend.server)
-        .post(`${API}/tasks/${created.body.id}/trigger`)
+        .post(`${API}/tasks/${created.id}/trigger`)
         .set('Authorization', asUser());
       expect(triggered.status).toBe(202);
-      const [run] = await waitForStatus(created.body.id, [
-        'failed',
-        'succeeded',
-      ]);
+      const [run] = await waitForStatus(created.id, ['failed', 'succeeded']);
       expect(run).toMatchObject({
         id: triggered.body.id,
         status: 'failed',
@@ -160,7 +135,7 @@ describe.each(databaseIds)(
       );
       const audit = (
         await request(backend.server)
-          .get(`${API}/tasks/${created.body.id}/audit`)
+          .get(`${API}/tasks/${created.id}/audit`)
           .set('Authorization', asUser())
       ).body.items;
       expect(audit.map((a: any) => a.action)).toEqual(['create', 'trigger']);
@@ -168,20 +143,13 @@ describe.each(databaseIds)(
 
     it('accepts run events from services only, validates them and never starts a run twice', async () => {
       await start(0);
-      const created = await request(backend.server)
-        .post(`${API}/tasks`)
-        .set('Authorization', asUser())
-        .send({
-          ...validTask,
-          schedule: {
-            type: 'once',
-            at: new Date(Date.now() + 3_600_000).toISOString(),
-          },
-        });
+      const created = await createOneTimeTask(backend.server, {
+        schedule: dueIn(3_600_000),
+      });
       const knexRun = await request(backend.server)
-        .post(`${API}/tasks/${created.body.id}/trigger`)
+        .post(`${API}/tasks/${created.id}/trigger`)
         .set('Authorization', asUser());
-      await waitForStatus(created.body.id, ['succeeded']);
+      await waitForStatus(created.id, ['succeeded']);
       const events = `${API}/runs/${knexRun.body.id}/events`;
       const user = await request(backend.server)
         .post(events)

@@ -17,13 +17,18 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { createTestDatabases } from '../__testUtils__/databases';
 import { validTask } from '../__testUtils__/fixtures';
+import {
+  createOneTimeTask,
+  dueIn,
+  newestRunIs,
+  pollRuns,
+} from '../__testUtils__/oneTimeTasks';
 import { asUser, startLabSchedulerBackend } from '../__testUtils__/testBackend';
 
 jest.setTimeout(60_000);
 
 const databases = createTestDatabases();
 const API = '/api/lab-scheduler';
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 const turbidityParameters: MeasurementParameterSchema = {
   parameters: [
@@ -117,7 +122,7 @@ const turbidityTask = (parameters: Record<string, unknown>) => ({
   name: 'Turbidity of the feed',
   instrumentRef: 'resource:default/turbidimeter-1',
   measurement: { type: 'turbidity', parameters },
-  schedule: { type: 'once', at: new Date(Date.now() + 1000).toISOString() },
+  schedule: dueIn(),
 });
 
 describe('measurement types from modules (measurementTypesExtensionPoint)', () => {
@@ -180,26 +185,21 @@ describe('measurement types from modules (measurementTypesExtensionPoint)', () =
       expect(clashes.status).toBe(200);
       expect(clashes.body.durationMs).toBe(90_000);
 
-      const created = await request(backend.server)
-        .post(`${API}/tasks`)
-        .set('Authorization', asUser())
-        .send(turbidityTask({ qc: { maxNtu: 100 } }));
-      expect(created.status).toBe(201);
+      const created = await createOneTimeTask(
+        backend.server,
+        turbidityTask({ qc: { maxNtu: 100 } }),
+      );
       // Defaults from the module's schema are stored with the task.
-      expect(created.body.measurement).toEqual({
+      expect(created.measurement).toEqual({
         type: 'turbidity',
         parameters: { replicates: 3, qc: { maxNtu: 100 } },
       });
 
-      let runs: Array<Record<string, any>> = [];
-      for (let i = 0; i < 100 && runs[0]?.status !== 'succeeded'; i++) {
-        await sleep(100);
-        runs = (
-          await request(backend.server)
-            .get(`${API}/tasks/${created.body.id}/runs`)
-            .set('Authorization', asUser())
-        ).body.items;
-      }
+      const runs = await pollRuns(
+        backend.server,
+        created.id,
+        newestRunIs('succeeded'),
+      );
       expect(runs).toHaveLength(1);
       expect(runs[0]).toMatchObject({
         status: 'succeeded',

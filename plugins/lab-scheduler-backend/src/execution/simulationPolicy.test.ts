@@ -6,13 +6,18 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
 import { validTask } from '../__testUtils__/fixtures';
+import {
+  createOneTimeTask,
+  dueIn,
+  newestRunIs,
+  pollRuns,
+} from '../__testUtils__/oneTimeTasks';
 import { asUser, startLabSchedulerBackend } from '../__testUtils__/testBackend';
 
 jest.setTimeout(60_000);
 
 const databases = createTestDatabases();
 const API = '/api/lab-scheduler';
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 const PLATE_READER = 'resource:default/plate-reader-1';
 
 /** Production settings: measured in-process, simulation not allowed. */
@@ -30,11 +35,6 @@ function settings(execution: object) {
     },
   };
 }
-
-const soon = () => ({
-  type: 'once',
-  at: new Date(Date.now() + 1000).toISOString(),
-});
 
 describe.each(databaseIds)(
   'instruments without a driver on %s',
@@ -54,7 +54,7 @@ describe.each(databaseIds)(
       const response = await request(backend.server)
         .post(`${API}/tasks`)
         .set('Authorization', asUser())
-        .send({ ...validTask, schedule: soon() });
+        .send({ ...validTask, schedule: dueIn() });
       expect(response.status).toBe(400);
       expect(JSON.stringify(response.body)).toContain('instrumentRef');
       expect(JSON.stringify(response.body)).toContain(
@@ -73,21 +73,12 @@ describe.each(databaseIds)(
           instruments: [{ instrumentRef: PLATE_READER, driver: 'simulated' }],
         }),
       );
-      const created = await request(backend.server)
-        .post(`${API}/tasks`)
-        .set('Authorization', asUser())
-        .send({ ...validTask, schedule: soon() });
-      expect(created.status).toBe(201);
-      let runs: Array<{ status: string }> = [];
-      for (let i = 0; i < 100; i++) {
-        runs = (
-          await request(backend.server)
-            .get(`${API}/tasks/${created.body.id}/runs`)
-            .set('Authorization', asUser())
-        ).body.items;
-        if (runs[0]?.status === 'succeeded') break;
-        await sleep(100);
-      }
+      const created = await createOneTimeTask(backend.server);
+      const runs = await pollRuns(
+        backend.server,
+        created.id,
+        newestRunIs('succeeded'),
+      );
       expect(runs).toMatchObject([{ status: 'succeeded' }]);
     });
 
@@ -96,24 +87,15 @@ describe.each(databaseIds)(
       backend = await startLabSchedulerBackend(knex, {
         labScheduler: { dispatcher: { enabled: false } },
       });
-      const created = await request(backend.server)
-        .post(`${API}/tasks`)
-        .set('Authorization', asUser())
-        .send({ ...validTask, schedule: soon() });
-      expect(created.status).toBe(201);
+      const created = await createOneTimeTask(backend.server);
       await backend.stop();
 
       backend = await startLabSchedulerBackend(knex, settings({}));
-      let runs: Array<{ status: string; attempt: number; error: string }> = [];
-      for (let i = 0; i < 100; i++) {
-        runs = (
-          await request(backend.server)
-            .get(`${API}/tasks/${created.body.id}/runs`)
-            .set('Authorization', asUser())
-        ).body.items;
-        if (runs[0]?.status === 'failed') break;
-        await sleep(100);
-      }
+      const runs = await pollRuns(
+        backend.server,
+        created.id,
+        newestRunIs('failed'),
+      );
       expect(runs).toMatchObject([{ status: 'failed', attempt: 1 }]);
       expect(runs[0].error).toContain('NoInstrumentDriverError');
       expect(runs[0].error).toContain(PLATE_READER);

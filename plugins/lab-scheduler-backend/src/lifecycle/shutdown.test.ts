@@ -7,17 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
 import {
   DEFAULT_PG_CONNECTION,
   postgresAvailable,
 } from '../__testUtils__/databases';
-import {
-  instrumentEntities,
-  orgEntities,
-  validTask,
-} from '../__testUtils__/fixtures';
-import { asUser } from '../__testUtils__/testBackend';
+import { instrumentEntities, orgEntities } from '../__testUtils__/fixtures';
+import { createOneTimeTask, pollRuns } from '../__testUtils__/oneTimeTasks';
 import { labSchedulerPlugin } from '../plugin';
 
 jest.setTimeout(60_000);
@@ -34,7 +29,6 @@ jest.mock('@backstage/backend-dev-utils', () => ({
   },
 }));
 
-const API = '/api/lab-scheduler';
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 // A hang test, not a speed test: the budget is 1.5 s, the hang it guards against was 60 s.
@@ -111,26 +105,12 @@ describe.each(databases)('shutdown on %s', (_name, database) => {
         }),
       ],
     });
-    const created = await request(backend.server)
-      .post(`${API}/tasks`)
-      .set('Authorization', asUser())
-      .send({
-        ...validTask,
-        schedule: {
-          type: 'once',
-          at: new Date(Date.now() + 1000).toISOString(),
-        },
-      });
-    expect(created.status).toBe(201);
-    let runs: Array<{ status: string }> = [];
-    for (let i = 0; i < 100 && runs.length === 0; i++) {
-      await sleep(100);
-      runs = (
-        await request(backend.server)
-          .get(`${API}/tasks/${created.body.id}/runs`)
-          .set('Authorization', asUser())
-      ).body.items;
-    }
+    const created = await createOneTimeTask(backend.server);
+    const runs = await pollRuns(
+      backend.server,
+      created.id,
+      taskRuns => taskRuns.length > 0,
+    );
     expect(runs).toHaveLength(1);
 
     const stopping = Date.now();
