@@ -307,15 +307,40 @@ export const labSchedulerPlugin = createBackendPlugin({
             scope: 'global',
             fn: () => requeue(settings.execution.lostRunTimeoutMs),
           });
-          lifecycle.addStartupHook(() =>
-            requeue(
-              knex.client.config.client === 'pg'
-                ? settings.execution.lostRunTimeoutMs
-                : 0,
+          const onSqlite = knex.client.config.client !== 'pg';
+          // Before this process measured anything: what was running then ran in a process now dead.
+          const initialisedAt = Date.now();
+          lifecycle.addStartupHook(async () => {
+            if (onSqlite) {
+              // One process owns the SQLite file: a run "running" at its start was being measured by a
+              // process that stopped (killed, crashed). Nothing will report it, and waiting for the
+              // lost-run timeout (hours by default, sized for SQS redeliveries) would hold its
+              // instrument's slot and skip its task's next occurrences meanwhile. It fails now, saying
+              // why; "run now" measures again. (With PostgreSQL, another replica may still be measuring
+              // it: the lost-run timeout decides.)
+              try {
+                const failed = await runStates.failStaleRuns(
+                  initialisedAt,
+                  0,
+                  'The backend stopped while this run was being measured',
+                );
+                if (failed > 0) {
+                  logger.warn(
+                    'Failed runs left running by a backend that stopped',
+                    { count: failed },
+                  );
+                  notify();
+                }
+              } catch (error) {
+                logger.error(`Could not fail runs left running: ${error}`);
+              }
+            }
+            await requeue(
+              onSqlite ? 0 : settings.execution.lostRunTimeoutMs,
             ).catch(error =>
               logger.error(`Could not queue lost runs again: ${error}`),
-            ),
-          );
+            );
+          });
         }
 
         // Run history does not grow for ever (labScheduler.retention); raw data follows its runs.

@@ -280,9 +280,15 @@ export class RunStateStore {
 
   /**
    * Runs "running" far beyond the stale limit (executor lost) become failed and free their slot; their
-   * tasks complete if nothing else is left to run.
+   * tasks complete if nothing else is left to run. `error` says why (default: the limit was passed).
    */
-  async failStaleRuns(nowMs: number, timeoutMs: number): Promise<number> {
+  async failStaleRuns(
+    nowMs: number,
+    timeoutMs: number,
+    error = `No result within ${Math.round(
+      timeoutMs / 1000,
+    )} s of the start: the executor was lost`,
+  ): Promise<number> {
     const stale = (q: Knex.QueryBuilder) =>
       q.where('status', 'running').where('started_at', '<', nowMs - timeoutMs);
     return this.knex.transaction(async tx => {
@@ -298,9 +304,7 @@ export class RunStateStore {
         failed += await stale(tx(RUNS).whereIn('id', chunk)).update({
           status: 'failed',
           finished_at: nowMs,
-          error: `No result within ${Math.round(
-            timeoutMs / 1000,
-          )} s of the start: the executor was lost`,
+          error,
           slot: null,
         });
       });
