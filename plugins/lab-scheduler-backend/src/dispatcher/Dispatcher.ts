@@ -13,6 +13,7 @@ import {
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { createDispatcherMetrics, DispatcherMetrics } from './metrics';
 import { LAB_SCHEDULER_DEFAULTS } from '../config/defaults';
+import { publishGroupEnd } from './publishGroups';
 import { PublishRecorder } from './PublishRecorder';
 import { Wakeup } from './Wakeup';
 
@@ -513,20 +514,16 @@ export class Dispatcher {
     };
     let i = 0;
     while (i < runs.length) {
+      await waitFor(runs[i].scheduledFor);
       // This request's runs: those due by now and, while an earlier request is still in flight (the
       // queue is not keeping up with one request per instant), those due within the publish window of
       // the first; it goes out at the instant of the last of them. A queue that keeps up gets each run
       // at its own instant.
-      const window = sends.size > 0 ? this.publishWindowMs : 0;
-      const until = Math.max(this.now(), runs[i].scheduledFor + window);
-      let end = i;
-      while (
-        end < runs.length &&
-        end - i < this.publishChunk &&
-        runs[end].scheduledFor <= until
-      ) {
-        end++;
-      }
+      const end = publishGroupEnd(runs, i, {
+        nowMs: this.now(),
+        windowMs: sends.size > 0 ? this.publishWindowMs : 0,
+        maxSize: this.publishChunk,
+      });
       await waitFor(runs[end - 1].scheduledFor);
       await this.recorder.acquire(end - i);
       if (this.now() > leaseDeadline) {
