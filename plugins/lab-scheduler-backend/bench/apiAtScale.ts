@@ -67,7 +67,6 @@ const USER_OWNERSHIP = [USER, 'group:default/owner-3'];
 const print = (record: object) =>
   process.stdout.write(`${JSON.stringify(record)}\n`);
 
-/** What else the machine is doing: other processes share its two cores. */
 /** Waits until the machine is quiet (BENCH_QUIET_LOAD), and says how long it waited. */
 async function untilQuiet(what: string) {
   const threshold = Number(process.env.BENCH_QUIET_LOAD ?? 0);
@@ -86,6 +85,7 @@ async function untilQuiet(what: string) {
   });
 }
 
+/** What else the machine is doing: other processes share its two cores. */
 function machine() {
   const [load1, load5] = loadavg();
   return {

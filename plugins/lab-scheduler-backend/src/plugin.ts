@@ -263,24 +263,30 @@ export const labSchedulerPlugin = createBackendPlugin({
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
 
+        /** Fails the runs left running (RunStateStore.failStaleRuns), logs how many and tells open pages. */
+        const failRunsLeftRunning = async (
+          why: string,
+          ...args: Parameters<typeof runStates.failStaleRuns>
+        ) => {
+          const failed = await runStates.failStaleRuns(...args);
+          if (failed > 0) {
+            logger.warn(why, { count: failed });
+            notify();
+          }
+        };
+
         // Housekeeping on Backstage's scheduler (one host at a time): runs whose executor was lost.
         await scheduler.scheduleTask({
           id: 'lab-scheduler-fail-stale-runs',
           frequency: { minutes: 1 },
           timeout: { minutes: 1 },
           scope: 'global',
-          fn: async () => {
-            const failed = await runStates.failStaleRuns(
+          fn: () =>
+            failRunsLeftRunning(
+              'Failed runs whose executor was lost',
               Date.now(),
               settings.execution.lostRunTimeoutMs,
-            );
-            if (failed > 0) {
-              logger.warn('Failed runs whose executor was lost', {
-                count: failed,
-              });
-              notify();
-            }
-          },
+            ),
         });
 
         // The in-process queue lives in memory: runs queued in a process that was killed are queued here
@@ -288,13 +294,14 @@ export const labSchedulerPlugin = createBackendPlugin({
         // start on SQLite (one process owns the file) every queued run.
         if (inProcessQueue) {
           const lostQueue = inProcessQueue;
-          const requeue = async (queuedForMs: number) => {
+          const requeue = async (queuedForMs: number, nowMs?: number) => {
             if (
               (await requeueLostQueuedRuns({
                 dispatch: stores.dispatch,
                 queue: lostQueue,
                 logger,
                 queuedForMs,
+                nowMs,
               })) > 0
             ) {
               signalRunUpdate();
@@ -308,7 +315,8 @@ export const labSchedulerPlugin = createBackendPlugin({
             fn: () => requeue(settings.execution.lostRunTimeoutMs),
           });
           const onSqlite = knex.client.config.client !== 'pg';
-          // Before this process measured anything: what was running then ran in a process now dead.
+          // Before this process queued or measured anything (start-up hooks run side by side with the
+          // dispatcher's start): what was queued or running then was left by a process now dead.
           const initialisedAt = Date.now();
           lifecycle.addStartupHook(async () => {
             if (onSqlite) {
@@ -318,25 +326,18 @@ export const labSchedulerPlugin = createBackendPlugin({
               // instrument's slot and skip its task's next occurrences meanwhile. It fails now, saying
               // why; "run now" measures again. (With PostgreSQL, another replica may still be measuring
               // it: the lost-run timeout decides.)
-              try {
-                const failed = await runStates.failStaleRuns(
-                  initialisedAt,
-                  0,
-                  'The backend stopped while this run was being measured',
-                );
-                if (failed > 0) {
-                  logger.warn(
-                    'Failed runs left running by a backend that stopped',
-                    { count: failed },
-                  );
-                  notify();
-                }
-              } catch (error) {
-                logger.error(`Could not fail runs left running: ${error}`);
-              }
+              await failRunsLeftRunning(
+                'Failed runs left running by a backend that stopped',
+                initialisedAt,
+                0,
+                'The backend stopped while this run was being measured',
+              ).catch(error =>
+                logger.error(`Could not fail runs left running: ${error}`),
+              );
             }
             await requeue(
               onSqlite ? 0 : settings.execution.lostRunTimeoutMs,
+              initialisedAt,
             ).catch(error =>
               logger.error(`Could not queue lost runs again: ${error}`),
             );

@@ -9,15 +9,18 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 /** A run as `GET /tasks/:id/runs` answers it; the tests read the fields they check. */
 export type ApiRun = Record<string, any> & { id: string; status: string };
 
-/** A one-time schedule due `inMs` from now: soon enough to watch the run, late enough to create it first. */
-export const dueIn = (inMs = 1000) => ({
+/**
+ * A one-time schedule due `inMs` from now: soon enough to watch the run, late enough to create it first
+ * (the API refuses an instant in the past, and a request on a loaded machine may take a second).
+ */
+export const dueIn = (inMs = 2500) => ({
   type: 'once' as const,
   at: new Date(Date.now() + inMs).toISOString(),
 });
 
 /**
  * Creates a task through the API as the signed-in user: `validTask` (the plate reader) with `fields` over
- * it, a one-time task due in a second unless `fields` gives a schedule. It must be accepted (201); returns
+ * it, a one-time task due in 2.5 s unless `fields` gives a schedule. It must be accepted (201); returns
  * the created task.
  */
 export async function createOneTimeTask(
