@@ -49,6 +49,8 @@ const SIGNS_OF_LIFE = [
  */
 exports.up = async function up(knex) {
   const lostBefore = Date.now() - LOST_AFTER_MS;
+  // One sequential scan of the runs (no index serves status IN (…) with created_at): a minute or so per
+  // hundred million runs, once, at the upgrade.
   /** @type {Record<string, string | number | null>[]} */
   const candidates = await knex('lab_scheduler_runs')
     .select('id', 'task_id', ...SIGNS_OF_LIFE)
@@ -61,6 +63,16 @@ exports.up = async function up(knex) {
       lastSign: Math.max(...SIGNS_OF_LIFE.map(c => Number(run[c] ?? 0))),
     }))
     .filter(run => run.lastSign < lostBefore);
+  const taskIds = [...new Set(lost.map(run => run.taskId))];
+  if (knex.client.config.client === 'pg' && taskIds.length > 0) {
+    // As whatever ends a run does (taskCompletion.ts): its task is locked first, so a "run now" of it
+    // (an older replica during a rolling upgrade; it takes the same lock) either committed before, and
+    // the completion below sees its run, or waits for this migration and reactivates the task.
+    await knex.raw(
+      'select id from lab_scheduler_tasks where id = any(?) order by id for no key update',
+      [taskIds],
+    );
+  }
   // Few rows (runs nobody looked after for weeks): one statement each.
   for (const run of lost) {
     await knex('lab_scheduler_runs')
@@ -77,7 +89,6 @@ exports.up = async function up(knex) {
         lease_expires_at: null,
       });
   }
-  const taskIds = [...new Set(lost.map(run => run.taskId))];
   // 500 bound parameters per statement: under SQLite's limit.
   for (let i = 0; i < taskIds.length; i += 500) {
     await knex.raw(

@@ -92,8 +92,9 @@ type TaskUpdate = {
   id: string;
   nextRunAt: number | null;
   /**
-   * The latest occurrence a run under way runs for once the claim is written: the task's sort key when
-   * it has no next run (lifecycle.ts). Only read when `runUnderWay`.
+   * The task's sort key when it has no next run (lifecycle.ts): the latest occurrence the claim started
+   * a run for, or, when it started none, the latest of the runs under way (see claimDueTasksOnce).
+   * Only read when `runUnderWay`.
    */
   occurrenceAt: number;
   /** A run of the task is under way once the claim is written (see claimDueTasksOnce). */
@@ -336,7 +337,10 @@ export class DispatchStore {
       // claim), which would sort the task among occurrences long past. An occurrence the claim skipped
       // (misfire skip, overlap skip) starts no run, so it names no instant: a task whose claim started
       // none sorts at the latest occurrence of the runs it already had under way, read by the lookup
-      // below.
+      // below. A claim that started runs reads no other run (that lookup is what it saves per task): a
+      // "run now" of the same task under way for a later instant, or a left-out occurrence whose run
+      // already ended, is not looked at; the key is still an instant of this task's runs, and the run's
+      // end sets the completed task's key (taskCompletion.ts).
       const latestUnderWay = new Map<string, number>();
       for (const r of runRows) {
         if (r.status !== 'pending') continue;
