@@ -348,55 +348,60 @@ describe.each(databaseIds)(
  * slot and their tasks are not held for the lost-run timeout; on PostgreSQL another replica may still be
  * measuring them, and they are left to that timeout.
  */
-describe.each(databaseIds)(
-  'runs left running by a killed in-process backend, on %s',
-  (databaseId: TestDatabaseId) => {
-    const onSqlite = !databaseId.startsWith('POSTGRES');
-    it(
-      onSqlite
-        ? 'are failed at the restart, saying why, and their one-time tasks complete'
-        : 'are left running for the lost-run timeout',
-      async () => {
-        const now = Date.now();
-        const { knex, stores, taskIds, runs } = await runsQueuedByKilledBackend(
-          databaseId,
-          { count: 2, claimedAt: now - 2 * MINUTE, queuedAt: now - 2 * MINUTE },
-        );
-        // The killed backend had started both, 30 s ago (within the test's 1-minute lost-run timeout).
-        for (const run of runs) {
-          const { proceed } = await stores.runStates.start(run.id, 1, {
-            actor: 'test',
-            claimToken: run.claimToken,
-            nowMs: now - 30_000,
-          });
-          expect(proceed).toBe(true);
-        }
+async function runsLeftRunningThenRestart(databaseId: TestDatabaseId) {
+  const now = Date.now();
+  const { knex, stores, taskIds, runs } = await runsQueuedByKilledBackend(
+    databaseId,
+    { count: 2, claimedAt: now - 2 * MINUTE, queuedAt: now - 2 * MINUTE },
+  );
+  // The killed backend had started both, 30 s ago (within the test's 1-minute lost-run timeout).
+  for (const run of runs) {
+    const { proceed } = await stores.runStates.start(run.id, 1, {
+      actor: 'test',
+      claimToken: run.claimToken,
+      nowMs: now - 30_000,
+    });
+    expect(proceed).toBe(true);
+  }
+  await startInProcessBackend(knex, {
+    rawDir: mkdtempSync(join(tmpdir(), 'lab-raw-')),
+    concurrency: 1,
+    delay: '10ms',
+  });
+  return { knex, taskIds };
+}
 
-        await startInProcessBackend(knex, {
-          rawDir: mkdtempSync(join(tmpdir(), 'lab-raw-')),
-          concurrency: 1,
-          delay: '10ms',
-        });
+describe('runs left running by a killed in-process backend, on SQLITE_3', () => {
+  it('are failed at the restart, saying why, and their one-time tasks complete', async () => {
+    const { knex, taskIds } = await runsLeftRunningThenRestart('SQLITE_3');
 
-        if (onSqlite) {
-          const statuses = await waitForRunStatuses(knex, s =>
-            s.every(x => x === 'failed'),
-          );
-          expect(statuses).toEqual(['failed', 'failed']);
-          expect(await knex(RUNS).distinct('error').pluck('error')).toEqual([
-            'The backend stopped while this run was being measured',
-          ]);
-          expect(
-            await knex(TASKS).whereIn('id', taskIds).pluck('state'),
-          ).toEqual(['completed', 'completed']);
-        } else {
-          // The start-up is over (its hooks ran) and the backend has worked for a second: nothing failed
-          // them before the timeout.
-          await sleep(1000);
-          const statuses = (await knex(RUNS).pluck('status')).sort();
-          expect(statuses).toEqual(['running', 'running']);
-        }
-      },
+    const statuses = await waitForRunStatuses(knex, s =>
+      s.every(x => x === 'failed'),
     );
+    expect(statuses).toEqual(['failed', 'failed']);
+    expect(await knex(RUNS).distinct('error').pluck('error')).toEqual([
+      'The backend stopped while this run was being measured',
+    ]);
+    expect(await knex(TASKS).whereIn('id', taskIds).pluck('state')).toEqual([
+      'completed',
+      'completed',
+    ]);
+  });
+});
+
+onPostgres(
+  'runs left running by a killed in-process replica, on POSTGRES_15',
+  () => {
+    it('are left running for the lost-run timeout', async () => {
+      const { knex } = await runsLeftRunningThenRestart('POSTGRES_15');
+
+      // The start-up is over (its hooks ran) and the backend has worked for a second: nothing failed them
+      // before the timeout.
+      await sleep(1000);
+      expect((await knex(RUNS).pluck('status')).sort()).toEqual([
+        'running',
+        'running',
+      ]);
+    });
   },
 );
