@@ -90,6 +90,32 @@ describe.each(databaseIds)(
     }
 
     /** Resolves once a statement of another connection waits for a lock (PostgreSQL). */
+    /**
+     * A one-time task due a second ago whose occurrence a claim skips (overlap: skip): a manual run of it,
+     * for 5 s ago, is running. Returns the task and that run.
+     */
+    async function skippingTaskWithManualRunRunning(now: number) {
+      const [taskId] = await seedTasks(knex, [
+        {
+          schedule: { type: 'once', at: new Date(now - 1000).toISOString() },
+          nextRunAt: now - 1000,
+          policies: { overlap: 'skip', instrumentConcurrency: null },
+        },
+      ]);
+      const manualRunId = timeOrderedUuid(now - 5000);
+      await knex(RUNS).insert({
+        id: manualRunId,
+        task_id: taskId,
+        scheduled_for: now - 5000,
+        status: 'running',
+        attempt: 1,
+        started_at: now - 4000,
+        triggered_by: 'user:default/ada',
+        created_at: now - 5000,
+      });
+      return { taskId, manualRunId };
+    }
+
     async function waitForLockWait() {
       for (let waited = 0; ; waited += 20) {
         const { rows } = await knex.raw(
@@ -295,23 +321,7 @@ describe.each(databaseIds)(
         },
       ]);
       // A one-time task whose occurrence the claim skips (overlap: skip), a manual run of it running.
-      const [skipping] = await seedTasks(knex, [
-        {
-          schedule: { type: 'once', at: new Date(now - 1000).toISOString() },
-          nextRunAt: now - 1000,
-          policies: { overlap: 'skip', instrumentConcurrency: null },
-        },
-      ]);
-      await knex(RUNS).insert({
-        id: timeOrderedUuid(now - 5000),
-        task_id: skipping,
-        scheduled_for: now - 5000,
-        status: 'running',
-        attempt: 1,
-        started_at: now - 4000,
-        triggered_by: 'user:default/ada',
-        created_at: now - 5000,
-      });
+      const { taskId: skipping } = await skippingTaskWithManualRunRunning(now);
 
       const { runs, skipped } = await claim(now);
 
@@ -591,27 +601,8 @@ describe.each(databaseIds)(
       it('does not leave a task active for ever when its other run ends while the claim of its last occurrence decides', async () => {
         const now = Date.now();
         // The occurrence is skipped (overlap: skip) because a manual run of the task is running.
-        const [taskId] = await seedTasks(knex, [
-          {
-            schedule: {
-              type: 'once',
-              at: new Date(now - 1000).toISOString(),
-            },
-            nextRunAt: now - 1000,
-            policies: { overlap: 'skip', instrumentConcurrency: null },
-          },
-        ]);
-        const manualId = timeOrderedUuid(now - 5000);
-        await knex(RUNS).insert({
-          id: manualId,
-          task_id: taskId,
-          scheduled_for: now - 5000,
-          status: 'running',
-          attempt: 1,
-          started_at: now - 4000,
-          triggered_by: 'user:default/ada',
-          created_at: now - 5000,
-        });
+        const { taskId, manualRunId: manualId } =
+          await skippingTaskWithManualRunRunning(now);
 
         // The run ends the way RunStateStore does it, in a transaction that is not committed yet when the
         // claim runs: without the task lock, the claim would see the run still running (and keep the

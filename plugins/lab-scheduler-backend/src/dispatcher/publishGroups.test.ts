@@ -1,48 +1,25 @@
 import { publishGroupEnd } from './publishGroups';
 
-const at = (...instants: number[]) =>
-  instants.map(scheduledFor => ({ scheduledFor }));
+const runs = [100, 101, 102, 104, 106, 200].map(scheduledFor => ({
+  scheduledFor,
+}));
 
 describe('publishGroupEnd', () => {
-  const runs = at(100, 101, 102, 104, 106, 200);
-
-  it('without a window takes the runs due by now, the first always', () => {
-    expect(
-      publishGroupEnd(runs, 0, { nowMs: 100, windowMs: 0, maxSize: 10 }),
-    ).toBe(1);
-    expect(
-      publishGroupEnd(runs, 0, { nowMs: 102, windowMs: 0, maxSize: 10 }),
-    ).toBe(3);
-    // Woken early (an injected clock): still the first alone, never a later one.
-    expect(
-      publishGroupEnd(runs, 0, { nowMs: 90, windowMs: 0, maxSize: 10 }),
-    ).toBe(1);
-  });
-
-  it('with a window takes the runs due within it of the first, not beyond', () => {
-    expect(
-      publishGroupEnd(runs, 0, { nowMs: 100, windowMs: 5, maxSize: 10 }),
-    ).toBe(4);
-    expect(
-      publishGroupEnd(runs, 1, { nowMs: 101, windowMs: 5, maxSize: 10 }),
-    ).toBe(5);
-    expect(
-      publishGroupEnd(runs, 5, { nowMs: 200, windowMs: 5, maxSize: 10 }),
-    ).toBe(6);
-  });
-
-  it('takes every run due by now when that reaches past the window (a backlog), up to the size', () => {
-    expect(
-      publishGroupEnd(runs, 0, { nowMs: 150, windowMs: 5, maxSize: 10 }),
-    ).toBe(5);
-    expect(
-      publishGroupEnd(runs, 0, { nowMs: 300, windowMs: 5, maxSize: 10 }),
-    ).toBe(6);
-    expect(
-      publishGroupEnd(runs, 0, { nowMs: 300, windowMs: 5, maxSize: 2 }),
-    ).toBe(2);
-    expect(
-      publishGroupEnd(runs, 2, { nowMs: 300, windowMs: 0, maxSize: 3 }),
-    ).toBe(5);
+  it.each`
+    case                                                            | start | nowMs  | windowMs | maxSize | end
+    ${'no window: the first, alone when nothing else is due'}       | ${0}  | ${100} | ${0}     | ${10}   | ${1}
+    ${'no window: the runs due by now'}                             | ${0}  | ${102} | ${0}     | ${10}   | ${3}
+    ${'no window, woken early: the first alone, never a later one'} | ${0}  | ${90}  | ${0}     | ${10}   | ${1}
+    ${'window: the runs within it of the first'}                    | ${0}  | ${100} | ${5}     | ${10}   | ${4}
+    ${'window, from a later run: within it of that run'}            | ${1}  | ${101} | ${5}     | ${10}   | ${5}
+    ${'window, the last run: alone'}                                | ${5}  | ${200} | ${5}     | ${10}   | ${6}
+    ${'backlog: every run due by now, past the window'}             | ${0}  | ${150} | ${5}     | ${10}   | ${5}
+    ${'backlog: all of them'}                                       | ${0}  | ${300} | ${5}     | ${10}   | ${6}
+    ${'backlog: no more than the size'}                             | ${0}  | ${300} | ${5}     | ${2}    | ${2}
+    ${'backlog from a later run, no window: up to the size'}        | ${2}  | ${300} | ${0}     | ${3}    | ${5}
+  `('$case', ({ start, nowMs, windowMs, maxSize, end }) => {
+    expect(publishGroupEnd(runs, start, { nowMs, windowMs, maxSize })).toBe(
+      end,
+    );
   });
 });
