@@ -15,7 +15,7 @@ import {
 import { newClaimToken, timeOrderedUuid } from './ids';
 import { keysetPage, KeysetOrder, PageOptions, PageResult } from './keyset';
 import { auditEntryFromRow, runFromRow, taskFromRow } from './rows';
-import { lockTasks, occurrenceUnderWay } from './taskCompletion';
+import { lockTasks, occurrencesUnderWay } from './taskCompletion';
 import {
   ACTIVE_RUN_STATUSES,
   AUDIT,
@@ -292,7 +292,8 @@ export class DatabaseTaskStore implements TaskStore {
         // locked before its runs are read, as a run's end locks it before ending the run: whichever
         // comes second sees what the other committed.
         await lockTasks(tx, [id]);
-        const occurrenceAt = await occurrenceUnderWay(tx, id);
+        const occurrenceAt =
+          (await occurrencesUnderWay(tx, [id])).get(id) ?? null;
         if (occurrenceAt !== null) {
           row.state = 'active';
           row.sort_at = sortKeyAfterAdvance({

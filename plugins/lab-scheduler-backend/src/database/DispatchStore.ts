@@ -14,7 +14,11 @@ import {
 } from '../tasks/lifecycle';
 import { forEachChunk } from './chunks';
 import { newClaimToken, timeOrderedUuid } from './ids';
-import { completeEndedTasks, lockTasksOfRuns } from './taskCompletion';
+import {
+  completeEndedTasks,
+  lockTasksOfRuns,
+  occurrencesUnderWay,
+} from './taskCompletion';
 import { numberOrNull } from './rows';
 import {
   ACTIVE_RUN_STATUSES,
@@ -354,19 +358,10 @@ export class DispatchStore {
           t => plans.get(t.id)!.nextRunAt === null && !startsRun.has(t.id),
         )
         .map(t => t.id);
-      // One bound parameter per task.
-      await forEachChunk(ending, 500, async chunk => {
-        const rows: { task_id: string; at: number | string }[] = await tx(RUNS)
-          .select('task_id')
-          .max({ at: 'scheduled_for' })
-          .whereIn('task_id', chunk)
-          .whereIn('status', ACTIVE_RUN_STATUSES)
-          .groupBy('task_id');
-        for (const r of rows) {
-          underWay.add(r.task_id);
-          latestUnderWay.set(r.task_id, Number(r.at));
-        }
-      });
+      for (const [taskId, at] of await occurrencesUnderWay(tx, ending)) {
+        underWay.add(taskId);
+        latestUnderWay.set(taskId, at);
+      }
       const taskUpdates: TaskUpdate[] = tasks.map(task => ({
         id: task.id,
         nextRunAt: plans.get(task.id)!.nextRunAt,

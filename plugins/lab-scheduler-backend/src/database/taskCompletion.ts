@@ -40,19 +40,26 @@ export async function lockTasks(
 }
 
 /**
- * The latest occurrence a run under way of the task runs for (its sort key while it has no next run,
- * lifecycle.ts: the occurrence its last run runs for, as the claim decides it), or null when none of its
- * runs is under way.
+ * Per task with a run under way, the latest occurrence such a run runs for (its sort key while it has
+ * no next run, lifecycle.ts: the occurrence its last run runs for, as the claim decides it). Tasks with
+ * none under way are absent.
  */
-export async function occurrenceUnderWay(
+export async function occurrencesUnderWay(
   tx: Knex.Transaction,
-  taskId: string,
-): Promise<number | null> {
-  const [row] = await tx(RUNS)
-    .max({ at: 'scheduled_for' })
-    .where('task_id', taskId)
-    .whereIn('status', ACTIVE_RUN_STATUSES);
-  return row?.at === null || row?.at === undefined ? null : Number(row.at);
+  taskIds: readonly string[],
+): Promise<Map<string, number>> {
+  const latest = new Map<string, number>();
+  // One bound parameter per task.
+  await forEachChunk([...taskIds], 500, async chunk => {
+    const rows: { task_id: string; at: number | string }[] = await tx(RUNS)
+      .select('task_id')
+      .max({ at: 'scheduled_for' })
+      .whereIn('task_id', chunk)
+      .whereIn('status', ACTIVE_RUN_STATUSES)
+      .groupBy('task_id');
+    rows.forEach(r => latest.set(r.task_id, Number(r.at)));
+  });
+  return latest;
 }
 
 /** Locks the tasks of these runs until the transaction ends (PostgreSQL), in id order: no deadlock. */
