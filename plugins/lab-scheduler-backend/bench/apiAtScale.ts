@@ -142,7 +142,7 @@ const ownerPermissions = createServiceFactory({
 async function seedTasks(knex: Knex, count: number) {
   await knex.raw(
     `insert into lab_scheduler_tasks (id, name, description, instrument_ref, owner, measurement_type,
-       measurement_parameters, schedule_type, schedule, state, next_run_at, sort_at, version,
+       measurement_parameters, schedule_type, schedule, state, sort_at, version,
        created_at, created_by, updated_at, updated_by)
      select md5('task' || g)::uuid::text,
        'Task ' || g || ' ' || (array['absorbance', 'weighing', 'pH', 'viscosity', 'osmolality'])[(1 + g % 5)::int],
@@ -152,7 +152,6 @@ async function seedTasks(knex: Knex, count: number) {
        'absorbance-spectrum', '{}', 'cron',
        '{"type":"cron","expression":"0 * * * *","timeZone":"UTC"}',
        case when g % 100 = 37 then 'paused' when g % 20 = 3 then 'completed' else 'active' end,
-       case when g % 100 = 37 or g % 20 = 3 then null else ?::bigint + (g * 7919 % 43200) * 60000 end,
        case when g % 100 = 37 or g % 20 = 3 then 8640000000000000 else ?::bigint + (g * 7919 % 43200) * 60000 end,
        1, ?::bigint, 'user:default/ada', ?::bigint, 'user:default/ada'
      from generate_series(1, ?::bigint) g`,
@@ -163,9 +162,13 @@ async function seedTasks(knex: Knex, count: number) {
       Date.now(),
       Date.now(),
       Date.now(),
-      Date.now(),
       count,
     ],
+  );
+  // An active task's next run is its sort key (lifecycle.ts).
+  await knex.raw(
+    `insert into lab_scheduler_next_runs (task_id, next_run_at)
+     select id, sort_at from lab_scheduler_tasks where state = 'active'`,
   );
 }
 

@@ -61,8 +61,9 @@ async function measure(existingRuns: 'on-conflict' | 'key-probe') {
     const token = newClaimToken();
     let runIds: string[] = [];
     await knex.transaction(async tx => {
-      const due = `select id from lab_scheduler_tasks where state = 'active' and next_run_at <= ?
-        and deleted_at is null order by next_run_at limit ? for no key update skip locked`;
+      const due = `select t.id from lab_scheduler_next_runs n join lab_scheduler_tasks t on t.id = n.task_id
+        where n.next_run_at <= ? and t.state = 'active' and t.deleted_at is null
+        order by n.next_run_at limit ? for no key update of t, n skip locked`;
       add(
         '1 lock due tasks (select … for no key update)',
         await explain(tx, due, [now, BATCH]),
@@ -70,12 +71,12 @@ async function measure(existingRuns: 'on-conflict' | 'key-probe') {
       const { rows } = await tx.raw(due, [now, BATCH]);
       const taskIds = rows.map((r: { id: string }) => r.id);
       runIds = taskIds.map(() => timeOrderedUuid(now));
+      // A one-time task whose run starts keeps its row as it is (state active, sort key its occurrence).
       add(
-        '2 advance tasks (update)',
+        '2 delete next runs (delete)',
         await explain(
           tx,
-          `update lab_scheduler_tasks set next_run_at = null, sort_at = 8640000000000000,
-             state = 'completed' from unnest(?::text[]) as v(id) where lab_scheduler_tasks.id = v.id`,
+          `delete from lab_scheduler_next_runs n where n.task_id = any(?::text[])`,
           [taskIds],
         ),
       );

@@ -157,7 +157,7 @@ async function ours(
   // Index-only checks while waiting (a count over 100k rows every 100 ms would load the database).
   const drained = async () => {
     const { rows } = await knex.raw(
-      `select exists(select 1 from lab_scheduler_tasks where state = 'active' and next_run_at is not null)
+      `select exists(select 1 from lab_scheduler_next_runs)
            or exists(select 1 from lab_scheduler_runs where status = 'pending') as busy`,
     );
     return !rows[0].busy;
@@ -187,9 +187,13 @@ async function ours(
       })),
     );
     const t0 = Date.now() + LEAD_MS;
-    await knex('lab_scheduler_tasks').update({
-      next_run_at: knex.raw('next_run_at + ?', [t0 - PARKED_AT]),
-      sort_at: knex.raw('sort_at + ?', [t0 - PARKED_AT]),
+    await knex.transaction(async tx => {
+      await tx('lab_scheduler_next_runs').update({
+        next_run_at: tx.raw('next_run_at + ?', [t0 - PARKED_AT]),
+      });
+      await tx('lab_scheduler_tasks').update({
+        sort_at: tx.raw('sort_at + ?', [t0 - PARKED_AT]),
+      });
     });
     // As the API does after a change: wake the dispatchers, which then sleep until the first due run.
     await knex.raw("select pg_notify('lab_scheduler_wakeup', '')");
@@ -317,14 +321,18 @@ async function claimCost() {
   const addFuture = async (count: number) => {
     // generate_series is the fast way to a million rows.
     await knex.raw(
-      `insert into lab_scheduler_tasks (id, name, description, instrument_ref, owner, measurement_type,
-         measurement_parameters, schedule_type, schedule, state, next_run_at, sort_at, version, created_at,
-         created_by, updated_at, updated_by, overlap_policy, instrument_concurrency)
-       select md5(random()::text || g)::uuid::text, 'future ' || g, '', 'resource:default/i' || (g % 100), 'group:default/x',
-         'mass-reading', '{}', 'once', '{"type":"once","at":"2030-01-01T00:00:00.000Z"}', 'active',
-         ?::bigint + g, ?::bigint + g, 1, 0, 'bench', 0, 'bench', 'allow', null
-       from generate_series(1, ?) g`,
-      [far, far, count],
+      `with added as (
+         insert into lab_scheduler_tasks (id, name, description, instrument_ref, owner, measurement_type,
+           measurement_parameters, schedule_type, schedule, state, sort_at, version, created_at,
+           created_by, updated_at, updated_by, overlap_policy, instrument_concurrency)
+         select md5(random()::text || g)::uuid::text, 'future ' || g, '', 'resource:default/i' || (g % 100), 'group:default/x',
+           'mass-reading', '{}', 'once', '{"type":"once","at":"2030-01-01T00:00:00.000Z"}', 'active',
+           ?::bigint + g, 1, 0, 'bench', 0, 'bench', 'allow', null
+         from generate_series(1, ?) g
+         returning id, sort_at
+       )
+       insert into lab_scheduler_next_runs (task_id, next_run_at) select id, sort_at from added`,
+      [far, count],
     );
   };
   // One dispatcher round's database work: claim 100 due runs among `stored` tasks, record their

@@ -6,6 +6,7 @@ import {
 import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import { forEachChunk } from '../database/chunks';
+import { writeNextRuns } from '../database/nextRuns';
 import { TASKS } from '../database/tables';
 
 export interface SeedTask {
@@ -43,7 +44,6 @@ export async function seedTasks(
       schedule_type: t.schedule.type,
       schedule: JSON.stringify(t.schedule),
       state: t.state ?? 'active',
-      next_run_at: t.nextRunAt,
       sort_at: t.nextRunAt ?? 8_640_000_000_000_000,
       version: 1,
       created_at: now,
@@ -58,6 +58,15 @@ export async function seedTasks(
   });
   // 21 bound parameters per task (SQLite's limit, see forEachChunk).
   await forEachChunk(rows, 500, chunk => knex(TASKS).insert(chunk));
+  // A task has a next run only while it is active (nextRuns.ts).
+  await writeNextRuns(
+    knex,
+    tasks.flatMap((t, i) =>
+      (t.state ?? 'active') === 'active' && t.nextRunAt !== null
+        ? [{ taskId: ids[i], nextRunAt: t.nextRunAt }]
+        : [],
+    ),
+  );
   return ids;
 }
 

@@ -60,6 +60,55 @@ describe.each(databaseIds)(
       expect(await knex.schema.hasTable('lab_scheduler_audit')).toBe(true);
     });
 
+    it('keeps a next run row exactly while the task is active with an occurrence left: created, paused, resumed, re-timed, deleted', async () => {
+      const nextRunRow = async (taskId: string) => {
+        const row = await knex('lab_scheduler_next_runs')
+          .where('task_id', taskId)
+          .first();
+        return row ? Number(row.next_run_at) : null;
+      };
+      const change = { actor: 'user:default/ada', nowMs: BASE };
+      const active = await store.createTask(
+        fields(1, BASE + 60_000),
+        'user:default/ada',
+        BASE,
+      );
+      const paused = await store.createTask(
+        fields(2, null),
+        'user:default/ada',
+        BASE,
+      );
+      expect(await nextRunRow(active.id)).toBe(BASE + 60_000);
+      expect(await nextRunRow(paused.id)).toBeNull();
+
+      await store.updateTask({
+        ...change,
+        id: active.id,
+        action: 'pause',
+        fields: { state: 'paused', nextRunAt: null },
+      });
+      expect(await nextRunRow(active.id)).toBeNull();
+      await store.updateTask({
+        ...change,
+        id: active.id,
+        action: 'resume',
+        fields: { state: 'active', nextRunAt: BASE + 120_000 },
+      });
+      expect(await nextRunRow(active.id)).toBe(BASE + 120_000);
+      // An edit that leaves the timing alone leaves the next run alone.
+      const renamed = await store.updateTask({
+        ...change,
+        id: active.id,
+        action: 'update',
+        fields: { name: 'Renamed' },
+      });
+      expect(renamed.nextRunAt).toBe(new Date(BASE + 120_000).toISOString());
+      expect(await nextRunRow(active.id)).toBe(BASE + 120_000);
+
+      await store.deleteTask({ ...change, id: active.id });
+      expect(await nextRunRow(active.id)).toBeNull();
+    });
+
     it('keeps one run row per task and occurrence', async () => {
       const task = await store.createTask(
         fields(0, BASE),

@@ -15,6 +15,7 @@ import {
 import { newClaimToken, timeOrderedUuid } from './ids';
 import { keysetPage, KeysetOrder, PageOptions, PageResult } from './keyset';
 import { auditEntryFromRow, runFromRow, taskFromRow } from './rows';
+import { NextRun, readNextRuns, writeNextRuns } from './nextRuns';
 import { lockTasks, occurrencesUnderWay } from './taskCompletion';
 import {
   ACTIVE_RUN_STATUSES,
@@ -83,7 +84,10 @@ function isManualRunLimitViolation(error: any): boolean {
   );
 }
 
-/** The row's columns for these fields, as changed at `nowMs` (a task completed now sorts by it). */
+/**
+ * The row's columns for these fields, as changed at `nowMs` (a task completed now sorts by it). The next
+ * run itself is not a column: it goes to NEXT_RUNS (nextRunChange).
+ */
 function fieldsToRow(
   fields: Partial<TaskFields>,
   nowMs: number,
@@ -112,13 +116,19 @@ function fieldsToRow(
   }
   if (fields.state !== undefined) row.state = fields.state;
   if (fields.nextRunAt !== undefined) {
-    row.next_run_at = fields.nextRunAt;
     row.sort_at =
       fields.state === 'completed'
         ? completedSortKey(nowMs)
         : sortKey(fields.nextRunAt);
   }
   return row;
+}
+
+/** The task's next run as these fields change it, or nothing when they leave it alone. */
+function nextRunChange(taskId: string, fields: Partial<TaskFields>): NextRun[] {
+  return fields.nextRunAt === undefined
+    ? []
+    : [{ taskId, nextRunAt: fields.nextRunAt }];
 }
 
 function snapshot(task: Task | null): string | null {
@@ -211,6 +221,7 @@ export class DatabaseTaskStore implements TaskStore {
     };
     return this.knex.transaction(async tx => {
       await tx(TASKS).insert(row);
+      await writeNextRuns(tx, nextRunChange(id, fields));
       const task = await this.readTask(tx, id);
       await this.appendAudit(tx, {
         taskId: id,
@@ -235,7 +246,7 @@ export class DatabaseTaskStore implements TaskStore {
       .where({ id })
       .first();
     if (!row) return undefined;
-    const [task] = await this.withLastRuns(this.knex, [row]);
+    const [task] = await this.tasksFromRows(this.knex, [row]);
     return { task, deleted: row.deleted_at !== null };
   }
 
@@ -244,7 +255,7 @@ export class DatabaseTaskStore implements TaskStore {
     const rows: TaskRow[] = await this.knex(TASKS)
       .whereIn('id', ids)
       .whereNull('deleted_at');
-    return this.withLastRuns(this.knex, rows);
+    return this.tasksFromRows(this.knex, rows);
   }
 
   /** Live tasks matching the list filters (no order, no page). */
@@ -279,7 +290,7 @@ export class DatabaseTaskStore implements TaskStore {
       TASK_LIST_ORDER,
       options,
     );
-    return { items: await this.withLastRuns(this.knex, rows), next };
+    return { items: await this.tasksFromRows(this.knex, rows), next };
   }
 
   async updateTask(options: UpdateTaskOptions): Promise<Task> {
@@ -305,6 +316,7 @@ export class DatabaseTaskStore implements TaskStore {
         }
       }
       const before = await this.changeAtVersion(tx, options, row);
+      await writeNextRuns(tx, nextRunChange(id, options.fields));
       const after = await this.readTask(tx, id);
       await this.appendAudit(tx, {
         taskId: id,
@@ -324,9 +336,9 @@ export class DatabaseTaskStore implements TaskStore {
       // Soft delete: runs and the audit trail stay for traceability.
       const before = await this.changeAtVersion(tx, options, {
         deleted_at: nowMs,
-        next_run_at: null,
         sort_at: NEVER_SORT_AT,
       });
+      await writeNextRuns(tx, [{ taskId: id, nextRunAt: null }]);
       await tx(RUNS).where({ task_id: id, status: 'pending' }).update({
         status: 'cancelled',
         finished_at: nowMs,
@@ -493,12 +505,12 @@ export class DatabaseTaskStore implements TaskStore {
       .whereNull('deleted_at')
       .first();
     if (!row) return undefined;
-    const [task] = await this.withLastRuns(db, [row]);
+    const [task] = await this.tasksFromRows(db, [row]);
     return task;
   }
 
-  /** Attaches each task's latest run (by scheduled time) in one query for the whole page. */
-  private async withLastRuns(
+  /** Attaches each task's next run and latest run (by scheduled time): two queries for the whole page. */
+  private async tasksFromRows(
     db: Knex | Knex.Transaction,
     rows: TaskRow[],
   ): Promise<Task[]> {
@@ -517,7 +529,14 @@ export class DatabaseTaskStore implements TaskStore {
         ),
     );
     const byTask = new Map(runRows.map(r => [r.task_id, runFromRow(r)]));
-    return rows.map(row => taskFromRow(row, byTask.get(row.id) ?? null));
+    const nextRuns = await readNextRuns(db, ids);
+    return rows.map(row =>
+      taskFromRow(
+        row,
+        nextRuns.get(row.id) ?? null,
+        byTask.get(row.id) ?? null,
+      ),
+    );
   }
 
   private async appendAudit(

@@ -6,12 +6,7 @@ import {
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { planOccurrences } from '../dispatcher/planOccurrences';
-import {
-  sortKeyAfterAdvance,
-  sortKeyAfterAdvanceSql,
-  stateAfterAdvance,
-  stateAfterAdvanceSql,
-} from '../tasks/lifecycle';
+import { sortKeyAfterAdvance, stateAfterAdvance } from '../tasks/lifecycle';
 import { forEachChunk } from './chunks';
 import { newClaimToken, timeOrderedUuid } from './ids';
 import {
@@ -19,9 +14,11 @@ import {
   lockTasksOfRuns,
   occurrencesUnderWay,
 } from './taskCompletion';
+import { NextRun, writeNextRuns } from './nextRuns';
 import { numberOrNull } from './rows';
 import {
   ACTIVE_RUN_STATUSES,
+  NEXT_RUNS,
   RUN_OCCURRENCE_KEY,
   RunRow,
   RUNS,
@@ -37,6 +34,29 @@ interface InstrumentSlots {
   taken: Set<number>;
   /** Read again once all looked taken. */
   reread?: boolean;
+}
+
+/** A due task as the claim reads it: the columns its runs' messages and its plan need. */
+type DueTaskRow = Pick<
+  TaskRow,
+  | 'id'
+  | 'name'
+  | 'owner'
+  | 'instrument_ref'
+  | 'measurement_type'
+  | 'measurement_parameters'
+  | 'schedule'
+  | 'state'
+  | 'sort_at'
+  | 'misfire_policy'
+  | 'misfire_window_seconds'
+  | 'overlap_policy'
+  | 'instrument_concurrency'
+> & { next_run_at: string | number };
+
+/** The rows of a raw select: pg answers { rows }, better-sqlite3 the rows themselves. */
+function rowsOf<T>(result: { rows: T[] } | T[]): T[] {
+  return Array.isArray(result) ? result : result.rows;
 }
 
 /** A run claimed by this dispatcher instance, ready to publish. */
@@ -89,20 +109,13 @@ type ClaimRow = Pick<
   };
 
 /**
- * A task's schedule after a claim. Its state and sort key follow from these (lifecycle.ts:
- * `stateAfterAdvance`, `sortKeyAfterAdvance`).
+ * A task row's new state and sort key after a claim (lifecycle.ts: `stateAfterAdvance`,
+ * `sortKeyAfterAdvance`), for the tasks where either changes.
  */
-type TaskUpdate = {
+type TaskChange = {
   id: string;
-  nextRunAt: number | null;
-  /**
-   * The task's sort key when it has no next run (lifecycle.ts): the latest occurrence the claim started
-   * a run for, or, when it started none, the latest of the runs under way (see claimDueTasksOnce).
-   * Only read when `runUnderWay`.
-   */
-  occurrenceAt: number;
-  /** A run of the task is under way once the claim is written (see claimDueTasksOnce). */
-  runUnderWay: boolean;
+  sortAt: number;
+  state: 'active' | 'completed';
 };
 
 /** A new run row, as the claim inserts it. */
@@ -165,9 +178,10 @@ export interface ClaimDueTasksOptions {
   graceMs: number;
 }
 
-/** What a claim writes: its tasks' new schedules and its new runs. */
+/** What a claim writes: its tasks' next runs, the task rows that change, and its new runs. */
 interface ClaimWrites {
-  taskUpdates: TaskUpdate[];
+  nextRuns: NextRun[];
+  taskChanges: TaskChange[];
   runRows: NewRunRow[];
 }
 
@@ -247,27 +261,28 @@ export class DispatchStore {
     const horizonMs = Math.max(options.horizonMs ?? nowMs, nowMs);
     const claimToken = newClaimToken();
     return this.knex.transaction(async tx => {
-      const tasks = await this.lock(
-        tx(TASKS)
-          .select(
-            'id',
-            'name',
-            'owner',
-            'instrument_ref',
-            'measurement_type',
-            'measurement_parameters',
-            'schedule',
-            'next_run_at',
-            'misfire_policy',
-            'misfire_window_seconds',
-            'overlap_policy',
-            'instrument_concurrency',
-          )
-          .where('state', 'active')
-          .where('next_run_at', '<=', horizonMs)
-          .whereNull('deleted_at')
-          .orderBy('next_run_at', 'asc')
-          .limit(batchSize),
+      // The due tasks, earliest first: one range scan of the next runs' index that stops at the batch
+      // (materialized, so that a planner without statistics cannot start from the tasks and sort), then
+      // each task by its key. Both rows are locked, skipping those held. The next run: this claim moves
+      // or deletes it, and a claim whose snapshot still shows one that another claim has deleted skips
+      // the row rather than claiming its occurrence again. The task: every writer of a task locks its
+      // row (taskCompletion.ts). A task with a next run is always active and not deleted (nextRuns.ts),
+      // so the conditions on its state guard rather than filter.
+      const tasks: DueTaskRow[] = rowsOf(
+        await tx.raw(
+          `with due as materialized (
+           select n.task_id, n.next_run_at from ${NEXT_RUNS} n
+           where n.next_run_at <= ? order by n.next_run_at limit ?
+           ${this.isPostgres ? 'for update skip locked' : ''}
+         )
+         select t.id, t.name, t.owner, t.instrument_ref, t.measurement_type, t.measurement_parameters,
+           t.schedule, t.state, t.sort_at, due.next_run_at, t.misfire_policy, t.misfire_window_seconds,
+           t.overlap_policy, t.instrument_concurrency
+         from due join ${TASKS} t on t.id = due.task_id
+         where t.state = 'active' and t.deleted_at is null
+         ${this.isPostgres ? 'for no key update of t skip locked' : ''}`,
+          [horizonMs, batchSize],
+        ),
       );
       if (tasks.length === 0)
         return { runs: [], tasksClaimed: 0, skipped: 0, more: false };
@@ -291,9 +306,9 @@ export class DispatchStore {
       let skipped = 0;
       for (const task of tasks) {
         const policies: TaskPolicies = {
-          misfire: task.misfire_policy,
+          misfire: task.misfire_policy as TaskPolicies['misfire'],
           misfireWindowSeconds: Number(task.misfire_window_seconds),
-          overlap: task.overlap_policy,
+          overlap: task.overlap_policy as TaskPolicies['overlap'],
           instrumentConcurrency: task.instrument_concurrency,
         };
         const plan = planOccurrences({
@@ -362,16 +377,30 @@ export class DispatchStore {
         underWay.add(taskId);
         latestUnderWay.set(taskId, at);
       }
-      const taskUpdates: TaskUpdate[] = tasks.map(task => ({
-        id: task.id,
-        nextRunAt: plans.get(task.id)!.nextRunAt,
-        // Without a run under way the key is not read: any number will do.
-        occurrenceAt: latestUnderWay.get(task.id) ?? Number(task.next_run_at),
-        runUnderWay: underWay.has(task.id),
-      }));
+      const nextRuns: NextRun[] = [];
+      const taskChanges: TaskChange[] = [];
+      for (const task of tasks) {
+        const nextRunAt = plans.get(task.id)!.nextRunAt;
+        nextRuns.push({ taskId: task.id, nextRunAt });
+        const runUnderWay = underWay.has(task.id);
+        const sortAt = sortKeyAfterAdvance({
+          nextRunAt,
+          // Without a run under way the key is not read: any number will do.
+          occurrenceAt: latestUnderWay.get(task.id) ?? Number(task.next_run_at),
+          runUnderWay,
+          nowMs,
+        });
+        const state = stateAfterAdvance(nextRunAt, runUnderWay);
+        // A one-time task whose run starts keeps its state and its sort key (the occurrence): its row is
+        // not written at all, only its next run deleted (nextRuns.ts says why).
+        if (sortAt !== Number(task.sort_at) || state !== task.state) {
+          taskChanges.push({ id: task.id, sortAt, state });
+        }
+      }
       const inserted = this.isPostgres
         ? await this.writeClaimPostgres(tx, {
-            taskUpdates,
+            nextRuns,
+            taskChanges,
             runRows,
             instanceId,
             claimToken,
@@ -379,7 +408,7 @@ export class DispatchStore {
             leaseExpiresAt: horizonMs + leaseMs,
             existingRuns,
           })
-        : await this.writeClaimSqlite(tx, { taskUpdates, runRows }, nowMs);
+        : await this.writeClaimSqlite(tx, { nextRuns, taskChanges, runRows });
       // A pending run the occurrence key left out (its occurrence already had a run, e.g. a "run now" at
       // that instant) started nothing: its task, written as having a run under way, completes now if
       // none is (rare: one lookup for those only).
@@ -423,8 +452,9 @@ export class DispatchStore {
   }
 
   /**
-   * PostgreSQL: advances the tasks and inserts the runs in one statement, one array per column (a
-   * 500-row VALUES list would cost thousands of bind parameters to send, parse and plan).
+   * PostgreSQL: inserts the runs, moves or deletes the next runs and writes the task rows that change, in
+   * one statement, one array per column (a 500-row VALUES list would cost thousands of bind parameters to
+   * send, parse and plan).
    *
    * An occurrence that already has a row (e.g. a "run now" at the same instant) keeps it. The fast path
    * leaves it out (a probe of the occurrence key) and inserts plainly: ON CONFLICT makes every row a
@@ -442,9 +472,10 @@ export class DispatchStore {
       existingRuns: ExistingRuns;
     },
   ): Promise<Set<string>> {
-    const { taskUpdates, runRows } = claim;
+    const { nextRuns, taskChanges, runRows } = claim;
     const column = <K extends keyof NewRunRow>(key: K) =>
       runRows.map(r => r[key]);
+    const moved = nextRuns.filter(n => n.nextRunAt !== null);
     const keepExisting =
       claim.existingRuns === 'on-conflict'
         ? 'on conflict (task_id, scheduled_for) do nothing'
@@ -455,10 +486,7 @@ export class DispatchStore {
              where x.task_id = r.task_id and x.scheduled_for = r.scheduled_for) is null`;
     // What is the same for the whole batch travels once, as a scalar.
     const { rows } = await tx.raw(
-      `with v as (
-         select * from unnest(?::text[], ?::bigint[], ?::bigint[], ?::boolean[])
-           as v(id, next_run_at, occurrence_at, run_under_way)
-       ), inserted as (
+      `with inserted as (
          insert into ${RUNS} (id, task_id, instrument_ref, scheduled_for, status, attempt, claimed_by,
            claim_token, claimed_at, lease_expires_at, finished_at, error, created_at)
          select r.id, r.task_id, r.instrument_ref, r.scheduled_for, r.status, 0,
@@ -472,23 +500,19 @@ export class DispatchStore {
            as r(id, task_id, instrument_ref, scheduled_for, status, error)
          ${keepExisting}
          returning id, task_id, status
-       ), advanced as (
-         update ${TASKS} set next_run_at = v.next_run_at,
-           sort_at = ${sortKeyAfterAdvanceSql({
-             nextRunAt: 'v.next_run_at',
-             occurrenceAt: 'v.occurrence_at',
-             runUnderWay: 'v.run_under_way',
-             nowMs: '?::bigint',
-           })},
-           state = ${stateAfterAdvanceSql('v.next_run_at', 'v.run_under_way')}
-         from v where ${TASKS}.id = v.id
+       ), moved as (
+         update ${NEXT_RUNS} n set next_run_at = m.next_run_at
+         from unnest(?::text[], ?::bigint[]) as m(task_id, next_run_at)
+         where n.task_id = m.task_id
+       ), ended as (
+         delete from ${NEXT_RUNS} n where n.task_id = any(?::text[])
+       ), changed as (
+         update ${TASKS} t set sort_at = c.sort_at, state = c.state
+         from unnest(?::text[], ?::bigint[], ?::text[]) as c(id, sort_at, state)
+         where t.id = c.id
        )
        select id from inserted`,
       [
-        taskUpdates.map(u => u.id),
-        taskUpdates.map(u => u.nextRunAt),
-        taskUpdates.map(u => u.occurrenceAt),
-        taskUpdates.map(u => u.runUnderWay),
         claim.instanceId,
         claim.claimToken,
         claim.nowMs,
@@ -501,7 +525,12 @@ export class DispatchStore {
         column('scheduled_for'),
         column('status'),
         column('error'),
-        claim.nowMs,
+        moved.map(n => n.taskId),
+        moved.map(n => n.nextRunAt),
+        nextRuns.filter(n => n.nextRunAt === null).map(n => n.taskId),
+        taskChanges.map(c => c.id),
+        taskChanges.map(c => c.sortAt),
+        taskChanges.map(c => c.state),
         // pg sends JS arrays as PostgreSQL arrays (nulls included); knex's typings do not know it.
       ] as unknown as readonly Knex.RawBinding[],
     );
@@ -509,15 +538,14 @@ export class DispatchStore {
   }
 
   /**
-   * SQLite (one writer at a time): a multi-row INSERT, then UPDATE … FROM a VALUES list.
+   * SQLite (one writer at a time): a multi-row INSERT, the next runs, then UPDATE … FROM a VALUES list.
    */
   private async writeClaimSqlite(
     tx: Knex.Transaction,
-    { taskUpdates, runRows }: ClaimWrites,
-    nowMs: number,
+    { nextRuns, taskChanges, runRows }: ClaimWrites,
   ): Promise<Set<string>> {
     const inserted = new Set<string>();
-    // Chunks keep the bind parameters under SQLite's limit: 13 per run, 4 per task.
+    // Chunks keep the bind parameters under SQLite's limit: 13 per run, 3 per task.
     await forEachChunk(runRows, 500, async chunk => {
       const rows: { id: string }[] = await tx(RUNS)
         .insert(chunk)
@@ -526,22 +554,15 @@ export class DispatchStore {
         .returning('id');
       rows.forEach(r => inserted.add(typeof r === 'string' ? r : r.id));
     });
-    const updates = taskUpdates.map(u => ({
-      id: u.id,
-      nextRunAt: u.nextRunAt,
-      sortAt: sortKeyAfterAdvance({ ...u, nowMs }),
-      state: stateAfterAdvance(u.nextRunAt, u.runUnderWay),
-    }));
-    await forEachChunk(updates, 1000, chunk =>
+    await writeNextRuns(tx, nextRuns);
+    await forEachChunk(taskChanges, 1000, chunk =>
       tx.raw(
-        `with v(id, next_run_at, sort_at, state) as (
-           values ${chunk
-             .map(() => '(?, cast(? as bigint), cast(? as bigint), ?)')
-             .join(', ')}
+        `with c(id, sort_at, state) as (
+           values ${chunk.map(() => '(?, cast(? as bigint), ?)').join(', ')}
          )
-         update ${TASKS} set next_run_at = v.next_run_at, sort_at = v.sort_at, state = v.state
-         from v where ${TASKS}.id = v.id`,
-        chunk.flatMap(u => [u.id, u.nextRunAt, u.sortAt, u.state]),
+         update ${TASKS} set sort_at = c.sort_at, state = c.state
+         from c where ${TASKS}.id = c.id`,
+        chunk.flatMap(c => [c.id, c.sortAt, c.state]),
       ),
     );
     return inserted;
@@ -884,11 +905,7 @@ export class DispatchStore {
    */
   async nextDueAt(): Promise<{ taskAt: number | null; runAt: number | null }> {
     const [row] = await this.knex.select(
-      this.knex(TASKS)
-        .min('next_run_at')
-        .where('state', 'active')
-        .whereNull('deleted_at')
-        .as('task_at'),
+      this.knex(NEXT_RUNS).min('next_run_at').as('task_at'),
       this.knex(RUNS)
         .select(this.knex.raw(`min(${CLAIMABLE_AT})`))
         .where('status', 'pending')
@@ -902,11 +919,9 @@ export class DispatchStore {
 
   /** Occurrences and runs due but not yet published: the dispatcher's backlog. */
   async dueBacklog(nowMs: number): Promise<number> {
-    const [tasks] = await this.knex(TASKS)
+    const [tasks] = await this.knex(NEXT_RUNS)
       .count({ n: '*' })
-      .where('state', 'active')
-      .where('next_run_at', '<=', nowMs)
-      .whereNull('deleted_at');
+      .where('next_run_at', '<=', nowMs);
     const [runs] = await this.knex(RUNS)
       .count({ n: '*' })
       .where('status', 'pending')

@@ -14,6 +14,7 @@ import {
 } from './createStores';
 import { newClaimToken } from './ids';
 import { MIGRATIONS_TABLE } from './tables';
+import { DatabaseTaskStore } from './DatabaseTaskStore';
 import { DispatchStore } from './DispatchStore';
 
 jest.setTimeout(120_000);
@@ -22,6 +23,11 @@ const databases = createTestDatabases();
 const MIGRATIONS = {
   directory: migrationsDir,
   tableName: MIGRATIONS_TABLE,
+};
+/** The migration that moved the next runs out of the task rows: older ones are tested before it. */
+const NEXT_RUNS_MIGRATION = {
+  ...MIGRATIONS,
+  name: '20261129120000_next_runs.js',
 };
 
 describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {
@@ -81,7 +87,7 @@ describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {
     await applyDatabaseMigrations(knex);
     await knex('lab_scheduler_runs').delete();
     await knex('lab_scheduler_tasks').delete();
-    await knex.migrate.down(migration);
+    await knex('lab_scheduler_next_runs').delete();
     const NEVER = 8_640_000_000_000_000;
     const once = { type: 'once' as const, at: '2026-11-29T09:00:00.000Z' };
     // As the old claim left them: completed at the claim, sorting last.
@@ -107,6 +113,9 @@ describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {
       run(running, 'running', null),
       run(ended, 'succeeded', 600_000),
     ]);
+    // Seeded in today's schema, then taken back to the one before 20261129060000.
+    await knex.migrate.down(NEXT_RUNS_MIGRATION);
+    await knex.migrate.down(migration);
     // By sort key, ties by id (in JS: the database's collation may order ids otherwise).
     const tasks = async () =>
       (await knex('lab_scheduler_tasks').select('id', 'state', 'sort_at'))
@@ -143,6 +152,8 @@ describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {
     await applyDatabaseMigrations(knex);
     await knex('lab_scheduler_runs').delete();
     await knex('lab_scheduler_tasks').delete();
+    await knex('lab_scheduler_next_runs').delete();
+    await knex.migrate.down(NEXT_RUNS_MIGRATION);
     await knex.migrate.down(endingLost);
     await knex.migrate.down(reopening);
     const NEVER = 8_640_000_000_000_000;
@@ -214,6 +225,7 @@ describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {
       'active',
     ]);
     await knex.migrate.up(endingLost);
+    await knex.migrate.up(NEXT_RUNS_MIGRATION);
 
     // The sweeps, as plugin.ts schedules them (in-process queue, default timeouts), at the first minute.
     const stores = await createStores({
@@ -289,24 +301,91 @@ describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {
     });
   });
 
+  it('next runs (20261129120000): up moves the next run of each active task out of its row, and only theirs; down puts them back', async () => {
+    await applyDatabaseMigrations(knex);
+    await knex('lab_scheduler_runs').delete();
+    await knex('lab_scheduler_tasks').delete();
+    await knex('lab_scheduler_next_runs').delete();
+    const once = { type: 'once' as const, at: '2026-11-29T09:00:00.000Z' };
+    const [active, paused, deleted, completed] = await seedTasks(
+      knex,
+      [0, 1, 2, 3].map(() => ({ schedule: once, nextRunAt: null })),
+    );
+    await knex.migrate.down(NEXT_RUNS_MIGRATION);
+    // The old schema: the next run in the task row. A paused, deleted or completed task's is ignored
+    // (none should have one; the old claim skipped them).
+    const old = [
+      { id: active, state: 'active', next_run_at: 1_000_000, deleted_at: null },
+      { id: paused, state: 'paused', next_run_at: 2_000_000, deleted_at: null },
+      { id: deleted, state: 'active', next_run_at: 3_000_000, deleted_at: 5 },
+      {
+        id: completed,
+        state: 'completed',
+        next_run_at: null,
+        deleted_at: null,
+      },
+    ];
+    for (const { id, ...row } of old) {
+      await knex('lab_scheduler_tasks').where({ id }).update(row);
+    }
+
+    await knex.migrate.up(NEXT_RUNS_MIGRATION);
+    expect(
+      (await knex('lab_scheduler_next_runs').select('*')).map(n => ({
+        taskId: n.task_id,
+        nextRunAt: Number(n.next_run_at),
+      })),
+    ).toEqual([{ taskId: active, nextRunAt: 1_000_000 }]);
+    expect(
+      await knex.schema.hasColumn('lab_scheduler_tasks', 'next_run_at'),
+    ).toBe(false);
+    expect(await new DatabaseTaskStore(knex).getTask(active)).toMatchObject({
+      nextRunAt: new Date(1_000_000).toISOString(),
+    });
+
+    await knex.migrate.down(NEXT_RUNS_MIGRATION);
+    const nextRunsAfterDown = Object.fromEntries(
+      (await knex('lab_scheduler_tasks').select('id', 'next_run_at')).map(t => [
+        t.id,
+        t.next_run_at === null ? null : Number(t.next_run_at),
+      ]),
+    );
+    expect(nextRunsAfterDown).toEqual({
+      [active]: 1_000_000,
+      [paused]: null,
+      [deleted]: null,
+      [completed]: null,
+    });
+    await applyDatabaseMigrations(knex);
+  });
+
   if (databaseId.startsWith('POSTGRES')) {
-    it('claims due tasks through the partial index, also before the table has statistics', async () => {
+    it('claims due tasks through the next runs index, also before the tables have statistics', async () => {
       await applyDatabaseMigrations(knex);
       const due = Date.now() - 1000;
-      await seedDueTasks(knex, 3000, due);
+      // Enough due tasks that sorting them would cost (a few thousand get a bitmap scan and a sort of
+      // those few rows, which is the cheaper plan there).
+      await seedDueTasks(knex, 20_000, due);
       await knex.raw(
-        `delete from pg_statistic where starelid = 'lab_scheduler_tasks'::regclass`,
+        `delete from pg_statistic where starelid in ('lab_scheduler_tasks'::regclass, 'lab_scheduler_next_runs'::regclass)`,
       );
+      // The claim's select (DispatchStore.claimDueTasksOnce).
       const { rows } = await knex.raw(
-        `explain select id from lab_scheduler_tasks
-         where state = 'active' and next_run_at <= ? and deleted_at is null
-         order by next_run_at limit 500 for update skip locked`,
+        `explain with due as materialized (
+           select n.task_id, n.next_run_at from lab_scheduler_next_runs n
+           where n.next_run_at <= ? order by n.next_run_at limit 500 for update skip locked
+         )
+         select t.id from due join lab_scheduler_tasks t on t.id = due.task_id
+         where t.state = 'active' and t.deleted_at is null
+         for no key update of t skip locked`,
         [Date.now()],
       );
       const plan = rows
         .map((r: Record<string, string>) => r['QUERY PLAN'])
         .join('\n');
-      expect(plan).toContain('Index Scan using lab_scheduler_tasks_due_idx');
+      expect(plan).toContain(
+        'Index Scan using lab_scheduler_next_runs_due_idx',
+      );
       expect(plan).not.toContain('Sort');
       const claim = await new DispatchStore(knex).claimDueTasks({
         instanceId: 'i',

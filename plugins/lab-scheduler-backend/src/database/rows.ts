@@ -59,7 +59,12 @@ export function runFromRow(row: RunApiRow): Run {
   return { ...run, outcome: runOutcome(run) };
 }
 
-export function taskFromRow(row: TaskRow, lastRun: Run | null): Task {
+/** A task from its row, its next run (NEXT_RUNS; null when it has none) and its latest run. */
+export function taskFromRow(
+  row: TaskRow,
+  nextRunAt: string | number | null,
+  lastRun: Run | null,
+): Task {
   return {
     id: row.id,
     name: row.name,
@@ -79,7 +84,7 @@ export function taskFromRow(row: TaskRow, lastRun: Run | null): Task {
       instrumentConcurrency: numberOrNull(row.instrument_concurrency),
     },
     state: row.state as TaskState,
-    nextRunAt: isoOrNull(row.next_run_at),
+    nextRunAt: isoOrNull(nextRunAt),
     version: Number(row.version),
     createdAt: isoOrNull(row.created_at)!,
     createdBy: row.created_by,

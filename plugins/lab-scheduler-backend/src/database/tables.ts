@@ -10,6 +10,11 @@ import type { RunStatus } from '@lab-scheduler/plugin-lab-scheduler-common';
 export const TASKS = 'lab_scheduler_tasks';
 export const RUNS = 'lab_scheduler_runs';
 export const AUDIT = 'lab_scheduler_audit';
+/**
+ * The next run of each task that has one (active, not deleted, an occurrence left): the dispatcher's queue
+ * of due tasks, kept out of the task row so that a claim need not rewrite it (migration 20261129120000).
+ */
+export const NEXT_RUNS = 'lab_scheduler_next_runs';
 export const RUN_EVENTS = 'lab_scheduler_run_events';
 /** PostgreSQL only: lower(name) U+001F lower(description) per task, for the trigram text filter. */
 export const TASK_SEARCH = 'lab_scheduler_task_search';
@@ -60,8 +65,7 @@ export type TaskRow = {
   /** JSON, normalised */
   schedule: string;
   state: string;
-  next_run_at: Bigint | null;
-  /** next_run_at, or NEVER_SORT_AT: the list's keyset. */
+  /** The next run (NEXT_RUNS), or NEVER_SORT_AT: the list's keyset. */
   sort_at: Bigint;
   version: number;
   created_at: Bigint;

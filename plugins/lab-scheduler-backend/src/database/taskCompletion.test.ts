@@ -9,6 +9,7 @@ import { createStores, LabSchedulerStores } from './createStores';
 import { newClaimToken, timeOrderedUuid } from './ids';
 import { completeEndedTasks, lockTasksOfRuns } from './taskCompletion';
 import { AUDIT, RUNS, TASKS } from './tables';
+import { writeNextRuns } from './nextRuns';
 
 jest.setTimeout(60_000);
 
@@ -142,9 +143,9 @@ describe.each(databaseIds)(
         .where('id', older)
         .update({
           state: 'completed',
-          next_run_at: null,
           sort_at: completedSortKey(now - 24 * HOUR),
         });
+      await writeNextRuns(knex, [{ taskId: older, nextRunAt: null }]);
       const [task] = await oneTimeTasks([now - 1000]);
 
       const runs = await claimAndStart(now);
@@ -481,9 +482,9 @@ describe.each(databaseIds)(
         .where('id', task)
         .update({
           state: 'completed',
-          next_run_at: null,
           sort_at: completedSortKey(now - HOUR),
         });
+      await writeNextRuns(knex, [{ taskId: task, nextRunAt: null }]);
 
       const manual = await stores.tasks.triggerRun(
         task,

@@ -5,6 +5,7 @@ import {
   stateAfterAdvanceSql,
 } from '../tasks/lifecycle';
 import { forEachChunk } from './chunks';
+import { nextRunOfSql } from './nextRuns';
 import { ACTIVE_RUN_STATUSES, RUNS, TASKS } from './tables';
 
 /*
@@ -95,7 +96,7 @@ export async function completeEndedTasks(
       .whereNull('deleted_at')
       .whereRaw(
         `${stateAfterAdvanceSql(
-          `${TASKS}.next_run_at`,
+          nextRunOfSql(`${TASKS}.id`),
           runUnderWaySql(`${TASKS}.id`),
         )} = 'completed'`,
       )

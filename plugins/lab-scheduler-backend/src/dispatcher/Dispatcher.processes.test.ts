@@ -76,9 +76,8 @@ pgOnly('dispatcher replicas in separate processes (PostgreSQL)', () => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const now = Date.now();
-      const [due] = await knex('lab_scheduler_tasks')
+      const [due] = await knex('lab_scheduler_next_runs')
         .count({ n: '*' })
-        .where('state', 'active')
         .where('next_run_at', '<=', now - 1500);
       const [pending] = await knex('lab_scheduler_runs')
         .count({ n: '*' })

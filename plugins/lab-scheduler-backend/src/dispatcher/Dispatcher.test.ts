@@ -17,6 +17,7 @@ import {
 import { createStores } from '../database/createStores';
 import { DatabaseTaskStore } from '../database/DatabaseTaskStore';
 import { DispatchStore } from '../database/DispatchStore';
+import { writeNextRuns } from '../database/nextRuns';
 import { SqsTaskQueue } from '../queue/SqsTaskQueue';
 import { Dispatcher } from './Dispatcher';
 import { LocalWakeup, PgNotifyWakeup } from './Wakeup';
@@ -549,14 +550,21 @@ describe.each(databaseIds)('Dispatcher on %s', (databaseId: TestDatabaseId) => {
     // A backlog that keeps every round full for seconds: 300 due tasks, 5 per round, and a queue that
     // takes 50 ms per publish.
     const [template] = await knex('lab_scheduler_tasks').select('*');
+    const backlog = Array.from({ length: 300 }, (_, i) => ({
+      id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      at: now - 1000 + i,
+    }));
     await knex('lab_scheduler_tasks').insert(
-      Array.from({ length: 300 }, (_, i) => ({
+      backlog.map(({ id, at }) => ({
         ...template,
-        id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        id,
         state: 'active',
-        next_run_at: now - 1000 + i,
-        sort_at: now - 1000 + i,
+        sort_at: at,
       })),
+    );
+    await writeNextRuns(
+      knex,
+      backlog.map(({ id, at }) => ({ taskId: id, nextRunAt: at })),
     );
     const slowQueue = {
       publish: async (messages: Parameters<SqsTaskQueue['publish']>[0]) => {

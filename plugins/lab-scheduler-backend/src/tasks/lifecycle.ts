@@ -40,11 +40,6 @@ export function completedSortKey(completedAt: number): number {
   return NEVER_SORT_AT - completedAt;
 }
 
-/** `completedSortKey` in SQL, over a bigint expression. */
-export function completedSortKeySql(completedAt: string): string {
-  return `(${NEVER_SORT_AT} - ${completedAt})`;
-}
-
 /** Whether a task has a run under way (pending, queued or running), in SQL, over its id expression. */
 export function runUnderWaySql(taskId: string): string {
   return `exists (select 1 from ${RUNS} u where u.task_id = ${taskId} and u.status in (${ACTIVE_RUN_STATUSES.map(
@@ -82,18 +77,6 @@ export function sortKeyAfterAdvance(t: {
 }): number {
   if (t.nextRunAt !== null) return t.nextRunAt;
   return t.runUnderWay ? t.occurrenceAt : completedSortKey(t.nowMs);
-}
-
-/** `sortKeyAfterAdvance` in SQL, over bigint expressions and a boolean one. */
-export function sortKeyAfterAdvanceSql(t: {
-  nextRunAt: string;
-  occurrenceAt: string;
-  runUnderWay: string;
-  nowMs: string;
-}): string {
-  return `case when ${t.nextRunAt} is not null then ${t.nextRunAt}
-    when ${t.runUnderWay} then ${t.occurrenceAt}
-    else ${completedSortKeySql(t.nowMs)} end`;
 }
 
 /** State and next run of an active task from its schedule, as of `nowMs`. */
