@@ -36,28 +36,28 @@ interface InstrumentSlots {
   reread?: boolean;
 }
 
-/** A due task as the claim reads it: the columns its runs' messages and its plan need. */
-type DueTaskRow = Pick<
-  TaskRow,
-  | 'id'
-  | 'name'
-  | 'owner'
-  | 'instrument_ref'
-  | 'measurement_type'
-  | 'measurement_parameters'
-  | 'schedule'
-  | 'state'
-  | 'sort_at'
-  | 'misfire_policy'
-  | 'misfire_window_seconds'
-  | 'overlap_policy'
-  | 'instrument_concurrency'
-> & { next_run_at: string | number };
+/** What the claim reads of a due task: what its plan and its runs' messages need, and the guard. */
+const DUE_TASK_COLUMNS = [
+  'id',
+  'name',
+  'owner',
+  'instrument_ref',
+  'measurement_type',
+  'measurement_parameters',
+  'schedule',
+  'state',
+  'deleted_at',
+  'sort_at',
+  'misfire_policy',
+  'misfire_window_seconds',
+  'overlap_policy',
+  'instrument_concurrency',
+] as const;
 
-/** The rows of a raw select: pg answers { rows }, better-sqlite3 the rows themselves. */
-function rowsOf<T>(result: { rows: T[] } | T[]): T[] {
-  return Array.isArray(result) ? result : result.rows;
-}
+/** A due task as the claim reads it, with its next run. */
+type DueTaskRow = Pick<TaskRow, (typeof DUE_TASK_COLUMNS)[number]> & {
+  next_run_at: string | number;
+};
 
 /** A run claimed by this dispatcher instance, ready to publish. */
 export interface ClaimedRun {
@@ -233,9 +233,16 @@ export class DispatchStore {
     this.isPostgres = knex.client.config.client === 'pg';
   }
 
-  private lock<T extends Knex.QueryBuilder>(query: T): T {
-    // NO KEY UPDATE: the claim never changes a key, and it is the lock an UPDATE takes anyway.
-    return this.isPostgres ? (query.forNoKeyUpdate().skipLocked() as T) : query;
+  private lock<T extends Knex.QueryBuilder>(
+    query: T,
+    strength: 'no key update' | 'update' = 'no key update',
+  ): T {
+    if (!this.isPostgres) return query;
+    // NO KEY UPDATE where the row is updated (the claim never changes a key; it is the lock an UPDATE
+    // takes anyway); UPDATE where it may be deleted.
+    const locked =
+      strength === 'update' ? query.forUpdate() : query.forNoKeyUpdate();
+    return locked.skipLocked() as T;
   }
 
   /**
@@ -261,29 +268,38 @@ export class DispatchStore {
     const horizonMs = Math.max(options.horizonMs ?? nowMs, nowMs);
     const claimToken = newClaimToken();
     return this.knex.transaction(async tx => {
-      // The due tasks, earliest first: one range scan of the next runs' index that stops at the batch
-      // (materialized, so that a planner without statistics cannot start from the tasks and sort), then
-      // each task by its key. Both rows are locked, skipping those held. The next run: this claim moves
-      // or deletes it, and a claim whose snapshot still shows one that another claim has deleted skips
-      // the row rather than claiming its occurrence again. The task: every writer of a task locks its
-      // row (taskCompletion.ts). A task with a next run is always active and not deleted (nextRuns.ts),
-      // so the conditions on its state guard rather than filter.
-      const tasks: DueTaskRow[] = rowsOf(
-        await tx.raw(
-          `with due as materialized (
-           select n.task_id, n.next_run_at from ${NEXT_RUNS} n
-           where n.next_run_at <= ? order by n.next_run_at limit ?
-           ${this.isPostgres ? 'for update skip locked' : ''}
-         )
-         select t.id, t.name, t.owner, t.instrument_ref, t.measurement_type, t.measurement_parameters,
-           t.schedule, t.state, t.sort_at, due.next_run_at, t.misfire_policy, t.misfire_window_seconds,
-           t.overlap_policy, t.instrument_concurrency
-         from due join ${TASKS} t on t.id = due.task_id
-         where t.state = 'active' and t.deleted_at is null
-         ${this.isPostgres ? 'for no key update of t skip locked' : ''}`,
-          [horizonMs, batchSize],
-        ),
-      );
+      // The due tasks, earliest first: one range scan of the next runs' index that stops at the batch,
+      // then their task rows by primary key. Two statements, not a join: without statistics (a freshly
+      // loaded table) the planner started a join from the tasks' state index and read every active task
+      // per claim. Both rows are locked, skipping those held. The next run: this claim moves or deletes
+      // it, and a claim whose snapshot still shows one that another claim has deleted skips the row
+      // rather than claiming its occurrence again. The task: every writer of a task locks its row
+      // (taskCompletion.ts).
+      const due: { task_id: string; next_run_at: string | number }[] =
+        await this.lock(
+          tx(NEXT_RUNS)
+            .select('task_id', 'next_run_at')
+            .where('next_run_at', '<=', horizonMs)
+            .orderBy('next_run_at', 'asc')
+            .limit(batchSize),
+          'update',
+        );
+      const nextRunOf = new Map(due.map(d => [d.task_id, d.next_run_at]));
+      const taskRows: Omit<DueTaskRow, 'next_run_at'>[] =
+        due.length === 0
+          ? []
+          : await this.lock(
+              tx(TASKS)
+                .select(DUE_TASK_COLUMNS)
+                .whereIn(
+                  'id',
+                  due.map(d => d.task_id),
+                ),
+            );
+      // A task with a next run is always active and not deleted (nextRuns.ts): a guard, not a filter.
+      const tasks: DueTaskRow[] = taskRows
+        .filter(t => t.state === 'active' && t.deleted_at === null)
+        .map(t => ({ ...t, next_run_at: nextRunOf.get(t.id)! }));
       if (tasks.length === 0)
         return { runs: [], tasksClaimed: 0, skipped: 0, more: false };
 
