@@ -142,7 +142,7 @@ const ownerPermissions = createServiceFactory({
 async function seedTasks(knex: Knex, count: number) {
   await knex.raw(
     `insert into lab_scheduler_tasks (id, name, description, instrument_ref, owner, measurement_type,
-       measurement_parameters, schedule_type, schedule, state, sort_at, version,
+       measurement_parameters, schedule_type, schedule, state, next_run_at, sort_at, version,
        created_at, created_by, updated_at, updated_by)
      select md5('task' || g)::uuid::text,
        'Task ' || g || ' ' || (array['absorbance', 'weighing', 'pH', 'viscosity', 'osmolality'])[(1 + g % 5)::int],
@@ -152,6 +152,7 @@ async function seedTasks(knex: Knex, count: number) {
        'absorbance-spectrum', '{}', 'cron',
        '{"type":"cron","expression":"0 * * * *","timeZone":"UTC"}',
        case when g % 100 = 37 then 'paused' when g % 20 = 3 then 'completed' else 'active' end,
+       case when g % 100 = 37 or g % 20 = 3 then null else ?::bigint + (g * 7919 % 43200) * 60000 end,
        case when g % 100 = 37 or g % 20 = 3 then 8640000000000000 else ?::bigint + (g * 7919 % 43200) * 60000 end,
        1, ?::bigint, 'user:default/ada', ?::bigint, 'user:default/ada'
      from generate_series(1, ?::bigint) g`,
@@ -162,13 +163,9 @@ async function seedTasks(knex: Knex, count: number) {
       Date.now(),
       Date.now(),
       Date.now(),
+      Date.now(),
       count,
     ],
-  );
-  // An active task's next run is its sort key (lifecycle.ts).
-  await knex.raw(
-    `insert into lab_scheduler_next_runs (task_id, next_run_at)
-     select id, sort_at from lab_scheduler_tasks where state = 'active'`,
   );
 }
 
@@ -442,6 +439,10 @@ async function main() {
   await knex.raw(`create view lab_scheduler_task_search as
     select id as task_id, lower(name) || chr(31) || lower(description) as document
     from lab_scheduler_tasks`);
+  // Likewise the next runs (migration 20261129120000 moves them out of the task rows): the old column.
+  await knex.raw(`create view lab_scheduler_next_runs as
+    select id as task_id, next_run_at from lab_scheduler_tasks
+    where next_run_at is not null and state = 'active' and deleted_at is null`);
 
   // Ten hex digits of one task's description: matches that task (and, by chance, hardly any other).
   const selective = (
@@ -485,6 +486,7 @@ async function main() {
   const before = await measure(baseUrl, 'before', shapes, knex);
 
   await knex.raw('drop view lab_scheduler_task_search');
+  await knex.raw('drop view lab_scheduler_next_runs');
   const [, migrateSeconds] = await timed(() => knex.migrate.latest(MIGRATIONS));
   await knex.raw('vacuum analyze');
   print({
