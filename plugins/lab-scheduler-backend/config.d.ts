@@ -139,6 +139,14 @@ export interface Config {
         region?: string;
         /** Custom endpoint (an SQS-compatible server). @visibility backend */
         endpoint?: string;
+        /**
+         * The queue's message retention period (SQS MessageRetentionPeriod). A run still "queued" this
+         * long after its publish was never taken by an executor, and its message is gone: it fails,
+         * saying so, and frees its instrument's slot. Default: 4 days (the CDK stack's queue). Set it to
+         * the queue's own period when that differs.
+         * @visibility backend
+         */
+        messageRetention?: HumanDuration | string;
       };
     };
     /** The in-process executor (queue type inProcess). */

@@ -38,7 +38,7 @@ const REPLICAS = 3;
 /** Database-path drains, each followed by graphile-worker's batched drain. */
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 3);
 /**
- * BENCH_ONLY=steady,steady-high,steady-high-db,drain-sqs,drain-db,graphile,graphile-high,graphile-batch,claim:
+ * BENCH_ONLY=steady,steady-high,steady-high-memory,steady-high-db,drain-sqs,drain-db,graphile,graphile-high,graphile-batch,claim:
  * run a subset (e.g. while tuning).
  */
 const ONLY = process.env.BENCH_ONLY
@@ -119,6 +119,8 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number) {
 async function ours(
   fauxqs: Awaited<ReturnType<typeof startFauxqsProcess>>,
   sqs: SQSClient,
+  /** A second fauxqs that keeps its messages in memory only (see startFauxqsProcess). */
+  inMemory: { endpoint: string; queueUrl: string },
   /** graphile-worker's batched drain, run after each of our database-path drains. */
   peerDrain: () => Promise<{ runs_per_s: number }>,
 ) {
@@ -249,6 +251,12 @@ async function ours(
   const steadyHigh = wanted('steady-high')
     ? await steadyOnce(HIGH_RATE, HIGH_SECONDS, 'SQS (fauxqs)', {})
     : undefined;
+  const steadyHighInMemory = wanted('steady-high-memory')
+    ? await steadyOnce(HIGH_RATE, HIGH_SECONDS, 'SQS (fauxqs in memory)', {
+        SQS_ENDPOINT: inMemory.endpoint,
+        QUEUE_URL: inMemory.queueUrl,
+      })
+    : undefined;
   const steadyHighDb = wanted('steady-high-db')
     ? await steadyOnce(HIGH_RATE, HIGH_SECONDS, 'no-op queue', {
         NULL_QUEUE: '1',
@@ -316,7 +324,7 @@ async function ours(
     }
   }
   await knex.destroy();
-  return { steady, steadyHigh, steadyHighDb, drain, pairs };
+  return { steady, steadyHigh, steadyHighInMemory, steadyHighDb, drain, pairs };
 }
 
 // ---------------------------------------------------------------- claim cost vs table size
@@ -594,10 +602,18 @@ async function main() {
   });
   const fauxqs = await startFauxqsProcess();
   const sqs = fauxqs.client();
+  const inMemory = await startFauxqsProcess({ persist: false });
   try {
     const mine = await ours(
       fauxqs,
       sqs,
+      {
+        endpoint: inMemory.endpoint,
+        queueUrl: await createQueue(
+          inMemory.client(),
+          `bench-memory-${Date.now()}`,
+        ),
+      },
       async () => (await graphile(true)).drain,
     );
     const gw =
@@ -646,6 +662,7 @@ async function main() {
     });
   } finally {
     await fauxqs.stop();
+    await inMemory.stop();
   }
 }
 

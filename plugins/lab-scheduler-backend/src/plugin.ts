@@ -289,6 +289,31 @@ export const labSchedulerPlugin = createBackendPlugin({
             ),
         });
 
+        // SQS drops a message nobody received within its retention period: the run it carried will never
+        // start. It fails instead of staying queued (and holding its instrument's slot) for ever.
+        if (settings.queue.type === 'sqs') {
+          const { messageRetentionMs } = settings.queue;
+          await scheduler.scheduleTask({
+            id: 'lab-scheduler-fail-expired-queued-runs',
+            frequency: { minutes: 1 },
+            timeout: { minutes: 1 },
+            scope: 'global',
+            fn: async () => {
+              const failed = await runStates.failExpiredQueuedRuns(
+                Date.now(),
+                messageRetentionMs,
+              );
+              if (failed > 0) {
+                logger.warn(
+                  'Failed queued runs whose message the queue dropped unread (retention period passed)',
+                  { count: failed },
+                );
+                notify();
+              }
+            },
+          });
+        }
+
         // The in-process queue lives in memory: runs queued in a process that was killed are queued here
         // again (see requeueLostQueuedRuns): those queued for longer than the lost-run timeout, and at the
         // start on SQLite (one process owns the file) every queued run.

@@ -18,3 +18,4 @@ export * from './calendar';
 export * from './measurementParameters';
 export * from './builtInParameters';
 export * from './backoff';
+export * from './durations';

@@ -54,8 +54,16 @@ function launch(
   });
 }
 
-export async function startFauxqsProcess(): Promise<FauxqsProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'fauxqs-'));
+/**
+ * `persist: false` keeps the messages in the server's memory only (`start` after `stop` then brings back
+ * an empty server). The benchmark measures with both: fauxqs persists each request with a synchronous
+ * SQLite commit in its one event loop, a cost that real SQS pays on its own servers, not on this machine.
+ */
+export async function startFauxqsProcess(
+  options: { persist?: boolean } = {},
+): Promise<FauxqsProcess> {
+  const dataDir =
+    options.persist === false ? '' : mkdtempSync(join(tmpdir(), 'fauxqs-'));
   const launched = await launch(0, dataDir);
   const port = launched.port;
   let child = launched.child;

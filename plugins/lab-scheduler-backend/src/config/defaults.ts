@@ -22,7 +22,12 @@ export const LAB_SCHEDULER_DEFAULTS = {
     publishWindowMs: 5,
     queueProbeIntervalMs: 1_000,
   },
-  queue: { type: 'inProcess', concurrency: 4 },
+  queue: {
+    type: 'inProcess',
+    concurrency: 4,
+    // The CDK stack's queue keeps a message 4 days (LabSchedulerStack: retentionPeriod).
+    sqsMessageRetentionMs: 4 * 86_400_000,
+  },
   execution: {
     maxAttempts: 3,
     retryDelayMs: 1_000,

@@ -8,6 +8,7 @@ import { Knex } from 'knex';
 import { planOccurrences } from '../dispatcher/planOccurrences';
 import { sortKeyAfterAdvance, stateAfterAdvance } from '../tasks/lifecycle';
 import { forEachChunk } from './chunks';
+import { whereQueuedBefore } from './queuedRuns';
 import { newClaimToken, timeOrderedUuid } from './ids';
 import {
   completeEndedTasks,
@@ -855,13 +856,8 @@ export class DispatchStore {
     const { queuedBeforeMs, nowMs, batchSize } = options;
     return this.knex.transaction(async tx => {
       const lost = (q: Knex.QueryBuilder, prefix: string) =>
-        q
-          .where(`${prefix}status`, 'queued')
+        whereQueuedBefore(q, queuedBeforeMs, prefix)
           .whereNotNull(`${prefix}claim_token`)
-          .whereRaw(
-            `coalesce(${prefix}published_at, ${prefix}created_at) < ?`,
-            [queuedBeforeMs],
-          )
           .where(r =>
             r
               .whereNull(`${prefix}started_at`)

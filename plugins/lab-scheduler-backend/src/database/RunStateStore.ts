@@ -4,7 +4,8 @@ import type {
   RunResult,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
-import { forEachChunk } from './chunks';
+import { humanDuration } from '@lab-scheduler/plugin-lab-scheduler-common';
+import { whereQueuedBefore } from './queuedRuns';
 import { isoOrNull, runFromRow } from './rows';
 import { completeEndedTasks, lockTasksOfRuns } from './taskCompletion';
 import {
@@ -14,6 +15,9 @@ import {
   RunRow,
   RUNS,
 } from './tables';
+
+/** Lost runs failed per transaction (one bound parameter each). */
+const LOST_RUNS_BATCH = 500;
 
 /** Who reports a run event, under which claim, and when. */
 export interface RunReport {
@@ -289,31 +293,70 @@ export class RunStateStore {
       timeoutMs / 1000,
     )} s of the start: the executor was lost`,
   ): Promise<number> {
-    const stale = (q: Knex.QueryBuilder) =>
-      q.where('status', 'running').where('started_at', '<', nowMs - timeoutMs);
-    return this.knex.transaction(async tx => {
-      const runs: Pick<RunRow, 'id' | 'task_id'>[] = await stale(
-        tx(RUNS).select('id', 'task_id'),
-      );
-      if (runs.length === 0) return 0;
-      const ids = runs.map(r => r.id);
-      await lockTasksOfRuns(tx, ids);
-      let failed = 0;
-      // One bound parameter per run.
-      await forEachChunk(ids, 500, async chunk => {
-        failed += await stale(tx(RUNS).whereIn('id', chunk)).update({
+    return this.failLostRuns(
+      q =>
+        q
+          .where('status', 'running')
+          .where('started_at', '<', nowMs - timeoutMs),
+      nowMs,
+      error,
+    );
+  }
+
+  /**
+   * Runs queued for longer than the queue keeps a message (SQS: its retention period) were never taken by
+   * an executor, and never will be: their message is gone. They fail, saying so, and free their slot;
+   * their tasks complete if nothing else is left to run. Without this they would stay "queued" for ever
+   * and hold their instrument's slot.
+   */
+  async failExpiredQueuedRuns(
+    nowMs: number,
+    messageRetentionMs: number,
+  ): Promise<number> {
+    return this.failLostRuns(
+      q => whereQueuedBefore(q, nowMs - messageRetentionMs),
+      nowMs,
+      `No executor took this run within ${humanDuration(
+        messageRetentionMs,
+      )} of its publish, when the queue drops an unread message: it was not measured`,
+    );
+  }
+
+  /**
+   * Fails the runs `lost` selects, a batch per transaction (a backlog of thousands does not hold the
+   * task locks of all of them at once), and completes their tasks if nothing else is left to run.
+   */
+  private async failLostRuns(
+    lost: (query: Knex.QueryBuilder) => Knex.QueryBuilder,
+    nowMs: number,
+    error: string,
+  ): Promise<number> {
+    let failed = 0;
+    for (;;) {
+      const batch = await this.knex.transaction(async tx => {
+        const runs: Pick<RunRow, 'id' | 'task_id'>[] = await lost(
+          tx(RUNS).select('id', 'task_id'),
+        ).limit(LOST_RUNS_BATCH);
+        if (runs.length === 0) return { found: 0, ended: 0 };
+        const ids = runs.map(r => r.id);
+        await lockTasksOfRuns(tx, ids);
+        // Still lost once their tasks are locked: a report may have ended one meanwhile.
+        const ended: number = await lost(tx(RUNS).whereIn('id', ids)).update({
           status: 'failed',
           finished_at: nowMs,
           error,
           slot: null,
         });
+        await completeEndedTasks(
+          tx,
+          runs.map(r => r.task_id),
+          nowMs,
+        );
+        return { found: runs.length, ended };
       });
-      await completeEndedTasks(
-        tx,
-        runs.map(r => r.task_id),
-        nowMs,
-      );
-      return failed;
-    });
+      failed += batch.ended;
+      // A batch that found fewer than it may hold was the last.
+      if (batch.found < LOST_RUNS_BATCH) return failed;
+    }
   }
 }

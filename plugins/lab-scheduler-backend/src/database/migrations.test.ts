@@ -13,7 +13,7 @@ import {
   migrationsDir,
 } from './createStores';
 import { newClaimToken } from './ids';
-import { MIGRATIONS_TABLE } from './tables';
+import { MIGRATIONS_TABLE, RUNS } from './tables';
 import { DatabaseTaskStore } from './DatabaseTaskStore';
 import { DispatchStore } from './DispatchStore';
 
@@ -436,6 +436,75 @@ describe.each(databaseIds)('migrations on %s', (databaseId: TestDatabaseId) => {
         'Index Scan using lab_scheduler_runs_pending_idx',
       );
       expect(pendingPlan).not.toContain('Sort');
+    });
+
+    it('finds the runs queued since before a bound through the queued runs index (20261129140000), not by reading every run', async () => {
+      await applyDatabaseMigrations(knex);
+      const now = Date.now();
+      const [taskId] = await seedDueTasks(knex, 1, now);
+      // Only these runs: a history of 50,000 finished runs and 10 queued ones, without statistics.
+      await knex(RUNS).delete();
+      await knex.raw(
+        `insert into lab_scheduler_runs (id, task_id, scheduled_for, status, attempt, created_at,
+           published_at, finished_at, claim_token)
+         select 'history-' || g, ?, g, case when g % 5000 = 0 then 'queued' else 'succeeded' end, 1,
+           g, g, case when g % 5000 = 0 then null else g end, 'token'
+         from generate_series(1, 50000) g`,
+        [taskId],
+      );
+      await knex.raw(
+        `delete from pg_statistic where starelid = 'lab_scheduler_runs'::regclass`,
+      );
+      const stores = await createStores({
+        knex,
+        runStates: { staleRunningMs: 3_600_000 },
+      });
+      const statements: { sql: string; bindings: unknown[] }[] = [];
+      const record = (q: { sql: string; bindings: unknown[] }) =>
+        statements.push(q);
+      knex.on('query', record);
+      // Both sweeps of queued runs: SQS messages dropped at their retention, in-process runs left by a
+      // dead process.
+      expect(await stores.runStates.failExpiredQueuedRuns(now, 1000)).toBe(10);
+      await knex(RUNS)
+        .where('status', 'failed')
+        .where('id', 'like', 'history-%')
+        .update({
+          status: 'queued',
+          finished_at: null,
+        });
+      expect(
+        await stores.dispatch.takeLostQueuedRuns({
+          queuedBeforeMs: now,
+          nowMs: now,
+          batchSize: 100,
+        }),
+      ).toHaveLength(10);
+      knex.off('query', record);
+      const plans = [];
+      for (const statement of statements.filter(q =>
+        /^select .*coalesce\("?r?"?\.?"?published_at/i.test(
+          q.sql.replace(/\s+/g, ' '),
+        ),
+      )) {
+        const connection = await knex.client.acquireConnection();
+        try {
+          const { rows } = await connection.query(
+            `explain ${statement.sql}`,
+            statement.bindings,
+          );
+          plans.push(
+            rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n'),
+          );
+        } finally {
+          await knex.client.releaseConnection(connection);
+        }
+      }
+      expect(plans).toHaveLength(2);
+      for (const plan of plans) {
+        expect(plan).toContain('lab_scheduler_runs_queued_idx');
+        expect(plan).not.toMatch(/Seq Scan on lab_scheduler_runs/);
+      }
     });
   }
 });

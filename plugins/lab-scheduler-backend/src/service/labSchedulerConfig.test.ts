@@ -58,6 +58,21 @@ describe('readLabSchedulerConfig', () => {
     ).toBe(7_200_000);
   });
 
+  it("reads the SQS queue's message retention, 4 days (the CDK stack's queue) unless set", () => {
+    const sqs = (extra: object) =>
+      read({ queue: { type: 'sqs', sqs: { queueUrl: 'q', ...extra } } }).queue;
+    expect(sqs({})).toMatchObject({ messageRetentionMs: 4 * 86_400_000 });
+    expect(sqs({ messageRetention: '14 days' })).toMatchObject({
+      messageRetentionMs: 14 * 86_400_000,
+    });
+    expect(sqs({ messageRetention: { hours: 1 } })).toMatchObject({
+      messageRetentionMs: 3_600_000,
+    });
+    expect(() => sqs({ messageRetention: '0s' })).toThrow(
+      /labScheduler\.queue\.sqs\.messageRetention/,
+    );
+  });
+
   it('still reads the deprecated number keys, in the unit their names give', () => {
     const settings = read({
       dispatcher: {

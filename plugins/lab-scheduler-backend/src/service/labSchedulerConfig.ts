@@ -16,7 +16,14 @@ export interface LabSchedulerConfig {
   };
   queue:
     | { type: 'inProcess'; concurrency: number }
-    | { type: 'sqs'; queueUrl: string; region?: string; endpoint?: string };
+    | {
+        type: 'sqs';
+        queueUrl: string;
+        region?: string;
+        endpoint?: string;
+        /** The queue's message retention period: a run queued longer was dropped unread. */
+        messageRetentionMs: number;
+      };
   execution: {
     maxAttempts: number;
     retryDelayMs: number;
@@ -105,6 +112,10 @@ export function readLabSchedulerConfig(root: Config): LabSchedulerConfig {
             queueUrl: q!.getString('sqs.queueUrl'),
             region: q!.getOptionalString('sqs.region'),
             endpoint: q!.getOptionalString('sqs.endpoint'),
+            messageRetentionMs:
+              duration(root, 'queue.sqs.messageRetention', {
+                positive: true,
+              }) ?? DEFAULTS.queue.sqsMessageRetentionMs,
           }
         : {
             type,

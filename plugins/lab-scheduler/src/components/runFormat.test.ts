@@ -1,25 +1,4 @@
-import {
-  formatValue,
-  humanDuration,
-  runTimings,
-  summaryEntries,
-} from './runFormat';
-
-describe('humanDuration', () => {
-  it.each([
-    [850, '850 ms'],
-    [4200, '4.2 s'],
-    [42_000, '42 s'],
-    [185_000, '3 min 5 s'],
-    [7_203_000, '2 h'],
-    [7_800_000, '2 h 10 min'],
-    [97_200_000, '1 d 3 h'],
-    [-1500, '−1.5 s'],
-    [null, '—'],
-  ])('%p ms reads "%s"', (ms, text) => {
-    expect(humanDuration(ms)).toBe(text);
-  });
-});
+import { formatValue, runTimings, summaryEntries } from './runFormat';
 
 describe('runTimings', () => {
   it('splits a run into lateness, queue wait and duration', () => {
