@@ -140,10 +140,11 @@ export interface Config {
         /** Custom endpoint (an SQS-compatible server). @visibility backend */
         endpoint?: string;
         /**
-         * The queue's message retention period (SQS MessageRetentionPeriod). A run still "queued" this
-         * long after its publish was never taken by an executor, and its message is gone: it fails,
-         * saying so, and frees its instrument's slot. Default: 4 days (the CDK stack's queue). Set it to
-         * the queue's own period when that differs.
+         * The queue's message retention period (SQS MessageRetentionPeriod), between 60 seconds and 14
+         * days. A run still "queued" this long after its publish (plus 5 minutes for the hosts' clocks)
+         * will not be delivered again: its message is gone, unread, or dead-lettered without a report. It
+         * fails, saying so, and frees its instrument's slot. Default: 4 days (the CDK stack's queue); set
+         * it to the queue's own period when that differs.
          * @visibility backend
          */
         messageRetention?: HumanDuration | string;

@@ -16,6 +16,9 @@ import {
   RUNS,
 } from './tables';
 
+/** Clock skew between the host that published a run and the one that decides its message expired. */
+const EXPIRY_MARGIN_MS = 5 * 60_000;
+
 /** Lost runs failed per transaction (one bound parameter each). */
 const LOST_RUNS_BATCH = 500;
 
@@ -304,21 +307,30 @@ export class RunStateStore {
   }
 
   /**
-   * Runs queued for longer than the queue keeps a message (SQS: its retention period) were never taken by
-   * an executor, and never will be: their message is gone. They fail, saying so, and free their slot;
-   * their tasks complete if nothing else is left to run. Without this they would stay "queued" for ever
-   * and hold their instrument's slot.
+   * Runs queued for longer than the queue keeps a message (SQS: its retention period, counted from the
+   * first send, which a retry does not renew) will never be delivered again: their message is gone,
+   * unread or moved to the dead-letter queue without a report. They fail, saying so (a run that had
+   * started keeps its last attempt's error after that), and free their slot; their tasks complete if
+   * nothing else is left to run. Without this they would stay "queued" for ever and hold their
+   * instrument's slot. The bound has EXPIRY_MARGIN_MS more than the retention: the publish instant is
+   * the dispatcher host's clock, the sweep's is another host's.
    */
   async failExpiredQueuedRuns(
     nowMs: number,
     messageRetentionMs: number,
   ): Promise<number> {
+    const within = humanDuration(messageRetentionMs);
     return this.failLostRuns(
-      q => whereQueuedBefore(q, nowMs - messageRetentionMs),
+      q => whereQueuedBefore(q, nowMs - messageRetentionMs - EXPIRY_MARGIN_MS),
       nowMs,
-      `No executor took this run within ${humanDuration(
-        messageRetentionMs,
-      )} of its publish, when the queue drops an unread message: it was not measured`,
+      this.knex.raw(
+        `case when started_at is null then ? else ? || coalesce(? || error, '') end`,
+        [
+          `No executor took this run within ${within} of its publish, and the queue keeps a message no longer: it was not measured`,
+          `Not started again within ${within} of its publish, and the queue keeps a message no longer: its attempts ended without a result`,
+          '. Last attempt: ',
+        ],
+      ),
     );
   }
 
@@ -329,7 +341,7 @@ export class RunStateStore {
   private async failLostRuns(
     lost: (query: Knex.QueryBuilder) => Knex.QueryBuilder,
     nowMs: number,
-    error: string,
+    error: string | Knex.Raw,
   ): Promise<number> {
     let failed = 0;
     for (;;) {

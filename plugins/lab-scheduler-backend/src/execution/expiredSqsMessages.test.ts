@@ -103,7 +103,7 @@ describe.each(databaseIds)(
         expect(response.body).toMatchObject({
           status: 'failed',
           error:
-            'No executor took this run within 2 h of its publish, when the queue drops an unread message: it was not measured',
+            'No executor took this run within 2 h of its publish, and the queue keeps a message no longer: it was not measured',
         });
         expect(
           (await knex(TASKS).where({ id: oldTask }).first('state'))!.state,

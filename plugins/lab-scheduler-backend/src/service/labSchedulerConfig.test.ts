@@ -68,9 +68,11 @@ describe('readLabSchedulerConfig', () => {
     expect(sqs({ messageRetention: { hours: 1 } })).toMatchObject({
       messageRetentionMs: 3_600_000,
     });
-    expect(() => sqs({ messageRetention: '0s' })).toThrow(
-      /labScheduler\.queue\.sqs\.messageRetention/,
-    );
+    for (const outOfRange of ['0s', '30s', '15 days']) {
+      expect(() => sqs({ messageRetention: outOfRange })).toThrow(
+        'labScheduler.queue.sqs.messageRetention must be between 60 seconds and 14 days',
+      );
+    }
   });
 
   it('still reads the deprecated number keys, in the unit their names give', () => {

@@ -58,6 +58,18 @@ function duration(
   });
 }
 
+/** SQS keeps a message at least 60 seconds and at most 14 days (MessageRetentionPeriod). */
+function sqsMessageRetentionMs(root: Config): number {
+  const key = 'queue.sqs.messageRetention';
+  const ms = duration(root, key) ?? DEFAULTS.queue.sqsMessageRetentionMs;
+  if (ms < 60_000 || ms > 14 * 86_400_000) {
+    throw new Error(
+      `labScheduler.${key} must be between 60 seconds and 14 days (what SQS accepts as a queue's retention period)`,
+    );
+  }
+  return ms;
+}
+
 export function readLabSchedulerConfig(root: Config): LabSchedulerConfig {
   const c = root.getOptionalConfig('labScheduler');
   const d = c?.getOptionalConfig('dispatcher');
@@ -112,10 +124,7 @@ export function readLabSchedulerConfig(root: Config): LabSchedulerConfig {
             queueUrl: q!.getString('sqs.queueUrl'),
             region: q!.getOptionalString('sqs.region'),
             endpoint: q!.getOptionalString('sqs.endpoint'),
-            messageRetentionMs:
-              duration(root, 'queue.sqs.messageRetention', {
-                positive: true,
-              }) ?? DEFAULTS.queue.sqsMessageRetentionMs,
+            messageRetentionMs: sqsMessageRetentionMs(root),
           }
         : {
             type,
