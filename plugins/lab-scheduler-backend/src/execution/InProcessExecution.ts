@@ -44,7 +44,11 @@ export function createInProcessQueue(options: {
     deadLetterQueue: false,
   });
   const handle = async (message: RunMessage) => {
-    for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
+    // A run queued again after its process was lost (requeueLostQueuedRuns) carries the deliveries it
+    // already had (RunMessage.attempt, counted like SQS's receive count): it gets the attempts it has
+    // left, not a fresh set on every restart. Past the last, it still gets one, its last.
+    const first = Math.min(Math.max(1, message.attempt), options.maxAttempts);
+    for (let attempt = first; attempt <= options.maxAttempts; attempt++) {
       try {
         await executor.execute(message, {
           receiveCount: attempt,

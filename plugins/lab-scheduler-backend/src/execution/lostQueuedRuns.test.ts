@@ -176,6 +176,75 @@ async function startWithScheduledRequeue(
 }
 
 /**
+ * A run whose attempt failed with a retry coming is queued again, in memory: a backend killed before the
+ * retry loses it, and the run is queued again after the restart. It keeps the count of its deliveries,
+ * as an SQS message keeps its receive count: the attempts it had are not given again.
+ */
+describe.each(databaseIds)(
+  'a retried run queued again after a restart, on %s',
+  (databaseId: TestDatabaseId) => {
+    it('gets only the attempts it has left, then fails for good', async () => {
+      const now = Date.now();
+      const { knex, stores, runs } = await runsQueuedByKilledBackend(
+        databaseId,
+        { count: 1, claimedAt: now - 10 * MINUTE, queuedAt: now - 10 * MINUTE },
+      );
+      const [run] = runs;
+      // Its first attempt failed with a retry coming; then the backend was killed.
+      const report = {
+        actor: 'killed',
+        claimToken: run.claimToken,
+        nowMs: now - 9 * MINUTE,
+      };
+      await stores.runStates.start(run.id, 1, report);
+      await stores.runStates.fail(
+        run.id,
+        { error: 'InstrumentFaultError: offline', retrying: true },
+        report,
+      );
+      const [requeued] = await stores.dispatch.takeLostQueuedRuns({
+        queuedBeforeMs: now,
+        nowMs: now,
+        batchSize: 10,
+      });
+      expect(requeued.attempt).toBe(2);
+
+      // The instrument is still at fault on every attempt.
+      let finished!: () => void;
+      const done = new Promise<void>(resolve => {
+        finished = resolve;
+      });
+      const queue = createInProcessQueue({
+        runStates: stores.runStates,
+        drivers: driversFromConfig(
+          new ConfigReader({
+            simulated: { allowed: true, faultRate: 1, delay: '1ms' },
+          }),
+        ),
+        rawData: new LocalRawDataStore(mkdtempSync(join(tmpdir(), 'lab-raw-'))),
+        logger: mockServices.logger.mock(),
+        concurrency: 1,
+        maxAttempts: 3,
+        retryDelayMs: 1,
+        onRunFinished: () => finished(),
+      });
+      await queue.publish([requeued]);
+      await done;
+      await queue.close();
+
+      const starts = await knex(RUN_EVENTS)
+        .where({ run_id: run.id, event: 'started', accepted: true })
+        .pluck('detail');
+      // Attempt 1 before the restart; attempts 2 and 3 after it.
+      expect(starts.map(d => JSON.parse(d).attempt)).toEqual([1, 2, 3]);
+      expect(
+        await knex(RUNS).where({ id: run.id }).first('status', 'attempt'),
+      ).toEqual({ status: 'failed', attempt: 3 });
+    });
+  },
+);
+
+/**
  * The in-process queue lives in memory. A backend killed with runs queued in it left them queued for
  * ever, and their one-time tasks active. A backend started again queues them again (at the start on
  * SQLite; after the lost-run timeout on PostgreSQL), and every run is measured exactly once, even with a
