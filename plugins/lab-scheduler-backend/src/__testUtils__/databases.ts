@@ -1,4 +1,5 @@
 import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
+import { Knex } from 'knex';
 import { spawnSync } from 'node:child_process';
 
 /**
@@ -56,4 +57,20 @@ export const databaseIds: TestDatabaseId[] = postgresAvailable
 
 export function createTestDatabases(): TestDatabases {
   return TestDatabases.create({ ids: databaseIds });
+}
+
+/**
+ * Resolves once a statement of another connection to this PostgreSQL database waits for a lock: the
+ * point where a test lets the transaction that holds it go on.
+ */
+export async function waitForLockWait(knex: Knex): Promise<void> {
+  for (let waited = 0; ; waited += 20) {
+    const { rows } = await knex.raw(
+      `select count(*)::int as n from pg_stat_activity
+       where datname = current_database() and wait_event_type = 'Lock'`,
+    );
+    if (rows[0].n > 0) return;
+    if (waited > 20_000) throw new Error('nothing waited for a lock');
+    await new Promise(r => setTimeout(r, 20));
+  }
 }

@@ -1,6 +1,10 @@
 import { TestDatabaseId } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
-import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
+import {
+  createTestDatabases,
+  databaseIds,
+  waitForLockWait,
+} from '../__testUtils__/databases';
 import { noGuards, seedDueTasks, seedTasks } from '../__testUtils__/seed';
 import { applyDatabaseMigrations } from './createStores';
 import { DispatchStore } from './DispatchStore';
@@ -168,15 +172,7 @@ describe.each(databaseIds)(
 
         // The claim's insert waits for the uncommitted row's key; the row then commits.
         const claiming = claim();
-        for (let waited = 0; ; waited += 20) {
-          const { rows } = await knex.raw(
-            `select count(*)::int as n from pg_stat_activity
-           where datname = current_database() and wait_event_type = 'Lock'`,
-          );
-          if (rows[0].n > 0) break;
-          if (waited > 20_000) throw new Error('the claim never waited');
-          await new Promise(r => setTimeout(r, 20));
-        }
+        await waitForLockWait(knex);
         await trigger.commit();
         const result = await claiming;
 

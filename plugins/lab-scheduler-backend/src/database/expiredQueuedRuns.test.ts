@@ -1,6 +1,10 @@
 import { TestDatabaseId } from '@backstage/backend-test-utils';
 import { Knex } from 'knex';
-import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
+import {
+  createTestDatabases,
+  databaseIds,
+  waitForLockWait,
+} from '../__testUtils__/databases';
 import { seedDueTasks } from '../__testUtils__/seed';
 import { createStores, LabSchedulerStores } from './createStores';
 import { RUNS, TASKS } from './tables';
@@ -13,19 +17,6 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** The CDK stack's queue: SQS drops a message nobody received within 4 days. */
 const RETENTION = 4 * DAY;
-
-/** Resolves once a statement of another connection waits for a lock (PostgreSQL). */
-async function waitForLockWait(knex: Knex) {
-  for (let waited = 0; ; waited += 20) {
-    const { rows } = await knex.raw(
-      `select count(*)::int as n from pg_stat_activity
-       where datname = current_database() and wait_event_type = 'Lock'`,
-    );
-    if (rows[0].n > 0) return;
-    if (waited > 20_000) throw new Error('nothing waited for a lock');
-    await new Promise(r => setTimeout(r, 20));
-  }
-}
 
 /**
  * With SQS, a run whose message the queue dropped unread (its retention period passed: no executor

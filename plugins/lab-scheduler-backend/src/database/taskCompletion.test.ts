@@ -1,7 +1,11 @@
 import { TestDatabaseId } from '@backstage/backend-test-utils';
 import type { RunResult } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
-import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
+import {
+  createTestDatabases,
+  databaseIds,
+  waitForLockWait,
+} from '../__testUtils__/databases';
 import { noGuards, seedTasks } from '../__testUtils__/seed';
 import { completedSortKey } from '../tasks/lifecycle';
 import { TaskService } from '../tasks/TaskService';
@@ -90,7 +94,6 @@ describe.each(databaseIds)(
       return new Map(runs.map(r => [r.taskId, r]));
     }
 
-    /** Resolves once a statement of another connection waits for a lock (PostgreSQL). */
     /**
      * A one-time task due a second ago whose occurrence a claim skips (overlap: skip): a manual run of it,
      * for 5 s ago, is running. Returns the task and that run.
@@ -115,18 +118,6 @@ describe.each(databaseIds)(
         created_at: now - 5000,
       });
       return { taskId, manualRunId };
-    }
-
-    async function waitForLockWait() {
-      for (let waited = 0; ; waited += 20) {
-        const { rows } = await knex.raw(
-          `select count(*)::int as n from pg_stat_activity
-           where datname = current_database() and wait_event_type = 'Lock'`,
-        );
-        if (rows[0].n > 0) return;
-        if (waited > 20_000) throw new Error('nothing waited for a lock');
-        await new Promise(r => setTimeout(r, 20));
-      }
     }
 
     const stateOf = async (taskId: string) =>
@@ -528,7 +519,7 @@ describe.each(databaseIds)(
           'user:default/ada',
           now,
         );
-        await waitForLockWait();
+        await waitForLockWait(knex);
 
         // The claim runs while the trigger's pending run is not committed. The trigger holds the task's
         // lock, so the claim leaves the task for the next round; without that lock, it would see no run
@@ -593,7 +584,7 @@ describe.each(databaseIds)(
           },
           { actor: 'user:default/ada', nowMs: now + 1000 },
         );
-        await waitForLockWait();
+        await waitForLockWait(knex);
         await ending.commit();
         // Without the lock: active, no next run, nothing under way — for ever.
         expect(await editing).toMatchObject({ state: 'completed' });
