@@ -1,7 +1,8 @@
 /*
  * graphile-worker in its own process, for the side-by-side benchmark: a no-op task that reports how
  * late each job started (now - run_at) on stdout.
- * Env: DATABASE_URL, CONCURRENCY, POLL_INTERVAL, BATCHING=1 for the local queue + batched completion.
+ * Env: DATABASE_URL, CONCURRENCY, POLL_INTERVAL, BATCHING=1 for the local queue + batched completion,
+ * LOCAL_QUEUE_SIZE (500): the local queue's size, the jobs one fetch takes.
  */
 import { run } from 'graphile-worker';
 
@@ -35,7 +36,7 @@ async function main() {
       ? {
           preset: {
             worker: {
-              localQueue: { size: 500 },
+              localQueue: { size: Number(process.env.LOCAL_QUEUE_SIZE ?? 500) },
               completeJobBatchDelay: 0,
               failJobBatchDelay: 0,
             },
