@@ -81,7 +81,15 @@ export const absorbanceSpectrumParameters: MeasurementParameterSchema = {
       help: 'How far the peak may lie from the expected one',
     },
   ],
-  comparisons: [{ field: 'endNm', relation: 'greaterThan', other: 'startNm' }],
+  comparisons: [
+    { field: 'endNm', relation: 'greaterThan', other: 'startNm' },
+    // A window no peak can be in would fail every run's QC.
+    {
+      field: 'qc.minPeakAbsorbance',
+      relation: 'atMost',
+      other: 'qc.maxPeakAbsorbance',
+    },
+  ],
 };
 
 /** @public */
@@ -175,6 +183,7 @@ export const phTimeseriesParameters: MeasurementParameterSchema = {
   ],
   comparisons: [
     { field: 'intervalSeconds', relation: 'atMost', other: 'durationSeconds' },
+    { field: 'qc.minPh', relation: 'atMost', other: 'qc.maxPh' },
   ],
 };
 

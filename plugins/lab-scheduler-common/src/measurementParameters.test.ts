@@ -76,6 +76,29 @@ describe('measurement parameter descriptors', () => {
     ).toEqual(['intervalSeconds must not exceed the duration']);
   });
 
+  it('checks the QC windows: a lowest threshold above the highest would fail every run', () => {
+    const absorbance = parameterSchema(absorbanceSpectrumParameters);
+    expect(
+      issues(absorbance, {
+        qc: { minPeakAbsorbance: 2, maxPeakAbsorbance: 1 },
+      }),
+    ).toEqual([
+      'qc.minPeakAbsorbance must not exceed the highest peak absorbance',
+    ]);
+    expect(
+      issues(absorbance, {
+        qc: { minPeakAbsorbance: 1, maxPeakAbsorbance: 1 },
+      }),
+    ).toEqual([]);
+    // One threshold alone is a half-open window: nothing to compare.
+    expect(issues(absorbance, { qc: { minPeakAbsorbance: 2 } })).toEqual([]);
+    expect(
+      issues(parameterSchema(phTimeseriesParameters), {
+        qc: { minPh: 8, maxPh: 6.5 },
+      }),
+    ).toEqual(['qc.minPh must not exceed the highest pH']);
+  });
+
   it('builds the same validation from the JSON the API hands out', () => {
     const overTheWire = parameterSchema(
       JSON.parse(JSON.stringify(absorbanceSpectrumParameters)),

@@ -48,7 +48,11 @@ export type ParameterDescriptor =
   | ChoiceParameterDescriptor
   | TextParameterDescriptor;
 
-/** A rule between two number parameters, reported on `field`. @public */
+/**
+ * A rule between two number parameters, reported on `field`. Both are parameter paths as
+ * `findParameter` reads them: `endNm`, or `qc.minPh` for a QC threshold.
+ * @public
+ */
 export interface ParameterComparison {
   field: string;
   /** `greaterThan`: field > other; `atMost`: field ≤ other. */
@@ -102,9 +106,15 @@ function fieldSchema(field: ParameterDescriptor, optional: boolean) {
   return optional ? schema.optional() : schema;
 }
 
-const labelOf = (schema: MeasurementParameterSchema, name: string) =>
-  schema.parameters.find(p => p.name === name)?.label.toLocaleLowerCase() ??
-  name;
+/** A label inside a sentence: "Highest pH" reads "highest pH" (only the first letter lowered). */
+const labelOf = (schema: MeasurementParameterSchema, path: string) => {
+  const label = findParameter(schema, path)?.label;
+  return label ? label[0].toLocaleLowerCase() + label.slice(1) : path;
+};
+
+/** The value at a parameter path (`endNm`, `qc.minPh`) of a parameters object. */
+const valueAt = (parameters: Record<string, any>, path: string): unknown =>
+  path.split('.').reduce<any>((value, key) => value?.[key], parameters);
 
 /** The zod schema of a parameter descriptor: strict (unknown fields refused), defaults filled. @public */
 export function parameterSchema(
@@ -122,7 +132,7 @@ export function parameterSchema(
     .strictObject(shape, { error: 'must be an object' })
     .superRefine((p: Record<string, any>, ctx) => {
       for (const c of comparisons) {
-        const [a, b] = [p[c.field], p[c.other]];
+        const [a, b] = [valueAt(p, c.field), valueAt(p, c.other)];
         if (typeof a !== 'number' || typeof b !== 'number') continue;
         const ok = c.relation === 'greaterThan' ? a > b : a <= b;
         if (!ok) {
@@ -132,7 +142,7 @@ export function parameterSchema(
               c.relation === 'greaterThan'
                 ? `must be greater than the ${labelOf(schema, c.other)}`
                 : `must not exceed the ${labelOf(schema, c.other)}`,
-            path: [c.field],
+            path: c.field.split('.'),
           });
         }
       }

@@ -227,6 +227,15 @@ const cases: HostileCase[] = [
     },
   ]),
   {
+    what: 'create: a QC window whose lowest threshold is above its highest',
+    method: 'post',
+    path: () => '/tasks',
+    body: withParameters({
+      qc: { minPeakAbsorbance: 2, maxPeakAbsorbance: 1 },
+    }),
+    field: 'measurement.parameters.qc.minPeakAbsorbance',
+  },
+  {
     what: 'create: parameters nested 5 deep',
     method: 'post',
     path: () => '/tasks',

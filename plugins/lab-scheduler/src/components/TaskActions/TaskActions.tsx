@@ -65,10 +65,15 @@ export const TaskActions = ({
     done: string,
     what: string,
     action: () => Promise<unknown>,
+    // A deleted task has no page to open (it shows as deleted).
+    linkToTask = true,
   ) => {
     try {
       await action();
-      notify({ message: `${done}: “${task.name}”.`, link });
+      notify({
+        message: `${done}: “${task.name}”.`,
+        link: linkToTask ? link : undefined,
+      });
       onChanged();
     } catch (error) {
       notify({ message: requestErrorMessage(error, what), severity: 'error' });
@@ -184,8 +189,11 @@ export const TaskActions = ({
                   api.triggerTask(task.id),
                 );
               } else {
-                act('Deleted', 'delete this task', () =>
-                  api.deleteTask(task.id),
+                act(
+                  'Deleted',
+                  'delete this task',
+                  () => api.deleteTask(task.id),
+                  false,
                 );
               }
             }}

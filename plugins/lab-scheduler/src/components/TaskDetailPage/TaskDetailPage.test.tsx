@@ -7,7 +7,7 @@ import {
   renderInTestApp,
   TestApiProvider,
 } from '@backstage/test-utils';
-import { screen } from '@testing-library/react';
+import { fireEvent, screen } from '@testing-library/react';
 import { Route, Routes } from 'react-router-dom';
 import { SWRConfig } from 'swr';
 import { labSchedulerApiRef } from '../../api';
@@ -72,5 +72,71 @@ describe('TaskDetailPage', () => {
     expect(
       await screen.findByText('Turbidity (nephelometer)'),
     ).toBeInTheDocument();
+  });
+
+  it('shows the task as deleted once it is deleted from its own page', async () => {
+    const task = makeTask(1);
+    const api = fakeApi([task]);
+    let deleted = false;
+    (api.getTask as jest.Mock).mockImplementation(async () => {
+      if (deleted)
+        throw Object.assign(new Error('Task not found'), { statusCode: 404 });
+      return task;
+    });
+    (api.deleteTask as jest.Mock).mockImplementation(async () => {
+      deleted = true;
+    });
+    (api.listRuns as jest.Mock).mockImplementation(async () => {
+      if (deleted)
+        throw Object.assign(new Error('Task not found'), { statusCode: 404 });
+      return { items: [], nextCursor: null };
+    });
+    (api.listAudit as jest.Mock).mockImplementation(async () => ({
+      items: deleted
+        ? [
+            {
+              action: 'delete',
+              actor: 'user:default/ada',
+              at: new Date().toISOString(),
+              before: task,
+              after: null,
+            },
+          ]
+        : [],
+      nextCursor: null,
+    }));
+    await renderInTestApp(
+      <TestApiProvider
+        apis={[
+          [labSchedulerApiRef, api],
+          [catalogApiRef, catalogApiMock()],
+          [
+            permissionApiRef,
+            mockApis.permission({ authorize: AuthorizeResult.ALLOW }),
+          ],
+        ]}
+      >
+        <SWRConfig value={{ provider: () => new Map() }}>
+          <Routes>
+            <Route path="/tasks/:id" element={<TaskDetailPage />} />
+          </Routes>
+        </SWRConfig>
+      </TestApiProvider>,
+      {
+        mountedRoutes: {
+          '/lab-scheduler': rootRouteRef,
+          '/catalog/:namespace/:kind/:name': entityRouteRef,
+        },
+        routeEntries: [`/tasks/${task.id}`],
+      },
+    );
+    fireEvent.click(
+      await screen.findByRole('button', { name: `Delete ${task.name}` }),
+    );
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete' }));
+    expect(
+      await screen.findByText(/This task was deleted by/),
+    ).toBeInTheDocument();
+    expect(screen.queryByText('Definition')).not.toBeInTheDocument();
   });
 });

@@ -54,10 +54,12 @@ export const TaskDetailPage = () => {
     15000,
   );
 
+  // A deleted task answers 404, but its audit trail is kept: show what happened to it. A 404 is final
+  // even while the polling keeps the last good value on screen (the task was deleted while open here,
+  // from this page or elsewhere); other errors are passing, and the last good value stays.
+  if ((task.error as { statusCode?: number } | undefined)?.statusCode === 404)
+    return <DeletedTask audit={audit.value?.items} loading={audit.loading} />;
   if (task.error && !task.value) {
-    // A deleted task answers 404, but its audit trail is kept: show what happened to it.
-    if ((task.error as { statusCode?: number }).statusCode === 404)
-      return <DeletedTask audit={audit.value?.items} loading={audit.loading} />;
     return (
       <Content>
         <ResponseErrorPanel error={task.error} />
