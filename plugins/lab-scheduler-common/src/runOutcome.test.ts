@@ -74,6 +74,29 @@ describe('runOutcome', () => {
       failedChecks: ['peakAbsorbance', 'noise'],
     });
     expect(runOutcomeLabel(outcome)).toBe('QC fail: peakAbsorbance, noise');
+    expect(
+      runOutcomeLabel(outcome, { checkLabel: check => check.toUpperCase() }),
+    ).toBe('QC fail: PEAKABSORBANCE, NOISE');
+  });
+
+  it('names a value once when both its lowest and highest checks failed', () => {
+    const check = (comparison: string, limit: number) => ({
+      name: 'peakAbsorbance',
+      value: 1.5,
+      limit,
+      comparison,
+      pass: false,
+    });
+    expect(
+      runOutcome(
+        run({
+          result: measured({
+            status: 'fail',
+            checks: [check('>=', 2), check('<=', 1)],
+          }),
+        }),
+      ),
+    ).toEqual({ kind: 'qc_fail', failedChecks: ['peakAbsorbance'] });
   });
 
   it('is measured when the task sets no QC thresholds', () => {

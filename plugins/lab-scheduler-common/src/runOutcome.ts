@@ -72,7 +72,8 @@ function qcOf(result: Run['result']): { status?: unknown; checks?: unknown } {
 
 function failedCheckNames(checks: unknown): string[] {
   if (!Array.isArray(checks)) return [];
-  return checks.flatMap(check =>
+  // Once each: a lowest and a highest threshold are two checks of one value.
+  const names = checks.flatMap(check =>
     check &&
     typeof check === 'object' &&
     (check as { pass?: unknown }).pass === false &&
@@ -80,6 +81,7 @@ function failedCheckNames(checks: unknown): string[] {
       ? [(check as { name: string }).name]
       : [],
   );
+  return [...new Set(names)];
 }
 
 /** Derives a run's outcome from its status, result and error. Pure. @public */
@@ -106,14 +108,23 @@ export function runOutcome(
   }
 }
 
-/** A short English label for an outcome, e.g. for a chip's text: "QC fail: peakAbsorbance". @public */
-export function runOutcomeLabel(outcome: RunOutcome): string {
+/**
+ * A short English label for an outcome, e.g. for a chip's text: "QC fail: peakAbsorbance", or with
+ * `checkLabel` naming each failed check for people, "QC fail: Peak absorbance".
+ * @public
+ */
+export function runOutcomeLabel(
+  outcome: RunOutcome,
+  options?: { checkLabel?: (check: string) => string },
+): string {
   switch (outcome.kind) {
     case 'qc_pass':
       return 'QC pass';
     case 'qc_fail':
       return outcome.failedChecks.length > 0
-        ? `QC fail: ${outcome.failedChecks.join(', ')}`
+        ? `QC fail: ${outcome.failedChecks
+            .map(options?.checkLabel ?? (check => check))
+            .join(', ')}`
         : 'QC fail';
     case 'measured':
       return 'Measured';

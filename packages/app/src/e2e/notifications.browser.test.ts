@@ -98,7 +98,7 @@ describeIfBrowser('run notifications in Chromium', () => {
         await link.click();
         await page.waitForURL(`**/lab-scheduler/runs/${run.id}`);
         await page
-          .getByText('QC fail: cvPercent')
+          .getByText('QC fail: CV')
           .first()
           .waitFor({ timeout: 60_000 });
         await page

@@ -159,11 +159,11 @@ describeIfBrowser('results in Chromium', () => {
         const row = page
           .getByRole('row')
           .filter({ hasText: tasks['plate-od'].name });
-        await row.getByText('QC fail: cvPercent').waitFor({ timeout: 60_000 });
+        await row.getByText('QC fail: CV').waitFor({ timeout: 60_000 });
         await shot(page, 'list-qc-fail');
 
         await row
-          .getByRole('link', { name: 'QC fail: cvPercent: open the run' })
+          .getByRole('link', { name: 'QC fail: CV: open the run' })
           .click();
         const figure = page.getByRole('figure', {
           name: 'Plate heatmap, 96 wells',

@@ -24,6 +24,8 @@ import { taskRouteRef } from '../../routes';
 import {
   calendarWindow,
   CalendarView,
+  LaidOutEntry,
+  layoutLanes,
   PlacedEntry,
   placeEntries,
 } from './calendarLayout';
@@ -32,6 +34,8 @@ const HOUR_PX = 36;
 const DAY_PX = 24 * HOUR_PX;
 /** Short runs still get a block one can see and click. */
 const MIN_BLOCK_PX = 16;
+/** Space between side-by-side blocks of overlapping runs, and at the column's edges: 2 × this. */
+const BLOCK_GAP_PX = 1;
 
 const useStyles = makeStyles(theme => ({
   scroller: {
@@ -76,8 +80,7 @@ const useStyles = makeStyles(theme => ({
   },
   block: {
     position: 'absolute',
-    left: 2,
-    right: 2,
+    boxSizing: 'border-box',
     overflow: 'hidden',
     borderRadius: 3,
     padding: '0 3px',
@@ -87,7 +90,11 @@ const useStyles = makeStyles(theme => ({
     background: theme.palette.primary.dark,
     color: theme.palette.primary.contrastText,
     border: `1px solid ${theme.palette.primary.dark}`,
-    '&:focus': { outline: `2px solid ${theme.palette.secondary.main}` },
+    // Above its side-by-side neighbours, so that the whole focus ring shows.
+    '&:focus': {
+      outline: `2px solid ${theme.palette.secondary.main}`,
+      zIndex: 1,
+    },
   },
   paused: {
     background: theme.palette.background.paper,
@@ -218,7 +225,8 @@ export const InstrumentCalendar = ({
           .minus({ days: 1 })
           .toFormat('d LLL yyyy')}`;
 
-  const block = (placed: PlacedEntry) => (
+  // Runs that overlap as drawn share the column side by side (lanes from `layoutLanes`).
+  const block = (placed: LaidOutEntry) => (
     <Link
       key={`${placed.entry.taskId}-${placed.entry.start}`}
       to={taskLink({ id: placed.entry.taskId })}
@@ -228,6 +236,8 @@ export const InstrumentCalendar = ({
       style={{
         top: placed.top * DAY_PX,
         height: Math.max(placed.height * DAY_PX, MIN_BLOCK_PX),
+        left: `calc(${placed.left * 100}% + ${BLOCK_GAP_PX}px)`,
+        width: `calc(${placed.width * 100}% - ${2 * BLOCK_GAP_PX}px)`,
       }}
       aria-label={blockLabel(placed, titleOf(placed.entry.instrumentRef))}
       data-testid="calendar-entry"
@@ -239,7 +249,15 @@ export const InstrumentCalendar = ({
   );
 
   const timeline = (
-    <div className={classes.scroller}>
+    <div
+      className={classes.scroller}
+      // Focusable so that keyboard users can scroll it (axe: scrollable-region-focusable): a scrolling
+      // region is meant to be a tab stop, which this lint rule cannot tell from plain content.
+      // eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex
+      tabIndex={0}
+      role="region"
+      aria-label="Calendar, scrollable"
+    >
       <div className={classes.grid}>
         <div className={classes.gutter} aria-hidden="true">
           <div style={{ height: 56 }} />
@@ -291,9 +309,10 @@ export const InstrumentCalendar = ({
                     data-testid="calendar-lane"
                     data-instrument={ref}
                   >
-                    {placed
-                      .filter(p => p.entry.instrumentRef === ref)
-                      .map(block)}
+                    {layoutLanes(
+                      placed.filter(p => p.entry.instrumentRef === ref),
+                      MIN_BLOCK_PX / DAY_PX,
+                    ).map(block)}
                   </div>
                 ))}
               </div>

@@ -62,3 +62,70 @@ export function placeEntries(
     ];
   });
 }
+
+/** A placed run with its side-by-side lane among the runs it overlaps in its column. */
+export interface LaidOutEntry extends PlacedEntry {
+  /** 0-based lane within its cluster of overlapping blocks. */
+  lane: number;
+  /** How many lanes its cluster needs; every block of a cluster has the same count. */
+  lanes: number;
+  /** 0..1 of the column from its left edge: `lane / lanes`. */
+  left: number;
+  /** 0..1 of the column: `1 / lanes`. */
+  width: number;
+}
+
+/** Below this (as a fraction of the day, ~1 ms) two edges count as touching, not overlapping. */
+const EPSILON = 1e-8;
+
+/**
+ * The standard calendar overlap layout for the blocks of one column (one instrument on one day): blocks
+ * that overlap as drawn — from `top` to `top + max(height, minHeight)`, so short runs stretched to the
+ * minimum block size count by their drawn extent — form clusters; within a cluster each block takes the
+ * first free lane (by start, longer first), and shares the column's width with the cluster's other lanes.
+ * Returns the blocks in that order (by start), which is also the order keyboard focus moves through them.
+ *
+ * @param minHeight - the smallest drawn block height, as a fraction of the column's height.
+ */
+export function layoutLanes(
+  placed: PlacedEntry[],
+  minHeight = 0,
+): LaidOutEntry[] {
+  const bottomOf = (p: PlacedEntry) => p.top + Math.max(p.height, minHeight);
+  const sorted = placed
+    .map((p, index) => ({ p, index, bottom: bottomOf(p) }))
+    .sort(
+      (a, b) =>
+        a.p.top - b.p.top ||
+        b.bottom - b.p.top - (a.bottom - a.p.top) ||
+        a.index - b.index,
+    );
+
+  const result: LaidOutEntry[] = [];
+  let cluster: LaidOutEntry[] = [];
+  /** The bottom of the last block in each lane of the current cluster. */
+  let laneBottoms: number[] = [];
+  let clusterBottom = -Infinity;
+  const closeCluster = () => {
+    for (const block of cluster) {
+      block.lanes = laneBottoms.length;
+      block.left = block.lane / block.lanes;
+      block.width = 1 / block.lanes;
+    }
+    cluster = [];
+    laneBottoms = [];
+  };
+
+  for (const { p, bottom } of sorted) {
+    if (p.top >= clusterBottom - EPSILON) closeCluster();
+    let lane = laneBottoms.findIndex(b => p.top >= b - EPSILON);
+    if (lane === -1) lane = laneBottoms.length;
+    laneBottoms[lane] = bottom;
+    clusterBottom = cluster.length ? Math.max(clusterBottom, bottom) : bottom;
+    const block: LaidOutEntry = { ...p, lane, lanes: 1, left: 0, width: 1 };
+    cluster.push(block);
+    result.push(block);
+  }
+  closeCluster();
+  return result;
+}

@@ -63,7 +63,7 @@ describe('RunHistory', () => {
       .find(r => r.textContent?.includes('QC fail'))!;
     expect(
       within(row).getByRole('link', {
-        name: 'QC fail: peakAbsorbance: open the run',
+        name: 'QC fail: Peak absorbance: open the run',
       }),
     ).toHaveAttribute('href', '/lab-scheduler/runs/run-1');
     // When it was due, with its zone named (issue 13).

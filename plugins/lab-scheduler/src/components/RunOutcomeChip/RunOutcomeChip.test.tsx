@@ -48,7 +48,7 @@ describe('RunOutcomeChip', () => {
         />
       </>,
     );
-    const fail = screen.getByText('QC fail: cvPercent');
+    const fail = screen.getByText('QC fail: CV');
     const pass = screen.getByText('QC pass');
     const chipOf = (el: HTMLElement) => el.closest('[data-outcome]')!;
     expect(chipOf(fail).getAttribute('data-outcome')).toBe('qc_fail');

@@ -17,6 +17,7 @@ import ReportIcon from '@material-ui/icons/Report';
 import ScheduleIcon from '@material-ui/icons/Schedule';
 import SkipNextIcon from '@material-ui/icons/SkipNext';
 import WarningIcon from '@material-ui/icons/Warning';
+import { summaryField } from '../runFormat';
 
 interface OutcomeStyle {
   /** Chip background; the text is white on every one of them (contrast ≥ 4.5:1, tested). */
@@ -89,7 +90,7 @@ export const OUTCOME_TEXT_COLOR = '#ffffff';
 
 /**
  * A run's outcome (see `runOutcome` in the common package) as a chip with colour, icon and text:
- * "QC fail: cvPercent", "Failed: instrument", "Dead-lettered"… With `to`, the chip links there (the run page).
+ * "QC fail: Peak absorbance", "Failed: instrument", "Dead-lettered"… With `to`, the chip links there (the run page).
  */
 export const RunOutcomeChip = ({
   run,
@@ -102,7 +103,9 @@ export const RunOutcomeChip = ({
   const outcome = runOutcome(run);
   const style = OUTCOME_STYLES[outcome.kind] ?? OUTCOME_STYLES.pending;
   const Icon = style.icon;
-  const label = runOutcomeLabel(outcome);
+  const label = runOutcomeLabel(outcome, {
+    checkLabel: check => summaryField(check).label,
+  });
   const chip = (
     <Chip
       size="small"

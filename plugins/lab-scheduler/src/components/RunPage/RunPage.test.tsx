@@ -107,7 +107,7 @@ describe('RunPage', () => {
       await screen.findByRole('heading', { name: 'Run of Plate check' }),
     ).toBeInTheDocument();
     expect(api.getRun).toHaveBeenCalledWith(runId);
-    expect(screen.getByText('QC fail: cvPercent')).toBeInTheDocument();
+    expect(screen.getByText('QC fail: CV')).toBeInTheDocument();
     const checks = screen.getByRole('table', { name: 'QC checks' });
     const cvRow = within(checks).getByRole('row', { name: /^CV/ });
     expect(cvRow).toHaveTextContent('CV7.25 %≤ 5 %FAIL');
