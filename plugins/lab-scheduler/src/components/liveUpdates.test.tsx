@@ -1,25 +1,11 @@
 import { ReactElement } from 'react';
 import { Entity } from '@backstage/catalog-model';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { permissionApiRef } from '@backstage/plugin-permission-react';
-import {
-  catalogApiRef,
-  EntityProvider,
-  entityRouteRef,
-} from '@backstage/plugin-catalog-react';
-import { catalogApiMock } from '@backstage/plugin-catalog-react/testUtils';
-import { SignalApi, signalApiRef } from '@backstage/plugin-signals-react';
-import {
-  mockApis,
-  renderInTestApp,
-  TestApiProvider,
-} from '@backstage/test-utils';
+import { EntityProvider } from '@backstage/plugin-catalog-react';
+import { SignalApi } from '@backstage/plugin-signals-react';
 import { Run, Task } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { act, screen, waitFor } from '@testing-library/react';
 import { Route, Routes } from 'react-router-dom';
-import { SWRConfig } from 'swr';
-import { labSchedulerApiRef } from '../api';
-import { rootRouteRef } from '../routes';
+import { renderInPortal } from '../__testUtils__/renderInPortal';
 import { EntityLabSchedulerCard } from './EntityLabSchedulerCard';
 import { fakeApi, makeTask } from './fakeApi';
 import { TaskDetailPage } from './TaskDetailPage';
@@ -150,30 +136,11 @@ async function render(
     name === 'listTasks'
       ? api.calls.filter(c => c[0] === 'listTasks').length
       : (api as any)[name].mock.calls.length;
-  await renderInTestApp(
-    <TestApiProvider
-      apis={[
-        [labSchedulerApiRef, api],
-        [catalogApiRef, catalogApiMock()],
-        [
-          permissionApiRef,
-          mockApis.permission({ authorize: AuthorizeResult.ALLOW }),
-        ],
-        ...(signals ? [[signalApiRef, signals.api] as const] : []),
-      ]}
-    >
-      <SWRConfig value={{ provider: () => new Map() }}>
-        {page.element}
-      </SWRConfig>
-    </TestApiProvider>,
-    {
-      mountedRoutes: {
-        '/lab-scheduler': rootRouteRef,
-        '/catalog/:namespace/:kind/:name': entityRouteRef,
-      },
-      routeEntries: [page.path],
-    },
-  );
+  await renderInPortal(page.element, {
+    api,
+    path: page.path,
+    signals: signals?.api,
+  });
   // Running at first: the run's chip, and the task's state says so rather than "completed".
   expect((await screen.findAllByText('Running')).length).toBeGreaterThan(0);
   expect(screen.queryByText('QC pass')).not.toBeInTheDocument();

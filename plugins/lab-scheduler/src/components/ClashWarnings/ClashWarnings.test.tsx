@@ -45,12 +45,12 @@ const occurrence = (
     : [],
 });
 
-async function render(report: ClashReport) {
+async function render(report: ClashReport, draft = schedule) {
   const { api, calls } = apiAnswering(report);
   await renderInTestApp(
     <TestApiProvider apis={[[labSchedulerApiRef, api as any]]}>
       <ClashWarnings
-        schedule={schedule}
+        schedule={draft}
         instrumentRef="resource:default/plate-reader-1"
         measurementType="plate-od"
         taskId="00000000-0000-4000-8000-000000000009"
@@ -108,6 +108,29 @@ describe('ClashWarnings', () => {
         'No clash with other runs on plate-reader-1 (3 runs at a time).',
       ),
     ).toBeInTheDocument();
+  });
+
+  it('does not ask the server about a draft it would refuse', async () => {
+    const report = {
+      instrumentRef: 'resource:default/plate-reader-1',
+      capacity: 1,
+      durationMs: 300_000,
+      occurrences: [],
+    };
+    const drafts = [
+      { ...schedule, expression: '61 10 * * *' },
+      { ...schedule, expression: 'every monday' },
+      { ...schedule, timezone: 'Mars/Olympus' },
+    ];
+    for (const draft of drafts) {
+      const calls = await render(report, draft);
+      // Past the debounce: a valid draft is sent by now (the case above).
+      await new Promise(resolve => setTimeout(resolve, 600));
+      expect(calls).toEqual([]);
+    }
+    const calls = await render(report);
+    await screen.findByText(/No clash with other runs/);
+    expect(calls).toHaveLength(1);
   });
 
   it('formats durations for people', () => {

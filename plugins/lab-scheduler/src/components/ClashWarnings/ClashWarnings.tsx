@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'react';
 import { useApi } from '@backstage/core-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
-import type {
+import {
   ClashReport,
+  scheduleSchema,
   TaskSchedule,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Typography } from '@material-ui/core';
@@ -60,7 +61,15 @@ export const ClashWarnings = ({
 
   useEffect(() => {
     setReport(undefined);
-    if (!schedule || !instrumentRef || !measurementType) return undefined;
+    // A draft the server would refuse (a cron half typed, an unknown zone) is the form's to report: sent,
+    // it would be a 400 per pause in typing.
+    if (
+      !schedule ||
+      !instrumentRef ||
+      !measurementType ||
+      !scheduleSchema.safeParse(schedule).success
+    )
+      return undefined;
     let cancelled = false;
     const timer = setTimeout(() => {
       // Through a promise from the start, so that a throwing client counts as a failed check.

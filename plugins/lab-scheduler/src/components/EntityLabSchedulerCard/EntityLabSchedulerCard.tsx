@@ -53,9 +53,9 @@ export const EntityLabSchedulerCard = () => {
       title="Scheduled measurements"
       deepLink={{
         title: value?.total
-          ? `View all ${value.total.count}${
-              value.total.capped ? '+' : ''
-            } tasks`
+          ? `View all ${value.total.count}${value.total.capped ? '+' : ''} ${
+              value.total.count === 1 && !value.total.capped ? 'task' : 'tasks'
+            }`
           : 'View all tasks',
         link: `${rootLink()}?${new URLSearchParams({
           instrument: instrumentRef,
@@ -100,6 +100,9 @@ export const EntityLabSchedulerCard = () => {
                 primary={
                   <Link to={taskLink({ id: task.id })}>{task.name}</Link>
                 }
+                // A div, not the default <p>: the status chip inside is a block (a div in a p is invalid
+                // HTML, and React warns).
+                secondaryTypographyProps={{ component: 'div' }}
                 secondary={
                   <>
                     {describeSchedule(task.schedule)}

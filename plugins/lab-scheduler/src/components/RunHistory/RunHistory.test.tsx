@@ -5,6 +5,7 @@ import { labSchedulerApiRef } from '../../api';
 import { rootRouteRef } from '../../routes';
 import { fakeApi } from '../fakeApi';
 import { RunHistory } from './RunHistory';
+import { pretendWindowWidth } from '../../__testUtils__/windowWidth';
 
 jest.setTimeout(60_000);
 
@@ -82,18 +83,22 @@ describe('RunHistory', () => {
     expect(failed).toHaveTextContent('InstrumentFaultError: lamp off');
   });
 
+  it.each([
+    [800, 'cards'],
+    [1280, 'a table'],
+  ])('in a %s px window shows the runs as %s', async (width, layout) => {
+    // The sidebar leaves an 800 px window too little room for the table's columns.
+    pretendWindowWidth(width);
+    await renderHistory();
+    expect(screen.queryByRole('list', { name: 'Run history' }) !== null).toBe(
+      layout === 'cards',
+    );
+    expect(screen.queryByRole('table') !== null).toBe(layout === 'a table');
+  });
+
   it('lists the runs as cards on a phone', async () => {
-    // Every media query matches: the theme's "xs and below" included.
-    window.matchMedia = ((query: string) => ({
-      matches: true,
-      media: query,
-      onchange: null,
-      addListener: () => {},
-      removeListener: () => {},
-      addEventListener: () => {},
-      removeEventListener: () => {},
-      dispatchEvent: () => false,
-    })) as any;
+    // Undone by the afterEach above.
+    pretendWindowWidth(390);
     await renderHistory();
     const list = screen.getByRole('list', { name: 'Run history' });
     expect(within(list).getAllByRole('listitem')).toHaveLength(2);

@@ -2,16 +2,9 @@ import { ReactNode } from 'react';
 import { Link, Table, TableColumn } from '@backstage/core-components';
 import { useRouteRef } from '@backstage/core-plugin-api';
 import { Run } from '@lab-scheduler/plugin-lab-scheduler-common';
-import {
-  Box,
-  List,
-  ListItem,
-  makeStyles,
-  Typography,
-  useMediaQuery,
-  useTheme,
-} from '@material-ui/core';
+import { Box, List, ListItem, makeStyles, Typography } from '@material-ui/core';
 import { DateTime } from 'luxon';
+import { useCompactLayout } from '../useCompactLayout';
 import { runRouteRef } from '../../routes';
 import { RunOutcomeChip } from '../RunOutcomeChip';
 import {
@@ -85,7 +78,7 @@ export const RunHistory = ({
 }) => {
   const classes = useStyles();
   const runLink = useRouteRef(runRouteRef);
-  const narrow = useMediaQuery(useTheme().breakpoints.down('xs'));
+  const narrow = useCompactLayout();
   const measurementTypes = useMeasurementTypes();
   const fieldsOf = (type: string) =>
     measurementTypes.byType(type)?.summaryFields;

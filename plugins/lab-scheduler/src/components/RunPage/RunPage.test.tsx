@@ -77,9 +77,21 @@ const plate = {
   },
 };
 
-async function renderRunPage(run: Run, raw: unknown = plate) {
+/** Renders the page of `run`, or of an address the API answers with `failure`'s status code. */
+async function renderRunPage(
+  run: Run | { failure: number },
+  raw: unknown = plate,
+) {
   const api = fakeApi([task]);
-  (api.getRun as jest.Mock).mockResolvedValue(run);
+  if ('failure' in run) {
+    (api.getRun as jest.Mock).mockRejectedValue(
+      Object.assign(new Error(`Request failed with ${run.failure}`), {
+        statusCode: run.failure,
+      }),
+    );
+  } else {
+    (api.getRun as jest.Mock).mockResolvedValue(run);
+  }
   (api.getTask as jest.Mock).mockResolvedValue(task);
   (api.getRawData as jest.Mock).mockResolvedValue(
     new Blob([JSON.stringify(raw)], { type: 'application/json' }),
@@ -94,13 +106,29 @@ async function renderRunPage(run: Run, raw: unknown = plate) {
     </TestApiProvider>,
     {
       mountedRoutes: { '/lab-scheduler': rootRouteRef },
-      routeEntries: [`/lab-scheduler/runs/${run.id}`],
+      routeEntries: [
+        `/lab-scheduler/runs/${'failure' in run ? 'not-a-run' : run.id}`,
+      ],
     },
   );
   return api;
 }
 
 describe('RunPage', () => {
+  it.each([
+    [404, 'a run that is gone'],
+    [400, 'an address that is not a run id'],
+  ])('says in words that there is no run, for a %s (%s)', async statusCode => {
+    await renderRunPage({ failure: statusCode });
+    expect(
+      await screen.findByRole('heading', { name: 'Run not found' }),
+    ).toBeInTheDocument();
+    expect(
+      screen.getByRole('link', { name: 'Back to the upcoming tests' }),
+    ).toHaveAttribute('href', '/lab-scheduler');
+    expect(screen.queryByText(/Request failed/)).not.toBeInTheDocument();
+  });
+
   it('shows a QC-fail run: the verdict, the checks against their thresholds, human timings and the plot', async () => {
     const api = await renderRunPage(qcFailRun());
     expect(

@@ -32,6 +32,7 @@ import { taskRouteRef } from '../../routes';
 import { RawDataPlot, RawMeasurementDocument } from '../plots';
 import { RawDataButton } from '../RunHistory';
 import { RunOutcomeChip } from '../RunOutcomeChip';
+import { RunNotFound } from './RunNotFound';
 import { RunExportButtons } from '../ExportButtons';
 import {
   formatValue,
@@ -206,6 +207,9 @@ export const RunPage = () => {
     [api, taskId],
   );
 
+  // 404: no such run (any more); 400: not a run id at all. Both are an address that leads nowhere.
+  const status = (run.error as { statusCode?: number } | undefined)?.statusCode;
+  if (status === 404 || status === 400) return <RunNotFound />;
   if (run.error && !run.value)
     return (
       <Content>

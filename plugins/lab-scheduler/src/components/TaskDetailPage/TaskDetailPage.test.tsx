@@ -1,18 +1,7 @@
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { permissionApiRef } from '@backstage/plugin-permission-react';
-import { catalogApiRef, entityRouteRef } from '@backstage/plugin-catalog-react';
-import { catalogApiMock } from '@backstage/plugin-catalog-react/testUtils';
-import {
-  mockApis,
-  renderInTestApp,
-  TestApiProvider,
-} from '@backstage/test-utils';
 import { fireEvent, screen } from '@testing-library/react';
 import { Route, Routes } from 'react-router-dom';
-import { SWRConfig } from 'swr';
-import { labSchedulerApiRef } from '../../api';
-import { rootRouteRef } from '../../routes';
 import { fakeApi, makeTask } from '../fakeApi';
+import { renderInPortal } from '../../__testUtils__/renderInPortal';
 import { TaskDetailPage } from './TaskDetailPage';
 
 jest.setTimeout(60_000);
@@ -44,30 +33,11 @@ describe('TaskDetailPage', () => {
       items: [],
       nextCursor: null,
     }));
-    await renderInTestApp(
-      <TestApiProvider
-        apis={[
-          [labSchedulerApiRef, api],
-          [catalogApiRef, catalogApiMock()],
-          [
-            permissionApiRef,
-            mockApis.permission({ authorize: AuthorizeResult.ALLOW }),
-          ],
-        ]}
-      >
-        <SWRConfig value={{ provider: () => new Map() }}>
-          <Routes>
-            <Route path="/tasks/:id" element={<TaskDetailPage />} />
-          </Routes>
-        </SWRConfig>
-      </TestApiProvider>,
-      {
-        mountedRoutes: {
-          '/lab-scheduler': rootRouteRef,
-          '/catalog/:namespace/:kind/:name': entityRouteRef,
-        },
-        routeEntries: [`/tasks/${task.id}`],
-      },
+    await renderInPortal(
+      <Routes>
+        <Route path="/tasks/:id" element={<TaskDetailPage />} />
+      </Routes>,
+      { api, path: `/tasks/${task.id}` },
     );
     expect(
       await screen.findByText('Turbidity (nephelometer)'),
@@ -105,30 +75,11 @@ describe('TaskDetailPage', () => {
         : [],
       nextCursor: null,
     }));
-    await renderInTestApp(
-      <TestApiProvider
-        apis={[
-          [labSchedulerApiRef, api],
-          [catalogApiRef, catalogApiMock()],
-          [
-            permissionApiRef,
-            mockApis.permission({ authorize: AuthorizeResult.ALLOW }),
-          ],
-        ]}
-      >
-        <SWRConfig value={{ provider: () => new Map() }}>
-          <Routes>
-            <Route path="/tasks/:id" element={<TaskDetailPage />} />
-          </Routes>
-        </SWRConfig>
-      </TestApiProvider>,
-      {
-        mountedRoutes: {
-          '/lab-scheduler': rootRouteRef,
-          '/catalog/:namespace/:kind/:name': entityRouteRef,
-        },
-        routeEntries: [`/tasks/${task.id}`],
-      },
+    await renderInPortal(
+      <Routes>
+        <Route path="/tasks/:id" element={<TaskDetailPage />} />
+      </Routes>,
+      { api, path: `/tasks/${task.id}` },
     );
     fireEvent.click(
       await screen.findByRole('button', { name: `Delete ${task.name}` }),

@@ -3,13 +3,13 @@ import { Link, Table, TableColumn } from '@backstage/core-components';
 import { useRouteRef } from '@backstage/core-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { EntityRefLink } from '@backstage/plugin-catalog-react';
-import { Theme, useMediaQuery } from '@material-ui/core';
 import {
   describeSchedule,
   Run,
   Task,
 } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { DateTime } from 'luxon';
+import { useCompactLayout } from '../useCompactLayout';
 import { runRouteRef, taskRouteRef } from '../../routes';
 import { RunOutcomeChip } from '../RunOutcomeChip';
 import { TaskCards } from './TaskCards';
@@ -63,8 +63,8 @@ export const TaskTable = ({
   actions?: (task: Task) => ReactNode;
 }) => {
   const taskLink = useRouteRef(taskRouteRef);
-  // A phone gets one card per task: eight columns would scroll sideways.
-  const narrow = useMediaQuery((theme: Theme) => theme.breakpoints.down('xs'));
+  // A phone or a narrow window gets one card per task: eight columns would not fit.
+  const narrow = useCompactLayout();
   if (narrow) {
     return <TaskCards tasks={tasks} loading={loading} actions={actions} />;
   }

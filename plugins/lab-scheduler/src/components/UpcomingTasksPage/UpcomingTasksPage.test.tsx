@@ -13,6 +13,7 @@ import { labSchedulerApiRef } from '../../api';
 import { rootRouteRef } from '../../routes';
 import { fakeApi, makeTask } from '../fakeApi';
 import { UpcomingTasksPage } from './UpcomingTasksPage';
+import { pretendWindowWidth } from '../../__testUtils__/windowWidth';
 
 // Rendering a Backstage app in jsdom is slow when the machine is busy (the suites run in parallel).
 jest.setTimeout(60_000);
@@ -68,6 +69,40 @@ describe('UpcomingTasksPage', () => {
     ]);
     fireEvent.click(screen.getByRole('button', { name: 'Previous page' }));
     expect(await screen.findByText('Task 0')).toBeInTheDocument();
+  });
+
+  it('shows the instrument the address filters by before the catalog lists it', async () => {
+    const errors = jest.spyOn(console, 'error');
+    const api = await renderPage(
+      AuthorizeResult.ALLOW,
+      '/?instrument=resource%3Adefault%2Fbalance-1',
+    );
+    await waitFor(() =>
+      expect(api.calls.at(-1)).toEqual([
+        'listTasks',
+        expect.objectContaining({ instrument: 'resource:default/balance-1' }),
+      ]),
+    );
+    expect(
+      screen.getByRole('button', { name: /Instrument balance-1/ }),
+    ).toBeInTheDocument();
+    const outOfRange = errors.mock.calls.filter(call =>
+      String(call[0]).includes('out-of-range value'),
+    );
+    errors.mockRestore();
+    expect(outOfRange).toEqual([]);
+  });
+
+  it('lists the tasks as cards in an 800 px window, where the table would not fit', async () => {
+    const restore = pretendWindowWidth(800);
+    try {
+      await renderPage();
+      const cards = await screen.findByRole('list', { name: 'Tasks' });
+      expect(within(cards).getByText('Task 0')).toBeInTheDocument();
+      expect(screen.queryByRole('table')).toBeNull();
+    } finally {
+      restore();
+    }
   });
 
   it('filters by state through the API', async () => {

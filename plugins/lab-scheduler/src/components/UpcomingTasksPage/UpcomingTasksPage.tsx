@@ -7,7 +7,11 @@ import {
   SupportButton,
 } from '@backstage/core-components';
 import { configApiRef, useApi, useRouteRef } from '@backstage/core-plugin-api';
-import { stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  Entity,
+  parseEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
 import { catalogApiRef } from '@backstage/plugin-catalog-react';
 import { usePermission } from '@backstage/plugin-permission-react';
 import {
@@ -44,6 +48,31 @@ const useStyles = makeStyles(theme => ({
     },
   },
 }));
+
+/**
+ * The instrument filter's choices: the catalog's instruments, and the one the address filters by when the
+ * catalog does not list it (still loading, or no longer there) — a select whose value is not among its
+ * choices shows nothing and warns.
+ */
+function instrumentOptions(
+  entities: Entity[] | undefined,
+  selected: string,
+): { ref: string; label: string }[] {
+  const options = (entities ?? []).map(e => ({
+    ref: stringifyEntityRef(e),
+    label: e.metadata.title ?? e.metadata.name,
+  }));
+  if (selected && !options.some(o => o.ref === selected)) {
+    let label = selected;
+    try {
+      label = parseEntityRef(selected).name;
+    } catch {
+      // Not an entity reference: shown as written (the list answers it with a field error).
+    }
+    options.unshift({ ref: selected, label });
+  }
+  return options;
+}
 
 /** "57 tasks", "1,000+ tasks": the server counts up to a cap so counting stays cheap. */
 function describeTotal(total: { count: number; capped: boolean }): string {
@@ -187,11 +216,13 @@ export const UpcomingTasksPage = () => {
           id="lab-scheduler-filter-instrument"
         >
           <MenuItem value="">All instruments</MenuItem>
-          {(instruments.value ?? []).map(e => (
-            <MenuItem key={stringifyEntityRef(e)} value={stringifyEntityRef(e)}>
-              {e.metadata.title ?? e.metadata.name}
-            </MenuItem>
-          ))}
+          {instrumentOptions(instruments.value, filters.instrument).map(
+            option => (
+              <MenuItem key={option.ref} value={option.ref}>
+                {option.label}
+              </MenuItem>
+            ),
+          )}
         </TextField>
         <TextField
           select
