@@ -1,7 +1,6 @@
-import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
-import { labSchedulerApiRef } from '../../api';
-import { rootRouteRef } from '../../routes';
+import { renderInPortal } from '../../__testUtils__/renderInPortal';
+import { fakeApi } from '../fakeApi';
 import { recentResult as result } from './recentResultFixture';
 import { RecentResults } from './RecentResults';
 
@@ -14,20 +13,15 @@ describe('RecentResults', () => {
       error: 'InstrumentFaultError: x',
       result: null,
     });
-    const api = {
+    const api = Object.assign(fakeApi([]), {
       listRecentResults: jest.fn(async (request: any) => {
         if (request.outcomes) return { items: [failed], nextCursor: null };
         if (request.cursor === 'c1')
           return { items: [result(3)], nextCursor: null };
         return { items: [result(1), failed], nextCursor: 'c1' };
       }),
-    };
-    await renderInTestApp(
-      <TestApiProvider apis={[[labSchedulerApiRef, api]]}>
-        <RecentResults />
-      </TestApiProvider>,
-      { mountedRoutes: { '/lab-scheduler': rootRouteRef } },
-    );
+    });
+    await renderInPortal(<RecentResults />, { api });
     expect(await screen.findByText('One-time task 1')).toBeInTheDocument();
     const rows = screen.getAllByRole('row').slice(1);
     expect(rows).toHaveLength(2);
@@ -38,6 +32,13 @@ describe('RecentResults', () => {
     expect(
       within(rows[0]).getByRole('link', { name: 'One-time task 1' }),
     ).toHaveAttribute('href', `/lab-scheduler/tasks/${result(1).task.id}`);
+    // The measurement type and the instrument by the names people read, not their ids.
+    expect(
+      await within(rows[0]).findByText('Mass reading'),
+    ).toBeInTheDocument();
+    expect(
+      within(rows[0]).getByRole('link', { name: /balance-1/ }),
+    ).toHaveAttribute('href', '/catalog/default/resource/balance-1');
 
     fireEvent.click(screen.getByRole('button', { name: 'Older results' }));
     expect(await screen.findByText('One-time task 3')).toBeInTheDocument();

@@ -14,23 +14,24 @@ import {
 import {
   Box,
   Button,
-  FormControl,
-  InputLabel,
   MenuItem,
-  Select,
   Table,
   TableBody,
   TableCell,
   TableHead,
   TableRow,
+  TextField,
   Typography,
 } from '@material-ui/core';
+import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import { Link } from '@backstage/core-components';
 import { DateTime } from 'luxon';
 import { labSchedulerApiRef } from '../../api';
 import { runRouteRef, taskRouteRef } from '../../routes';
 import { RunOutcomeChip } from '../RunOutcomeChip';
 import { useLivePolling } from '../useRunUpdates';
+import { useFilterStyles } from '../filterStyles';
+import { useMeasurementTypes } from '../TaskFormDialog/useMeasurementTypes';
 
 const OUTCOME_FILTER_LABELS: Record<string, string> = {
   qc_pass: 'QC pass',
@@ -68,6 +69,8 @@ export const RecentResults = () => {
   const api = useApi(labSchedulerApiRef);
   const runLink = useRouteRef(runRouteRef);
   const taskLink = useRouteRef(taskRouteRef);
+  const filterClasses = useFilterStyles();
+  const measurementTypes = useMeasurementTypes();
   const [filter, setFilter] = useState('all');
   const [older, setOlder] = useState<{
     items: RecentResult[];
@@ -93,25 +96,34 @@ export const RecentResults = () => {
 
   return (
     <Box>
-      <Box display="flex" alignItems="center" mb={2} flexWrap="wrap">
-        <FormControl variant="outlined" size="small" style={{ minWidth: 260 }}>
-          <InputLabel id="recent-results-outcome">Outcome</InputLabel>
-          <Select
-            labelId="recent-results-outcome"
-            label="Outcome"
-            value={filter}
-            onChange={e => {
-              setFilter(e.target.value as string);
-              setOlder(undefined);
-            }}
-          >
-            {FILTERS.map(f => (
-              <MenuItem key={f.value} value={f.value}>
-                {f.label}
-              </MenuItem>
-            ))}
-          </Select>
-        </FormControl>
+      <Box
+        display="flex"
+        alignItems="center"
+        mb={2}
+        flexWrap="wrap"
+        className={filterClasses.readableLabels}
+      >
+        {/* A TextField select, as the task list's filters: its label names the field for assistive
+            technology the way it reads on screen (axe: label-content-name-mismatch). */}
+        <TextField
+          select
+          label="Outcome"
+          value={filter}
+          onChange={e => {
+            setFilter(e.target.value as string);
+            setOlder(undefined);
+          }}
+          variant="outlined"
+          size="small"
+          style={{ minWidth: 260 }}
+          id="recent-results-outcome"
+        >
+          {FILTERS.map(f => (
+            <MenuItem key={f.value} value={f.value}>
+              {f.label}
+            </MenuItem>
+          ))}
+        </TextField>
       </Box>
       {items.length === 0 ? (
         <EmptyState
@@ -147,14 +159,15 @@ export const RecentResults = () => {
                   <TableCell>
                     <Link to={taskLink({ id: task.id })}>{task.name}</Link>
                     <Typography variant="caption" display="block">
-                      {task.measurementType}
+                      {measurementTypes.byType(task.measurementType)?.title ??
+                        task.measurementType}
                     </Typography>
                   </TableCell>
                   <TableCell>
                     <RunOutcomeChip run={run} to={runLink({ runId: run.id })} />
                   </TableCell>
                   <TableCell>
-                    {task.instrumentRef.replace(/^resource:default\//, '')}
+                    <EntityRefLink entityRef={task.instrumentRef} hideIcon />
                   </TableCell>
                 </TableRow>
               ))}

@@ -20,6 +20,8 @@ import { TrendChart } from '../TrendChart';
 import { isRunUnderWay, useLivePolling } from '../useRunUpdates';
 import { ActorName, AuditTrail } from './AuditTrail';
 import { DeletedTask } from './DeletedTask';
+import { MeasurementParameters } from './MeasurementParameters';
+import { TaskPolicyList } from './TaskPolicyList';
 import { TaskBreadcrumbs } from './TaskBreadcrumbs';
 import { RunWaitingReason } from '../WaitingReason';
 import { TaskStateChip } from '../TaskStateChip';
@@ -92,13 +94,19 @@ export const TaskDetailPage = () => {
                   measurementTypes.byType(t.measurement.type)?.title ??
                   t.measurement.type,
                 parameters: (
-                  <code>{JSON.stringify(t.measurement.parameters)}</code>
+                  <MeasurementParameters
+                    parameters={t.measurement.parameters}
+                    schema={
+                      measurementTypes.byType(t.measurement.type)
+                        ?.parameterSchema
+                    }
+                  />
                 ),
                 schedule: describeSchedule(t.schedule),
                 'next run': formatNextRun(t.nextRunAt),
                 state: <TaskStateChip task={t} />,
                 owner: <EntityRefLink entityRef={t.owner} />,
-                policies: `misfire ${t.policies.misfire}, overlap ${t.policies.overlap}`,
+                policies: <TaskPolicyList policies={t.policies} />,
                 version: t.version,
                 created: (
                   <>

@@ -58,6 +58,12 @@ import {
 } from './humanErrors';
 import { ParameterFields } from './ParameterFields';
 import { useMeasurementTypes } from './useMeasurementTypes';
+import {
+  MISFIRE_LABELS,
+  NOTIFY_LABELS,
+  OVERLAP_LABELS,
+  POLICY_FIELD_LABELS,
+} from '../policyLabels';
 
 export interface TaskFormDialogProps {
   open: boolean;
@@ -90,6 +96,14 @@ const useStyles = makeStyles(theme => ({
 
 /** The id of the focusable element of a select (MUI puts the TextField id on a hidden input). */
 const selectButtonId = (id: string) => `${id}-button`;
+
+/** One menu item per value of a policy, with its label. */
+const menuItems = (labels: Record<string, string>) =>
+  Object.entries(labels).map(([value, label]) => (
+    <MenuItem key={value} value={value}>
+      {label}
+    </MenuItem>
+  ));
 
 /**
  * Create or edit a measurement task. Validated with the shared schemas (the parameter form and its checks
@@ -628,7 +642,7 @@ export const TaskFormDialog = ({
           <Grid item xs={12} md={4}>
             <TextField
               select
-              label="After downtime (misfire)"
+              label={POLICY_FIELD_LABELS.misfire}
               fullWidth
               value={values.misfire}
               onChange={e =>
@@ -637,15 +651,13 @@ export const TaskFormDialog = ({
               {...field('misfire')}
               SelectProps={selectProps('misfire', Boolean(errors.misfire))}
             >
-              <MenuItem value="run_once">Run once now</MenuItem>
-              <MenuItem value="run_all">Run every missed occurrence</MenuItem>
-              <MenuItem value="skip">Skip to the next occurrence</MenuItem>
+              {menuItems(MISFIRE_LABELS)}
             </TextField>
           </Grid>
           <Grid item xs={12} md={4}>
             <TextField
               select
-              label="If still running (overlap)"
+              label={POLICY_FIELD_LABELS.overlap}
               fullWidth
               value={values.overlap}
               onChange={e =>
@@ -654,14 +666,13 @@ export const TaskFormDialog = ({
               {...field('overlap')}
               SelectProps={selectProps('overlap', Boolean(errors.overlap))}
             >
-              <MenuItem value="skip">Skip this occurrence</MenuItem>
-              <MenuItem value="allow">Run anyway</MenuItem>
+              {menuItems(OVERLAP_LABELS)}
             </TextField>
           </Grid>
           <Grid item xs={12} md={4}>
             <TextField
               select
-              label="Notify the owner"
+              label={POLICY_FIELD_LABELS.notify}
               fullWidth
               value={values.notify}
               onChange={e =>
@@ -670,11 +681,7 @@ export const TaskFormDialog = ({
               {...field('notify')}
               SelectProps={selectProps('notify', Boolean(errors.notify))}
             >
-              <MenuItem value="failures">
-                On failures (QC fail, failed, dead-lettered)
-              </MenuItem>
-              <MenuItem value="every_run">After every run</MenuItem>
-              <MenuItem value="off">Never</MenuItem>
+              {menuItems(NOTIFY_LABELS)}
             </TextField>
           </Grid>
           <Grid item xs={12}>

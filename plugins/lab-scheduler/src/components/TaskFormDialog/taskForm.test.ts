@@ -1,6 +1,13 @@
 import { measurementTypes } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { errorsByField, requestErrorMessage } from './humanErrors';
-import { buildRequest, emptyForm, presetExpression } from './taskForm';
+import {
+  buildRequest,
+  emptyForm,
+  formFromTask,
+  presetExpression,
+  presetOf,
+} from './taskForm';
+import { makeTask } from '../fakeApi';
 
 const context = {
   typeTitle: (t: string) => measurementTypes[t]?.title ?? t,
@@ -17,6 +24,50 @@ describe('task form', () => {
     expect(presetExpression('custom', '18:00', '*/5 * * * *')).toBe(
       '*/5 * * * *',
     );
+  });
+
+  it('reads a preset back from its cron expression, and nothing else', () => {
+    expect(presetOf('0 * * * *')).toEqual({ preset: 'hourly' });
+    expect(presetOf('5 7 * * *')).toEqual({
+      preset: 'daily',
+      timeOfDay: '07:05',
+    });
+    expect(presetOf('30 8 * * 1-5')).toEqual({
+      preset: 'weekdays',
+      timeOfDay: '08:30',
+    });
+    for (const custom of [
+      '*/5 * * * *',
+      '05 7 * * *',
+      '0 9 * * 1-6',
+      '0 24 * * *',
+      '60 9 * * *',
+      '0 9 1 * *',
+    ])
+      expect(presetOf(custom)).toEqual({ preset: 'custom' });
+    // Every time of day round-trips through the preset it stands for.
+    for (const timeOfDay of ['00:00', '08:30', '23:59'])
+      for (const preset of ['daily', 'weekdays'] as const)
+        expect(presetOf(presetExpression(preset, timeOfDay, ''))).toEqual({
+          preset,
+          timeOfDay,
+        });
+  });
+
+  it('opens a task created with a preset for editing as that preset', () => {
+    const task = makeTask(1, {
+      schedule: {
+        type: 'cron',
+        expression: '30 8 * * 1-5',
+        timezone: 'Europe/Berlin',
+      },
+    });
+    const values = formFromTask(task);
+    expect(values.preset).toBe('weekdays');
+    expect(values.timeOfDay).toBe('08:30');
+    expect(
+      presetExpression(values.preset, values.timeOfDay, values.expression),
+    ).toBe('30 8 * * 1-5');
   });
 
   it("sends the owner's notification choice, failures unless changed", () => {

@@ -70,6 +70,32 @@ export function presetExpression(
   }
 }
 
+/**
+ * The preset (and time of day) a cron expression stands for, when it is exactly what `presetExpression`
+ * writes for one; otherwise `custom`. A task created as "Weekdays at 08:30" opens for editing as that.
+ */
+export function presetOf(expression: string): {
+  preset: CronPreset;
+  timeOfDay?: string;
+} {
+  if (expression === '0 * * * *') return { preset: 'hourly' };
+  const match = /^(\d{1,2}) (\d{1,2}) \* \* (\*|1-5)$/.exec(expression);
+  if (match) {
+    const [minute, hour] = [Number(match[1]), Number(match[2])];
+    const timeOfDay = `${String(hour).padStart(2, '0')}:${String(
+      minute,
+    ).padStart(2, '0')}`;
+    const preset = match[3] === '*' ? 'daily' : 'weekdays';
+    if (
+      minute < 60 &&
+      hour < 24 &&
+      presetExpression(preset, timeOfDay, '') === expression
+    )
+      return { preset, timeOfDay };
+  }
+  return { preset: 'custom' };
+}
+
 export function browserTimeZone(): string {
   return new Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
@@ -147,7 +173,9 @@ export function formFromTask(task: Task): TaskFormValues {
       task.schedule.type === 'once'
         ? localInput(task.schedule.at, zone)
         : base.at,
-    preset: 'custom',
+    ...(task.schedule.type === 'cron'
+      ? presetOf(task.schedule.expression)
+      : { preset: 'custom' as const }),
     expression:
       task.schedule.type === 'cron'
         ? task.schedule.expression

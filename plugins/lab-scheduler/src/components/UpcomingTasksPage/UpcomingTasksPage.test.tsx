@@ -105,6 +105,25 @@ describe('UpcomingTasksPage', () => {
     }
   });
 
+  it('searches once typing pauses, not at every keystroke', async () => {
+    const api = await renderPage();
+    await screen.findByText('Task 1');
+    const search = screen.getByRole('textbox', { name: 'Search' });
+    for (const text of ['d', 'dr', 'dri', 'drift'])
+      fireEvent.change(search, { target: { value: text } });
+    await waitFor(() =>
+      expect(api.calls.at(-1)).toEqual([
+        'listTasks',
+        expect.objectContaining({ text: 'drift' }),
+      ]),
+    );
+    const searched = api.calls
+      .filter(c => c[0] === 'listTasks' && c[1].text)
+      .map(c => c[1].text);
+    expect(searched).toEqual(['drift']);
+    expect(search).toHaveValue('drift');
+  });
+
   it('filters by state through the API', async () => {
     const api = await renderPage();
     await screen.findByText('Task 1');

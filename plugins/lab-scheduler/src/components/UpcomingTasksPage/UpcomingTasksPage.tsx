@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import {
   Content,
   ContentHeader,
@@ -34,13 +34,14 @@ import { taskRouteRef } from '../../routes';
 import { TaskActions, TaskNotice, TaskNoticeSnackbar } from '../TaskActions';
 import { TaskFormDialog } from '../TaskFormDialog';
 import { TaskTable } from '../TaskTable';
+import { useFilterStyles } from '../filterStyles';
 import { anyTaskRunUnderWay, useLivePolling } from '../useRunUpdates';
 
 const PAGE_SIZES = [10, 25, 50, 100, 200];
+/** How long typing in the search field pauses before the list asks the server. */
+const SEARCH_DEBOUNCE_MS = 300;
 
 const useStyles = makeStyles(theme => ({
-  // The theme's grey labels on the filters measure 4.47:1; the primary text colour passes AA.
-  filter: { '& label': { color: theme.palette.text.primary } },
   // On a phone the filters take the full width, one per line, instead of overflowing sideways.
   filters: {
     [theme.breakpoints.down('xs')]: {
@@ -95,6 +96,7 @@ export const UpcomingTasksPage = () => {
   const [notice, setNotice] = useState<TaskNotice>();
   const taskLink = useRouteRef(taskRouteRef);
   const classes = useStyles();
+  const filterClasses = useFilterStyles();
   const canCreate = usePermission({ permission: taskCreatePermission }).allowed;
 
   const pageSize = Number(params.get('limit')) || 25;
@@ -114,6 +116,22 @@ export const UpcomingTasksPage = () => {
     if (!keepPage) next.delete('cursors');
     setParams(next, { replace: true });
   };
+
+  // The search field types into its own state, and the address (and the request) follows once typing
+  // pauses: one request per search, not one per keystroke. A changed address (back, a shared link)
+  // shows in the field.
+  const [searchDraft, setSearchDraft] = useState(filters.text);
+  useEffect(() => setSearchDraft(filters.text), [filters.text]);
+  useEffect(() => {
+    if (searchDraft === filters.text) return undefined;
+    const timer = setTimeout(
+      () => update({ q: searchDraft }),
+      SEARCH_DEBOUNCE_MS,
+    );
+    return () => clearTimeout(timer);
+    // Only a change of the field starts the wait (update and filters are new at every render).
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [searchDraft]);
 
   const instruments = useAsync(async () => {
     const kind =
@@ -195,12 +213,13 @@ export const UpcomingTasksPage = () => {
         style={{ gap: 16 }}
         role="search"
         aria-label="Filter tasks"
-        className={`${classes.filters} ${classes.filter}`}
+        className={`${classes.filters} ${filterClasses.readableLabels}`}
       >
         <TextField
           label="Search"
-          value={filters.text}
-          onChange={e => update({ q: e.target.value })}
+          placeholder="Name or description"
+          value={searchDraft}
+          onChange={e => setSearchDraft(e.target.value)}
           variant="outlined"
           size="small"
           id="lab-scheduler-filter-text"
