@@ -410,6 +410,7 @@ export const labSchedulerPlugin = createBackendPlugin({
           notifications,
           scheduler,
           logger: logger.child({ component: 'notifier' }),
+          measurementTypes,
         });
         lifecycle.addShutdownHook(() => runUpdates.close());
 

@@ -71,7 +71,7 @@ describeIfBrowser('run notifications in Chromium', () => {
         await portal.signIn(page, '/notifications');
         // The notifier reads runs that finished at least 5 s ago, every 10 s: the notification arrives
         // within about 15 s. The page is reloaded meanwhile (it does not have to be open when it is sent).
-        const title = `${task.name}: QC fail: cvPercent`;
+        const title = `${task.name}: QC fail: CV`;
         const link = page.getByRole('link', { name: title });
         const deadline = Date.now() + 90_000;
         for (;;) {

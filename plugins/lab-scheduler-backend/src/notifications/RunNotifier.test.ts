@@ -3,6 +3,10 @@ import type {
   NotificationSendOptions,
   NotificationService,
 } from '@backstage/plugin-notifications-node';
+import {
+  createMeasurementTypeLookup,
+  measurementTypes,
+} from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabases, databaseIds } from '../__testUtils__/databases';
@@ -141,6 +145,35 @@ describe.each(databaseIds)(
       ]);
       // Read once: a second round sends nothing more.
       expect(await notifier.notifyFinishedRuns(T0 + 2 * MINUTE)).toBe(0);
+    });
+
+    it('names a failed QC check by its measurement type’s label for it', async () => {
+      const labelled = new RunNotifier({
+        knex,
+        notifications,
+        logger: mockServices.logger.mock(),
+        windowMs: 30 * MINUTE,
+        settleMs: 5000,
+        measurementTypes: createMeasurementTypeLookup(
+          Object.values(measurementTypes),
+        ),
+      });
+      const failed = JSON.stringify({
+        measurementType: 'mass-reading',
+        summary: {},
+        qc: {
+          status: 'fail',
+          checks: [
+            { name: 'stdDev', pass: false },
+            { name: 'unlabelledCheck', pass: false },
+          ],
+        },
+      });
+      await finish(failuresTask, T0 + 1000, 'succeeded', failed);
+      expect(await labelled.notifyFinishedRuns(T0 + MINUTE)).toBe(1);
+      expect(notifications.sent[0].payload.title).toBe(
+        'Seeded task 0: QC fail: Standard deviation, unlabelledCheck',
+      );
     });
 
     it('sends one notification per task per window and counts the rest into the next', async () => {

@@ -2,6 +2,7 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import type { NotificationService } from '@backstage/plugin-notifications-node';
 import {
   FAILURE_RUN_OUTCOME_KINDS,
+  MeasurementTypeLookup,
   Run,
   RunOutcome,
   runOutcomeLabel,
@@ -69,6 +70,11 @@ export interface RunNotifierOptions {
   settleMs?: number;
   /** Runs read per round. Default 500. */
   batchSize?: number;
+  /**
+   * The backend's measurement types: a failed QC check is named by its type's label for it ("QC fail:
+   * CV", as the run page and its chip say), not by its key. Without them, keys.
+   */
+  measurementTypes?: MeasurementTypeLookup;
 }
 
 /** Whether a policy asks to hear about an outcome. */
@@ -122,6 +128,7 @@ export class RunNotifier {
         't.notify_policy as task_notify_policy',
         't.deleted_at as task_deleted_at',
         't.schedule as task_schedule',
+        't.measurement_type as task_measurement_type',
       )
       .whereNotNull('r.finished_at')
       .where('r.finished_at', '<=', settled);
@@ -142,6 +149,9 @@ export class RunNotifier {
           run,
           outcome,
           taskName: row.task_name,
+          measurementType:
+            (run.result as { measurementType?: string } | null)
+              ?.measurementType ?? row.task_measurement_type,
           timeZone: scheduleTimeZone(row.task_schedule),
           owner: row.task_owner,
           nowMs,
@@ -160,6 +170,8 @@ export class RunNotifier {
     run: Run;
     outcome: RunOutcome;
     taskName: string;
+    /** What the run measured: names its QC checks. */
+    measurementType: string;
     /** The zone the task's schedule was entered in: the run's time is given in it. */
     timeZone: string;
     /** The task's owner: the notification's recipient. */
@@ -167,6 +179,9 @@ export class RunNotifier {
     nowMs: number;
   }): Promise<boolean> {
     const { run, outcome, taskName, timeZone, owner, nowMs } = finished;
+    const fields = this.options.measurementTypes?.get(
+      finished.measurementType,
+    )?.summaryFields;
     const { knex, windowMs, logger } = this.options;
     const last = await knex(SENT).where('task_id', run.taskId).first();
     if (last && Number(last.last_sent_at) > nowMs - windowMs) {
@@ -174,7 +189,11 @@ export class RunNotifier {
       return false;
     }
     const suppressed = last ? Number(last.suppressed) : 0;
-    const label = runOutcomeLabel(outcome);
+    const label = runOutcomeLabel(outcome, {
+      checkLabel: check =>
+        (fields && Object.hasOwn(fields, check) && fields[check]?.label) ||
+        check,
+    });
     try {
       await this.options.notifications.send({
         recipients: { type: 'entity', entityRef: owner },

@@ -4,6 +4,7 @@ import {
   SchedulerService,
 } from '@backstage/backend-plugin-api';
 import type { NotificationService } from '@backstage/plugin-notifications-node';
+import { MeasurementTypeLookup } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Knex } from 'knex';
 import { LAB_SCHEDULER_DEFAULTS } from '../config/defaults';
 import { readOptionalDurationMs } from '../config/durations';
@@ -38,6 +39,7 @@ export async function scheduleRunNotifications(options: {
   notifications: NotificationService;
   scheduler: SchedulerService;
   logger: LoggerService;
+  measurementTypes: MeasurementTypeLookup;
 }): Promise<void> {
   const settings = readNotificationSettings(options.config);
   if (!settings.enabled) return;
@@ -46,6 +48,7 @@ export async function scheduleRunNotifications(options: {
     notifications: options.notifications,
     logger: options.logger,
     windowMs: settings.windowMs,
+    measurementTypes: options.measurementTypes,
   });
   await options.scheduler.scheduleTask({
     id: 'lab-scheduler-notify-run-owners',
