@@ -50,6 +50,16 @@ describe('EntityLabSchedulerCard', () => {
     ).toBeInTheDocument();
   });
 
+  it('offers no "View all" link for an instrument without tasks', async () => {
+    await renderCard(0);
+    expect(
+      await screen.findByText(
+        'No measurements are scheduled on this instrument.',
+      ),
+    ).toBeInTheDocument();
+    expect(screen.queryByRole('link', { name: /View all/ })).toBeNull();
+  });
+
   it('says "tasks" for more than one', async () => {
     await renderCard(2);
     expect(

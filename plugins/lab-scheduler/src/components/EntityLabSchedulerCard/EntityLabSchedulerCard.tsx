@@ -51,16 +51,25 @@ export const EntityLabSchedulerCard = () => {
   return (
     <InfoCard
       title="Scheduled measurements"
-      deepLink={{
-        title: value?.total
-          ? `View all ${value.total.count}${value.total.capped ? '+' : ''} ${
-              value.total.count === 1 && !value.total.capped ? 'task' : 'tasks'
-            }`
-          : 'View all tasks',
-        link: `${rootLink()}?${new URLSearchParams({
-          instrument: instrumentRef,
-        })}`,
-      }}
+      // No "View all 0 tasks" under "No measurements are scheduled": the link only when there are some.
+      deepLink={
+        value?.total?.count === 0
+          ? undefined
+          : {
+              title: value?.total
+                ? `View all ${value.total.count}${
+                    value.total.capped ? '+' : ''
+                  } ${
+                    value.total.count === 1 && !value.total.capped
+                      ? 'task'
+                      : 'tasks'
+                  }`
+                : 'View all tasks',
+              link: `${rootLink()}?${new URLSearchParams({
+                instrument: instrumentRef,
+              })}`,
+            }
+      }
       action={
         canCreate ? (
           <Button color="primary" onClick={() => setCreating(true)}>

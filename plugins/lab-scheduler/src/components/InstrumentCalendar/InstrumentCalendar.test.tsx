@@ -82,6 +82,10 @@ describe('InstrumentCalendar', () => {
       '/lab-scheduler/tasks/00000000-0000-4000-8000-000000000002',
     );
     expect(blocks.every(b => b.tagName === 'A')).toBe(true);
+    // Too narrow for its text, a block still says what it is under the pointer.
+    expect(second.getAttribute('title')).toBe(
+      second.getAttribute('aria-label'),
+    );
   });
 
   it('makes the scrolling timeline a named, focusable region', async () => {

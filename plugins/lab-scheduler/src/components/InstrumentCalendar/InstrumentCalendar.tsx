@@ -240,6 +240,8 @@ export const InstrumentCalendar = ({
         width: `calc(${placed.width * 100}% - ${2 * BLOCK_GAP_PX}px)`,
       }}
       aria-label={blockLabel(placed, titleOf(placed.entry.instrumentRef))}
+      // Side by side, a block may be too narrow for its text: the pointer's tooltip says what it is.
+      title={blockLabel(placed, titleOf(placed.entry.instrumentRef))}
       data-testid="calendar-entry"
       data-start={placed.entry.start}
     >
