@@ -5,6 +5,7 @@ import { Run } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { Box, List, ListItem, makeStyles, Typography } from '@material-ui/core';
 import { DateTime } from 'luxon';
 import { useCompactLayout } from '../useCompactLayout';
+import { fixedListTableOptions } from '../fixedListTable';
 import { runRouteRef } from '../../routes';
 import { RunOutcomeChip } from '../RunOutcomeChip';
 import {
@@ -173,16 +174,7 @@ export const RunHistory = ({
   return (
     <Table<Run>
       title="Run history"
-      // Not sortable or draggable: either makes each header a button, which nests the sort button (axe:
-      // nested-interactive) or has no name where the column has no title (aria-command-name).
-      options={{
-        paging: false,
-        search: false,
-        sorting: false,
-        draggable: false,
-        padding: 'dense',
-        maxBodyHeight: '60vh',
-      }}
+      options={fixedListTableOptions('60vh')}
       columns={columns}
       data={runs}
       isLoading={loading}

@@ -3,6 +3,7 @@ import { catalogApiMock } from '@backstage/plugin-catalog-react/testUtils';
 import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
 import type { AuditEntry } from '@lab-scheduler/plugin-lab-scheduler-common';
 import { screen, within } from '@testing-library/react';
+import { pretendWindowWidth } from '../../__testUtils__/windowWidth';
 import { AuditTrail } from './AuditTrail';
 
 jest.setTimeout(60_000);
@@ -47,5 +48,40 @@ describe('AuditTrail', () => {
     // A service has no catalog entity: its name, no link.
     expect(created).toHaveTextContent('service:lab-scheduler-scripts');
     expect(within(created).queryByRole('link')).toBeNull();
+  });
+
+  it('lists the entries one per line in an 800 px window, with what changed', async () => {
+    const restore = pretendWindowWidth(800);
+    try {
+      const update = {
+        ...entry(3, 'user:default/ada', 'update'),
+        before: { name: 'A', schedule: { type: 'once' }, version: 1 },
+        after: { name: 'A', schedule: { type: 'cron' }, version: 2 },
+      } as unknown as AuditEntry;
+      await renderInTestApp(
+        <TestApiProvider apis={[[catalogApiRef, catalogApiMock()]]}>
+          <AuditTrail
+            entries={[
+              entry(1, 'service:lab-scheduler-scripts', 'create'),
+              update,
+            ]}
+          />
+        </TestApiProvider>,
+        {
+          mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef },
+        },
+      );
+      expect(screen.queryByRole('table')).toBeNull();
+      const items = within(
+        screen.getByRole('list', { name: 'Audit trail' }),
+      ).getAllByRole('listitem');
+      expect(items).toHaveLength(2);
+      expect(items[0]).toHaveTextContent(
+        'created by service:lab-scheduler-scripts',
+      );
+      expect(items[1]).toHaveTextContent(/changed by .* · schedule$/);
+    } finally {
+      restore();
+    }
   });
 });
